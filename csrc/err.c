@@ -1,0 +1,55 @@
+/* err.c — see err.h. Truncates rather than overflows; never allocates. */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int err_set(struct err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_sys(struct err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(code));
+	return -1;
+}
+
+int err_wrap(struct err *e, const char *fmt, ...)
+{
+	char prefix[sizeof e->msg];
+	char old[sizeof e->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	size_t n;
+	memcpy(old, e->msg, sizeof old);
+	/* Truncation is intended: the prefix wins, the tail of the old message
+	 * is cut. Built by hand so -Wformat-truncation has nothing to say. */
+	n = strlen(prefix);
+	if (n > sizeof e->msg - 3)
+		n = sizeof e->msg - 3;
+	memcpy(e->msg, prefix, n);
+	e->msg[n++] = ':';
+	e->msg[n++] = ' ';
+	size_t rest = strnlen(old, sizeof old - 1);
+	if (rest > sizeof e->msg - 1 - n)
+		rest = sizeof e->msg - 1 - n;
+	memcpy(e->msg + n, old, rest);
+	e->msg[n + rest] = '\0';
+	return -1;
+}

@@ -1,0 +1,182 @@
+# nix/config.nix — config.toml (or an attrset of the same shape) → a validated,
+# normalized configuration with every default filled in.
+#
+# Owns: the schema, the defaults and the evaluation-time error messages.
+# Must not: build anything or touch pkgs (builtins only, so `nix-instantiate
+# --eval` checks a config in milliseconds and the tests need no package set).
+#
+# Errors name the key: `config.toml: environments.py.timeout_seconds: must be a
+# positive integer, got -1`.
+let
+  inherit (builtins)
+    attrNames concatStringsSep elem filter foldl' isAttrs isBool isInt isString
+    match length mapAttrs toJSON typeOf;
+
+  presetNames = [ "shell" "python" "node" ];
+  interpreterTypes = [ "python" "bash" "node" ];
+  logLevels = [ "debug" "info" "warning" "error" ];
+  networkModes = [ "none" "host" ];
+
+  limitKeys = [
+    "timeout_seconds" "memory_mb" "max_processes" "max_open_files"
+    "max_file_size_mb" "workspace_mb" "max_output_bytes"
+  ];
+
+  # Sandbox limits that hold unless [defaults] or an environment says otherwise.
+  limitDefaults = {
+    timeout_seconds = 30;
+    memory_mb = 512;
+    max_processes = 128;
+    max_open_files = 256;
+    max_file_size_mb = 64;
+    workspace_mb = 256;
+    max_output_bytes = 1048576;
+  };
+
+  # Largest value the C table holds (unsigned, 32 bits) and a sane ceiling per key.
+  limitMax = {
+    timeout_seconds = 86400;
+    memory_mb = 1048576;
+    max_processes = 65536;
+    max_open_files = 1048576;
+    max_file_size_mb = 1048576;
+    workspace_mb = 1048576;
+    max_output_bytes = 1073741824;
+  };
+
+  fail = where: msg: throw "config.toml: ${where}: ${msg}";
+
+  show = v:
+    if isString v then toJSON v
+    else if isAttrs v then "a table"
+    else if builtins.isList v then "a list"
+    else if isBool v then (if v then "true" else "false")
+    else toString v;
+
+  checkKeys = where: allowed: attrs:
+    let unknown = filter (k: !(elem k allowed)) (attrNames attrs);
+    in if unknown == [ ] then attrs
+       else fail (if where == "" then (builtins.head unknown) else "${where}.${builtins.head unknown}")
+         "unknown key (allowed here: ${concatStringsSep ", " allowed})";
+
+  checkTable = where: v:
+    if isAttrs v then v else fail where "must be a table, got ${show v}";
+
+  positiveInt = where: max: v:
+    if !(isInt v) then fail where "must be a positive integer, got ${show v}"
+    else if v <= 0 then fail where "must be a positive integer, got ${toString v}"
+    else if v > max then fail where "must be at most ${toString max}, got ${toString v}"
+    else v;
+
+  oneOf = where: choices: v:
+    if isString v && elem v choices then v
+    else fail where "must be one of ${concatStringsSep ", " (map toJSON choices)}, got ${show v}";
+
+  nonEmptyString = where: v:
+    if isString v && v != "" then v else fail where "must be a non-empty string, got ${show v}";
+
+  absolutePath = where: v:
+    if isString v && match "/.*" v != null && match ".*(^|/)\\.\\.(/|$).*" v == null then v
+    else fail where "must be an absolute path without '..', got ${show v}";
+
+  # Project path: "" means none; otherwise absolute.
+  projectPath = where: v:
+    if v == "" then v else absolutePath where v;
+
+  limitsOf = where: base: attrs:
+    foldl' (acc: k:
+      acc // (if attrs ? ${k} then { ${k} = positiveInt "${where}.${k}" limitMax.${k} attrs.${k}; } else { }))
+      base limitKeys;
+
+  envNameOk = name: match "[A-Za-z0-9_-]{1,64}" name != null;
+
+  # One [environments.NAME] table → normalized environment (without packages:
+  # nix/environments.nix resolves preset / flake / sandbox into derivations).
+  envAllowed = [ "preset" "flake" "interpreter_type" "interpreter" "description" "network" ] ++ limitKeys;
+
+  normalizeEnv = defaults: name: raw0:
+    let
+      where = "environments.${name}";
+      raw = checkKeys where envAllowed (checkTable where raw0);
+      hasPreset = raw ? preset;
+      hasFlake = raw ? flake;
+      source =
+        if hasPreset && hasFlake then fail where "set either preset or flake, not both"
+        else if hasPreset then { kind = "preset"; preset = oneOf "${where}.preset" presetNames raw.preset; }
+        else if hasFlake then {
+          kind = "flake";
+          flake =
+            let f = nonEmptyString "${where}.flake" raw.flake;
+            in if match "[^#]+#[^#]+" f != null then f
+               else fail "${where}.flake" "must look like \"flakeref#attribute\", got ${toJSON f}";
+        }
+        else if elem name presetNames then { kind = "preset"; preset = name; }
+        else fail where "needs preset = \"…\" (one of ${concatStringsSep ", " presetNames}) or flake = \"ref#attr\"";
+      interpreterType =
+        if raw ? interpreter_type then oneOf "${where}.interpreter_type" interpreterTypes raw.interpreter_type
+        else if source.kind == "flake" then fail "${where}.interpreter_type" "is required for a flake environment (one of ${concatStringsSep ", " interpreterTypes})"
+        else null; # the preset supplies it
+    in
+    if !(envNameOk name) then
+      fail "environments.${toJSON name}" "environment name must match [A-Za-z0-9_-]{1,64}"
+    else {
+      inherit name source;
+      interpreter_type = interpreterType;
+      interpreter = if raw ? interpreter then absolutePath "${where}.interpreter" raw.interpreter else null;
+      description = if raw ? description then nonEmptyString "${where}.description" raw.description else null;
+      network = if raw ? network then oneOf "${where}.network" networkModes raw.network else defaults.network;
+      limits = limitsOf where defaults.limits raw;
+    };
+
+  topAllowed = [ "daemon" "defaults" "project" "session" "environments" ];
+
+  normalize = cfg0:
+    let
+      cfg = checkKeys "" topAllowed (checkTable "(top level)" cfg0);
+      section = n: if cfg ? ${n} then checkTable n cfg.${n} else { };
+
+      daemon = checkKeys "daemon" [ "log_level" ] (section "daemon");
+      defaultsRaw = checkKeys "defaults" (limitKeys ++ [ "network" ]) (section "defaults");
+      project = checkKeys "project" [ "path" "mount_point" ] (section "project");
+      session = checkKeys "session" [ "idle_timeout_seconds" "max_lifetime_seconds" "max_sessions" ] (section "session");
+      # No [environments] at all: the bundled presets. An explicit empty
+      # table: none from config (mkServer { sandboxes } supplies them).
+      envsRaw = section "environments";
+
+      defaults = {
+        limits = limitsOf "defaults" limitDefaults defaultsRaw;
+        network = if defaultsRaw ? network then oneOf "defaults.network" networkModes defaultsRaw.network else "none";
+      };
+
+      envs =
+        if !(cfg ? environments) then
+          map (p: normalizeEnv defaults p { preset = p; }) presetNames
+        else
+          map (n: normalizeEnv defaults n envsRaw.${n}) (attrNames envsRaw);
+    in {
+      daemon.log_level = if daemon ? log_level then oneOf "daemon.log_level" logLevels daemon.log_level else "info";
+      inherit defaults;
+      project = {
+        path = if project ? path then projectPath "project.path" project.path else "";
+        mount_point = if project ? mount_point then absolutePath "project.mount_point" project.mount_point else "/project";
+      };
+      session = {
+        idle_timeout_seconds = if session ? idle_timeout_seconds then positiveInt "session.idle_timeout_seconds" 604800 session.idle_timeout_seconds else 300;
+        max_lifetime_seconds = if session ? max_lifetime_seconds then positiveInt "session.max_lifetime_seconds" 2592000 session.max_lifetime_seconds else 3600;
+        max_sessions = if session ? max_sessions then positiveInt "session.max_sessions" 256 session.max_sessions else 16;
+      };
+      environments = envs;
+    };
+
+  # Accept a path to a TOML file, a TOML string's parsed attrset, or null.
+  load = config:
+    if config == null then { }
+    else if isAttrs config then config
+    else if builtins.isPath config || (isString config && match "/.*" config != null) then
+      builtins.fromTOML (builtins.readFile config)
+    else throw "config: expected a path to config.toml or an attribute set, got ${typeOf config}";
+in
+{
+  inherit normalize load limitDefaults limitKeys presetNames interpreterTypes envNameOk;
+  fromConfig = config: normalize (load config);
+}

@@ -1,0 +1,91 @@
+# nix/server.nix — the per-configuration static server.
+#
+# Owns: env.json (docs/env-json.md), the codegen run and the musl-static
+# compile of csrc/. Must not: let a build-only path (sources, codegen, static
+# libraries) into the binary: disallowedReferences enforces it.
+{ pkgs, version, configHash, config, environments }:
+let
+  lib = pkgs.lib;
+  static = pkgs.pkgsStatic;
+
+  codegen = pkgs.stdenv.mkDerivation {
+    pname = "nsm-codegen";
+    inherit version;
+    src = ../codegen;
+    buildInputs = [ pkgs.cjson ];
+    installFlags = [ "PREFIX=${placeholder "out"}" ];
+  };
+
+  # env.json minus the closure lists, which only exist once closureInfo ran:
+  # each environment carries `closure_file` until the env-json build inlines it.
+  partial = builtins.toJSON {
+    generator_input = "env.json";
+    inherit version;
+    config_hash = configHash;
+    daemon = { inherit (config.daemon) log_level; };
+    project = { inherit (config.project) path mount_point; };
+    session = { inherit (config.session) idle_timeout_seconds max_lifetime_seconds max_sessions; };
+    environments = map (e: {
+      inherit (e) name interpreter_type description sh env_bin argv agent_argv network limits;
+      root = "${e.root}";
+      closure_file = "${e.closure}/store-paths";
+    }) environments;
+  };
+
+  envJson = pkgs.runCommand "nsm-env.json" {
+    nativeBuildInputs = [ pkgs.jq ];
+    inherit partial;
+    passAsFile = [ "partial" ];
+  } ''
+    cp "$partialPath" env.json
+    n=$(jq '.environments | length' env.json)
+    i=0
+    while [ "$i" -lt "$n" ]; do
+      f=$(jq -r ".environments[$i].closure_file" env.json)
+      jq --rawfile paths "$f" --argjson i "$i" \
+        '.environments[$i] |= (del(.closure_file)
+           | .closure = ($paths | split("\n") | map(select(length > 0)) | sort))' \
+        env.json > env.json.new
+      mv env.json.new env.json
+      i=$((i + 1))
+    done
+    jq -S . env.json > "$out"
+  '';
+in
+static.stdenv.mkDerivation {
+  pname = "nix-sandbox-mcp";
+  inherit version;
+  src = ../csrc;
+
+  nativeBuildInputs = [ codegen ];
+  buildInputs = [ static.cjson static.libseccomp ];
+
+  buildPhase = ''
+    runHook preBuild
+    nsm-codegen -o env_table.gen.h ${envJson}
+    make -j"''${NIX_BUILD_CORES:-1}" nix-sandbox-mcp STATIC=1
+    runHook postBuild
+  '';
+
+  installPhase = ''
+    runHook preInstall
+    install -Dm755 nix-sandbox-mcp "$out/bin/nix-sandbox-mcp"
+    $STRIP --strip-all "$out/bin/nix-sandbox-mcp"
+    install -Dm644 ${envJson} "$out/share/nix-sandbox-mcp/env.json"
+    runHook postInstall
+  '';
+
+  # The binary's closure is itself plus every environment: nothing used only
+  # to build it may stay referenced.
+  disallowedReferences = [ codegen static.cjson static.libseccomp ];
+
+  passthru = {
+    inherit envJson codegen environments;
+  };
+
+  meta = {
+    description = "MCP server that runs code in Nix-built namespace sandboxes";
+    mainProgram = "nix-sandbox-mcp";
+    platforms = [ "x86_64-linux" "aarch64-linux" ];
+  };
+}
