@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# C unit tests: each tests/unit/test_*.c is built twice against the host's
+# cJSON — with ASan/UBSan, and plain for valgrind — and both must pass.
+set -u
+cd "$(dirname "$0")/../.."
+out=build/unit
+mkdir -p "$out"
+srcs="csrc/utf8.c csrc/rpc.c csrc/loop.c csrc/log.c csrc/err.c"
+cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Icsrc -Itests/unit"
+n=0 fail=0
+for t in tests/unit/test_*.c; do
+	name=$(basename "$t" .c)
+	if ! gcc $cflags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		"$t" $srcs -lcjson -o "$out/$name.asan" 2>"$out/$name.cc.log"; then
+		n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name builds"; sed 's/^/#   /' "$out/$name.cc.log"
+		continue
+	fi
+	gcc $cflags -O1 "$t" $srcs -lcjson -o "$out/$name"
+	# Sub-test lines are renumbered into this suite's sequence.
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) n=$((n + 1)); echo "ok $n - $name: ${line#* - }" ;;
+		"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: ${line#* - }" ;;
+		"# exit 0") ;;
+		"# exit "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: exited ${line#\# exit }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < <("$out/$name.asan" 2>&1; echo "# exit $?")
+	n=$((n + 1))
+	if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		"$out/$name" > /dev/null 2> "$out/$name.vg.log"; then
+		echo "ok $n - $name: valgrind clean"
+	else
+		fail=$((fail + 1)); echo "not ok $n - $name: valgrind"; tail -n 20 "$out/$name.vg.log" | sed 's/^/#   /'
+	fi
+done
+echo "1..$n"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,32 @@
+/* Unit tests for csrc/utf8.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "utf8.h"
+
+static int repaired_is(const char *in, size_t n, const char *want)
+{
+	size_t len;
+	char *out = utf8_repair(in, n, &len);
+	int ok = out && len == strlen(want) && memcmp(out, want, len) == 0;
+	free(out);
+	return ok;
+}
+
+int main(void)
+{
+	TAP_OK(utf8_valid("hello", 5), "ASCII is valid");
+	TAP_OK(utf8_valid("\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", 9), "2, 3 and 4 byte sequences are valid");
+	TAP_OK(!utf8_valid("a\0b", 3), "NUL is rejected");
+	TAP_OK(!utf8_valid("\xc0\xaf", 2), "overlong '/' is rejected");
+	TAP_OK(!utf8_valid("\xed\xa0\x80", 3), "surrogate is rejected");
+	TAP_OK(!utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF is rejected");
+	TAP_OK(!utf8_valid("\xe6\x97", 2), "truncated sequence is rejected");
+	TAP_OK(repaired_is("a\xffz", 3, "a\xef\xbf\xbdz"), "a bad byte becomes U+FFFD");
+	TAP_OK(repaired_is("x\0y", 3, "x\xef\xbf\xbdy"), "NUL becomes U+FFFD");
+	TAP_OK(repaired_is("\xe6\x97", 2, "\xef\xbf\xbd\xef\xbf\xbd"), "each byte of a cut sequence is replaced");
+	TAP_OK(repaired_is("\xc3\xa9", 2, "\xc3\xa9"), "valid text is unchanged");
+	TAP_OK(repaired_is("", 0, ""), "empty input");
+	return TAP_DONE();
+}
