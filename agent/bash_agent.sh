@@ -1,0 +1,53 @@
+# agent/bash_agent.sh — the in-sandbox side of a Bash session.
+#
+# Owns: one persistent shell in which each request's code is eval'ed, so
+# variables, functions, the working directory and exported variables persist.
+# Must not: write protocol to stdout/stderr (only the code's output goes
+# there) or let the code read the control descriptor (fd 3) or stdin.
+#
+# Protocol: agent/PROTOCOL.md. Framing is read with LC_ALL=C so that
+# `read -N` counts bytes.
+
+__nsm_token=${NSM_AGENT_TOKEN-}
+unset NSM_AGENT_TOKEN
+
+__nsm_send() { # JSON reply → "<len>\n<json>" on fd 3
+	local LC_ALL=C
+	printf '%d\n%s' "${#1}" "$1" >&3
+}
+
+# The code is sourced, not eval'ed in a function: `declare` at its top level
+# then makes globals, as in a script. SIGINT (the server's "this call is over
+# time") aborts the sourced code but not the shell: the trap returns from it.
+__nsm_dir=${TMPDIR:-/tmp}/.nsm-agent
+__nsm_file=$__nsm_dir/code.sh
+
+while :; do
+	LC_ALL=C IFS= read -r __nsm_len <&3 || exit 0
+	LC_ALL=C IFS= read -r -N "$__nsm_len" __nsm_req <&3 || exit 0
+	[[ $__nsm_req =~ \"id\":\ *([0-9]+) ]] || exit 1
+	__nsm_id=${BASH_REMATCH[1]}
+	[[ $__nsm_req =~ \"code_bytes\":\ *([0-9]+) ]] || exit 1
+	__nsm_n=${BASH_REMATCH[1]}
+	if [ "$__nsm_n" -gt 65536 ]; then
+		# read -N reads a byte at a time from a socket; head reads blocks.
+		# Safe because the server sends nothing more until we reply.
+		__nsm_code=$(head -c "$__nsm_n" <&3; printf x)
+		__nsm_code=${__nsm_code%x}
+	elif [ "$__nsm_n" -gt 0 ]; then
+		LC_ALL=C IFS= read -r -N "$__nsm_n" __nsm_code <&3 || exit 0
+	else
+		__nsm_code=
+	fi
+	__nsm_interrupted=false
+	[ -d "$__nsm_dir" ] || mkdir -p "$__nsm_dir"
+	printf '%s' "$__nsm_code" > "$__nsm_file"
+	trap 'trap - INT; return 130' INT
+	. "$__nsm_file" 3<&- </dev/null
+	__nsm_rc=$?
+	trap - INT
+	[ "$__nsm_rc" -eq 130 ] && __nsm_interrupted=true
+	printf '\036%s:%s\036' "$__nsm_token" "$__nsm_id"
+	printf '\036%s:%s\036' "$__nsm_token" "$__nsm_id" >&2
+	__nsm_send "{\"id\":$__nsm_id,\"exit_code\":$__nsm_rc,\"interrupted\":$__nsm_interrupted}"
+done
