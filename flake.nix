@@ -37,7 +37,8 @@
 
       devShells = forAllSystems (pkgs: {
         default = pkgs.mkShell {
-          packages = [ pkgs.gcc pkgs.gnumake pkgs.cjson pkgs.libseccomp pkgs.jq pkgs.valgrind ];
+          inputsFrom = [ self.packages.${pkgs.stdenv.hostPlatform.system}.default ];
+          packages = [ pkgs.gnumake pkgs.jq ];
         };
       });
     };

@@ -1,0 +1,472 @@
+# The offline package set: the part of nixpkgs' interface that nix-sandbox-mcp
+# uses, built from the host's Debian packages (see README.md).
+#   import ./default.nix { system = "x86_64-linux"; }
+{ system ? builtins.currentSystem
+, host ? (if builtins.pathExists ./host.nix then import ./host.nix
+          else throw "offline-nixpkgs: host.nix is missing; run tests/setup.sh and use build/offline-nixpkgs")
+, ...
+}:
+let
+  lib = import ./lib.nix;
+  inherit (lib) concatStringsSep concatMapStringsSep optionalString filter isFunction;
+
+  hostPath = "/usr/bin:/bin:/usr/sbin:/sbin";
+  sanitize = v: builtins.replaceStrings [ ":" "~" ] [ "_" "_" ] v;
+  versionOf = deb: host.versions.${deb} or (throw "offline-nixpkgs: no version of Debian package ${deb} in host.nix (re-run tests/setup.sh)");
+
+  mkPlatform = static: rec {
+    inherit system;
+    config = if static then "x86_64-unknown-linux-musl" else "x86_64-unknown-linux-gnu";
+    isStatic = static; isMusl = static; isGnu = !static;
+    isLinux = true; isDarwin = false; isx86_64 = true; isAarch64 = false; is64bit = true;
+    libc = if static then "musl" else "glibc";
+    parsed = { kernel.name = "linux"; cpu.name = "x86_64"; };
+    canExecute = _: true;
+    emulatorAvailable = _: true;
+  };
+
+  # ---- compiler wrappers --------------------------------------------------
+  mkCC = { name, realCC, realCXX ? null, targetPrefix ? "", roleSuffix ? "", extraFlags ? "", ccNames, cxxNames ? [ ], extraVersion ? "" }:
+    derivation {
+      inherit system targetPrefix roleSuffix extraFlags realCC;
+      name = "${name}-wrapper-${extraVersion}";
+      realCXX = if realCXX == null then "" else realCXX;
+      ccNames = concatStringsSep " " ccNames;
+      cxxNames = concatStringsSep " " cxxNames;
+      builder = "/bin/bash";
+      args = [ ./cc-wrapper.sh ];
+      PATH = hostPath;
+    } // {
+      inherit targetPrefix;
+      isGNU = true; isClang = false;
+      cc = { outPath = realCC; };
+    };
+
+  kernelHeaders = derivation {
+    inherit system;
+    name = "linux-headers-${sanitize (versionOf "linux-libc-dev")}";
+    builder = "/bin/bash";
+    args = [ ./kernel-headers.sh ];
+    linuxDir = host.kernelHeaders.linux;
+    asmDir = host.kernelHeaders.asm;
+    PATH = hostPath;
+  };
+
+  gccVersion = sanitize (versionOf "gcc");
+  nativeCC = roleSuffix: mkCC {
+    name = "gcc"; realCC = "/usr/bin/gcc"; realCXX = "/usr/bin/g++"; inherit roleSuffix;
+    ccNames = [ "cc" "gcc" ]; cxxNames = [ "c++" "g++" ]; extraVersion = gccVersion;
+  };
+  muslCC = mkCC {
+    name = "musl-gcc"; realCC = "/usr/bin/musl-gcc";
+    targetPrefix = "x86_64-unknown-linux-musl-";
+    extraFlags = "-static -isystem ${kernelHeaders}/include";
+    ccNames = [ "x86_64-unknown-linux-musl-cc" "x86_64-unknown-linux-musl-gcc" ];
+    extraVersion = "${sanitize (versionOf "musl-tools")}-${gccVersion}";
+  };
+
+  # ---- stdenv -------------------------------------------------------------
+  mkStdenv = { static, cc }:
+    let
+      platform = mkPlatform static;
+      buildCC = if static then nativeCC "_FOR_BUILD" else null;
+      tp = if cc == null then "" else cc.targetPrefix;
+      toolEnv = lib.optionalAttrs (cc != null) {
+        CC = "${tp}cc"; CXX = if static then "${tp}c++" else "g++";
+        AR = "${tp}ar"; RANLIB = "${tp}ranlib"; NM = "${tp}nm"; LD = "${tp}ld";
+        OBJCOPY = "${tp}objcopy"; OBJDUMP = "${tp}objdump"; READELF = "${tp}readelf";
+        SIZE = "${tp}size"; STRINGS = "${tp}strings"; AS = "${tp}as";
+        STRIP = "${tp}strip";
+      } // lib.optionalAttrs static { CC_FOR_BUILD = "cc"; CXX_FOR_BUILD = "c++"; };
+
+      mkDerivation = fnOrAttrs:
+        if isFunction fnOrAttrs then
+          let
+            attrs = fnOrAttrs (attrs // { finalPackage = drv; });
+            drv = mkFromAttrs attrs (f: mkDerivation (final:
+              let prev = fnOrAttrs final; ext = f prev; in
+              prev // (if isFunction ext then f final prev else ext)));
+          in drv
+        else mkFromAttrs fnOrAttrs (f: mkDerivation (fnOrAttrs // (
+          let ext = f fnOrAttrs; in if isFunction ext then ext fnOrAttrs fnOrAttrs else ext)));
+
+      mkFromAttrs = attrs: overrideAttrs:
+        let
+          name = attrs.name or "${attrs.pname}-${attrs.version}";
+          clean = xs: filter (x: x != null) xs;
+          doCheck = attrs.doCheck or false;
+          nativeInputs = clean (attrs.nativeBuildInputs or [ ] ++ lib.optionals doCheck (attrs.nativeCheckInputs or [ ]));
+          hostInputs = clean (attrs.buildInputs or [ ] ++ lib.optionals doCheck (attrs.checkInputs or [ ]));
+          drvAttrs = removeAttrs attrs [ "passthru" "meta" "env" "pos" "nativeCheckInputs" "checkInputs" "finalPackage" ]
+            // (attrs.env or { })
+            // toolEnv
+            // {
+              inherit name system;
+              builder = attrs.realBuilder or "/bin/bash";
+              args = attrs.args or (if attrs ? builder
+                     then [ "-e" attrs.builder ] else [ "-e" ./builder.sh ./setup.sh ]);
+              stdenvSetup = ./setup.sh;
+              nativeBuildInputs = nativeInputs;
+              buildInputs = hostInputs;
+              propagatedBuildInputs = clean (attrs.propagatedBuildInputs or [ ]);
+              _stdenvInputs = clean [ cc buildCC ];
+              _nativeRole = if static then "build" else "host";
+              inherit doCheck;
+            }
+            // lib.optionalAttrs (attrs ? pname) { inherit (attrs) pname; }
+            // lib.optionalAttrs (attrs ? version) { inherit (attrs) version; };
+          drv = derivation drvAttrs;
+          passthru = attrs.passthru or { };
+        in
+        drv // passthru // {
+          meta = { name = name; } // (attrs.meta or { });
+          inherit passthru overrideAttrs stdenv;
+          nativeBuildInputs = nativeInputs;
+          buildInputs = hostInputs;
+        } // lib.optionalAttrs (attrs ? pname) { inherit (attrs) pname; }
+          // lib.optionalAttrs (attrs ? version) { inherit (attrs) version; };
+
+      stdenv = {
+        inherit mkDerivation cc;
+        hostPlatform = platform; buildPlatform = mkPlatform false; targetPlatform = platform;
+        inherit system;
+        isLinux = true; isDarwin = false; isx86_64 = true;
+        shell = "/bin/bash";
+        shellDryRun = "/bin/bash -n -O extglob";
+        setup = ./setup.sh;
+      };
+    in stdenv;
+
+  # ---- the package set ----------------------------------------------------
+  # `self` is the final set (this base merged with the packages below).
+  makeSet = { static, self }: {
+      inherit lib system;
+      pkgs = self;
+      stdenv = mkStdenv { inherit static; cc = if static then muslCC else nativeCC ""; };
+      stdenvNoCC = mkStdenv { inherit static; cc = null; };
+      inherit (self.stdenv) hostPlatform buildPlatform targetPlatform;
+      buildPackages = native;
+      pkgsBuildHost = native;
+      pkgsStatic = static';
+      pkgsMusl = static';
+      inherit kernelHeaders;
+      linuxHeaders = kernelHeaders;
+
+      runCommandWith = { stdenv ? self.stdenvNoCC, runLocal ? false, derivationArgs ? { }, name }: buildCommand:
+        stdenv.mkDerivation ({
+          inherit name buildCommand;
+          passAsFile = [ "buildCommand" ] ++ (derivationArgs.passAsFile or [ ]);
+        } // lib.optionalAttrs runLocal { preferLocalBuild = true; allowSubstitutes = false; }
+          // removeAttrs derivationArgs [ "passAsFile" ]);
+      runCommand = name: env: self.runCommandWith { inherit name; derivationArgs = env; };
+
+      # nixpkgs' mkShell: a derivation for `nix develop`; building it records
+      # the inputs (nixpkgs' refuses to build; `nix flake check` only evaluates).
+      mkShell = { name ? "nix-shell", packages ? [ ], inputsFrom ? [ ], buildInputs ? [ ]
+                , nativeBuildInputs ? [ ], shellHook ? "", ... }@args:
+        self.stdenv.mkDerivation ((removeAttrs args [ "packages" "inputsFrom" ]) // {
+          inherit name shellHook;
+          nativeBuildInputs = packages ++ nativeBuildInputs;
+          inherit buildInputs;
+          dontUnpack = true;
+          buildPhase = "true";
+          installPhase = "echo $nativeBuildInputs $buildInputs > $out";
+        });
+      runCommandNoCC = self.runCommand;
+      runCommandLocal = name: env: self.runCommandWith { inherit name; runLocal = true; derivationArgs = env; };
+      runCommandCC = name: env: self.runCommandWith { inherit name; stdenv = self.stdenv; derivationArgs = env; };
+
+      writeTextFile = { name, text, executable ? false, destination ? "", checkPhase ? ""
+                      , meta ? { }, allowSubstitutes ? false, preferLocalBuild ? true, derivationArgs ? { } }:
+        self.runCommand name ({
+          inherit text executable checkPhase allowSubstitutes preferLocalBuild meta;
+          passAsFile = [ "text" ];
+        } // derivationArgs) ''
+          target=$out${lib.escapeShellArg destination}
+          mkdir -p "$(dirname "$target")"
+          if [ -e "''${textPath:-}" ]; then cp "$textPath" "$target"; else printf '%s' "$text" > "$target"; fi
+          if [ -n "$executable" ]; then chmod +x "$target"; fi
+          eval "$checkPhase"
+        '';
+      writeText = name: text: self.writeTextFile { inherit name text; };
+      writeTextDir = path: text: self.writeTextFile { inherit text; name = builtins.baseNameOf path; destination = "/${path}"; };
+      writeScript = name: text: self.writeTextFile { inherit name text; executable = true; };
+      writeScriptBin = name: text: self.writeTextFile { inherit name text; executable = true; destination = "/bin/${name}"; meta.mainProgram = name; };
+      writeShellScript = name: text: self.writeTextFile {
+        inherit name; executable = true;
+        text = "#!${self.runtimeShell}\n${text}\n";
+        checkPhase = "${self.stdenv.shellDryRun} \"$target\"";
+      };
+      writeShellScriptBin = name: text: self.writeTextFile {
+        inherit name; executable = true; destination = "/bin/${name}";
+        text = "#!${self.runtimeShell}\n${text}\n";
+        checkPhase = "${self.stdenv.shellDryRun} \"$target\"";
+        meta.mainProgram = name;
+      };
+      writeShellApplication = { name, text, runtimeInputs ? [ ], runtimeEnv ? null, meta ? { }, checkPhase ? null, ... }:
+        self.writeTextFile {
+          inherit name; executable = true; destination = "/bin/${name}";
+          meta = { mainProgram = name; } // meta;
+          text = "#!${self.runtimeShell}\nset -o errexit\nset -o nounset\nset -o pipefail\n"
+            + optionalString (runtimeInputs != [ ]) "export PATH=\"${lib.makeBinPath runtimeInputs}:$PATH\"\n"
+            + optionalString (runtimeEnv != null) (lib.concatStrings (lib.mapAttrsToList (n: v: "export ${n}=${lib.escapeShellArg v}\n") runtimeEnv))
+            + "\n" + text + "\n";
+          checkPhase = if checkPhase == null then "${self.stdenv.shellDryRun} \"$target\"" else checkPhase;
+        };
+      runtimeShell = "${self.bash}/bin/bash";
+      runtimeShellPackage = self.bash;
+
+      # Symlink trees (nixpkgs' buildEnv / symlinkJoin).
+      buildEnv = { name, paths, pathsToLink ? [ "/" ], ignoreCollisions ? false, postBuild ? ""
+                 , extraPrefix ? "", meta ? { }, passthru ? { }, nativeBuildInputs ? [ ], buildInputs ? [ ]
+                 , extraOutputsToInstall ? [ ], checkCollisionContents ? true, includeClosures ? false
+                 , manifest ? "", ignoreSingleFileOutputs ? false, extraPathsFrom ? [ ], ... }:
+        self.stdenvNoCC.mkDerivation {
+          inherit name pathsToLink ignoreCollisions postBuild extraPrefix meta passthru nativeBuildInputs buildInputs;
+          paths = map (p: if lib.isDerivation p || lib.isString p || lib.isPath p then p else toString p) paths;
+          mode = "env";
+          __structuredAttrs = true;
+          preferLocalBuild = true; allowSubstitutes = false;
+          buildCommand = ''
+            /usr/bin/python3 ${./build-env.py}
+            eval "$postBuild"
+          '';
+        };
+      symlinkJoin = { name, paths, postBuild ? "", meta ? { }, passthru ? { }, nativeBuildInputs ? [ ], ... }@args:
+        self.stdenvNoCC.mkDerivation ({
+          inherit name postBuild meta passthru nativeBuildInputs;
+          inherit paths;
+          mode = "lndir";
+          __structuredAttrs = true;
+          preferLocalBuild = true; allowSubstitutes = false;
+          buildCommand = ''
+            /usr/bin/python3 ${./build-env.py}
+            eval "$postBuild"
+          '';
+        } // removeAttrs args [ "name" "paths" "postBuild" "meta" "passthru" "nativeBuildInputs" ]);
+      linkFarm = name: entries:
+        let list = if builtins.isAttrs entries then lib.mapAttrsToList lib.nameValuePair entries else entries;
+        in self.runCommand name { preferLocalBuild = true; allowSubstitutes = false; passthru.entries = list; } ''
+          mkdir -p $out
+          cd $out
+          ${lib.concatMapStrings (e: ''
+            mkdir -p -- "$(dirname -- ${lib.escapeShellArg e.name})"
+            ln -s -- ${lib.escapeShellArg "${e.path}"} ${lib.escapeShellArg e.name}
+          '') list}
+        '';
+      linkFarmFromDrvs = name: drvs: self.linkFarm name (map (d: { name = d.name; path = d; }) drvs);
+
+      # Like nixpkgs: $out/store-paths (sorted), $out/registration (for
+      # nix-store --load-db), $out/total-nar-size, from exportReferencesGraph.
+      closureInfo = { rootPaths }:
+        self.stdenvNoCC.mkDerivation {
+          name = "closure-info";
+          __structuredAttrs = true;
+          exportReferencesGraph.closure = rootPaths;
+          preferLocalBuild = true; allowSubstitutes = false;
+          empty = rootPaths == [ ];
+          buildCommand = ''
+            mkdir $out
+            if [ -n "''${empty:-}" ]; then
+              echo 0 > $out/total-nar-size
+              touch $out/registration $out/store-paths
+            else
+              jq -r '.closure | map(.narSize) | add' < "$NIX_ATTRS_JSON_FILE" > $out/total-nar-size
+              jq -r '.closure | sort_by(.path) | map([.path, .narHash, (.narSize|tostring), "", (.references | length | tostring)] + (.references | sort)) | add | map("\(.)\n") | add' \
+                < "$NIX_ATTRS_JSON_FILE" | head -n -1 > $out/registration
+              jq -r '.closure[].path' < "$NIX_ATTRS_JSON_FILE" | sort -u > $out/store-paths
+            fi
+          '';
+        };
+
+      # ---- packages copied from Debian --------------------------------------
+      debianPackage = { pname, debs ? debPkgs.${pname}, mainProgram ? pname, include ? [ ]
+                      , exclude ? defaultExclude, postInstall ? "", preFixup ? "", passthru ? { }, nativeBuildInputs ? [ ] }:
+        let
+          allDebs = lib.unique (debs ++ lib.concatMap (d: host.libs.${d} or [ ]) debs);
+          drv = derivation {
+            inherit system pname postInstall preFixup;
+            version = sanitize (versionOf (builtins.head debs));
+            name = "${pname}-${sanitize (versionOf (builtins.head debs))}";
+            builder = "/bin/bash";
+            args = [ ./copy-deb.sh ];
+            debs = concatStringsSep " " debs;
+            debianVersions = concatMapStringsSep " " (d: "${d}=${versionOf d}") allDebs;
+            include = concatStringsSep " " include;
+            exclude = concatStringsSep " " exclude;
+            nativeBuildInputs = nativeBuildInputs;
+            wrapEnvSrc = ./wrap-env.c;
+          };
+        in drv // passthru // {
+          inherit (drv) pname version;
+          meta = { inherit mainProgram; debianPackages = allDebs; };
+        };
+    };
+
+  debPkgs = import ./debian-packages.nix;
+  defaultExclude = [ "share/doc/*" "share/man/*" "share/info/*" "share/lintian/*" "share/bug/*"
+                     "share/locale/*" "share/doc-base/*" "share/menu/*" "share/bash-completion/*"
+                     "share/pixmaps/*" "share/applications/*" "lib/python3.11/test/*" "etc/*" ];
+
+  native = makeSet { static = false; self = native; } // packages;
+  # pkgsStatic: musl stdenv and static cjson/libseccomp; the Debian-copy
+  # packages are the same (glibc, dynamically linked) ones as the native set.
+  static' = makeSet { static = true; self = static'; } // packages // staticPackages;
+
+  # Packages: always the native (glibc) copies; pkgsStatic adds musl builds.
+  packages = let n = native; in rec {
+    bash = n.debianPackage {
+      pname = "bash";
+      postInstall = ''ln -s bash $out/bin/sh'';
+      passthru.shellPath = "/bin/bash";
+    };
+    bashInteractive = bash;
+    coreutils = n.debianPackage { pname = "coreutils"; mainProgram = "ls"; };
+    gnugrep = n.debianPackage { pname = "gnugrep"; mainProgram = "grep"; };
+    gnused = n.debianPackage { pname = "gnused"; mainProgram = "sed"; };
+    gawk = n.debianPackage { pname = "gawk"; postInstall = ''ln -s gawk $out/bin/awk''; };
+    findutils = n.debianPackage { pname = "findutils"; mainProgram = "find"; };
+    jq = n.debianPackage { pname = "jq"; };
+    tree = n.debianPackage { pname = "tree"; };
+    diffutils = n.debianPackage { pname = "diffutils"; mainProgram = "diff"; };
+    bc = n.debianPackage { pname = "bc"; };
+    gnumake = n.debianPackage { pname = "gnumake"; mainProgram = "make"; };
+    # libmagic looks for /usr/lib/file/magic.mgc: a static wrapper sets MAGIC.
+    file = n.debianPackage {
+      pname = "file";
+      postInstall = ''
+        mkdir -p $out/share/misc $out/libexec
+        mv $out/lib/file/magic.mgc $out/share/misc/magic.mgc
+        rmdir $out/lib/file
+        mv $out/bin/file $out/libexec/file
+        musl-gcc -static -Os -s -o $out/bin/file \
+          -DWRAP_VAR='"MAGIC"' -DWRAP_VAL="\"$out/share/misc/magic.mgc\"" \
+          -DWRAP_TARGET="\"$out/libexec/file\"" "$wrapEnvSrc"
+      '';
+    };
+    # Python 3.11 with its stdlib; bytecode compiled with unchecked hashes
+    # (as nixpkgs does) since the store resets mtimes.
+    python3 = let
+      py = n.debianPackage {
+        pname = "python3";
+        exclude = defaultExclude ++ [ "lib/python3.11/idlelib/*" "lib/python3.11/tkinter/*" "lib/python3.11/turtledemo/*"
+                                      "lib/python3.11/lib2to3/tests/*" "bin/idle*" "bin/pydoc*" "bin/2to3*" ];
+        postInstall = ''
+          ln -sfn python3 $out/bin/python
+          $out/bin/python3.11 -m compileall -q -j0 --invalidation-mode unchecked-hash -o 0 -o 1 $out/lib/python3.11 >/dev/null || true
+        '';
+        passthru = pythonPassthru;
+      };
+      pythonPassthru = {
+        pythonVersion = "3.11";
+        libPrefix = "python3.11";
+        executable = "python3.11";
+        sitePackages = "lib/python3/dist-packages";
+        interpreter = "${py}/bin/python3.11";
+        isPy3 = true; isPy311 = true;
+        pkgs = python3Packages;
+        withPackages = f: pythonEnv (f python3Packages);
+        buildEnv = { extraLibs ? [ ], ... }: pythonEnv extraLibs;
+      };
+      # The env: its own copy of the interpreter (so sys.prefix is the env,
+      # also through further symlinks), lib/python3.11 linked to the stdlib,
+      # lib/python3/dist-packages with the packages' modules.
+      pythonEnv = extraLibs: let
+        env = native.runCommand "python3-${py.version}-env" {
+          inherit extraLibs;
+          passthru = { inherit extraLibs; python = py; env = env; inherit (pythonPassthru) pythonVersion sitePackages executable; interpreter = "${env}/bin/python3.11"; };
+          meta.mainProgram = "python3";
+        } ''
+          mkdir -p $out/bin $out/lib/python3/dist-packages
+          cp ${py}/bin/python3.11 $out/bin/python3.11
+          ln -s python3.11 $out/bin/python3
+          ln -s python3 $out/bin/python
+          ln -s ${py}/lib/python3.11 $out/lib/python3.11
+          for p in $extraLibs; do
+            for m in "$p"/lib/python3/dist-packages/*; do
+              ln -sfn "$m" "$out/lib/python3/dist-packages/$(basename "$m")"
+            done
+            if [ -d "$p/bin" ]; then for b in "$p"/bin/*; do ln -sfn "$b" "$out/bin/$(basename "$b")"; done; fi
+          done
+        '';
+      in env;
+    in py;
+    python311 = python3;
+    python3Packages = {
+      python = python3;
+      pyyaml = n.debianPackage {
+        pname = "pyyaml";
+        postInstall = ''
+          ${python3}/bin/python3.11 -m compileall -q -j0 --invalidation-mode unchecked-hash $out/lib/python3/dist-packages >/dev/null
+        '';
+        passthru.pythonModule = python3;
+      };
+    };
+    python311Packages = python3Packages;
+    # bin/node only (npm is not copied).
+    nodejs = n.debianPackage { pname = "nodejs"; mainProgram = "node"; include = [ "bin/node" ]; };
+    nodejs_20 = nodejs;
+
+    # Build-host cJSON (glibc, gcc), e.g. for a code generator.
+    cjson = mkCjson native;
+  };
+
+  mkCjson = set: set.stdenv.mkDerivation {
+    pname = "cjson";
+    version = sanitize host.sources.cjson.version;
+    src = ./sources/cjson;
+    dontConfigure = true;
+    buildPhase = ''
+      $CC -O2 -std=c89 -fPIC -c cJSON.c -o cJSON.o
+      $AR rcs libcjson.a cJSON.o
+      ${optionalString (!set.stdenv.hostPlatform.isStatic) "$CC -shared -o libcjson.so.1 -Wl,-soname,libcjson.so.1 cJSON.o"}
+    '';
+    installPhase = ''
+      mkdir -p $out/include/cjson $out/lib/pkgconfig
+      cp cJSON.h $out/include/cjson/
+      cp libcjson.a $out/lib/
+      ${optionalString (!set.stdenv.hostPlatform.isStatic) "cp libcjson.so.1 $out/lib/ && ln -s libcjson.so.1 $out/lib/libcjson.so"}
+      cat > $out/lib/pkgconfig/libcjson.pc <<PC
+      prefix=$out
+      libdir=$out/lib
+      includedir=$out/include
+      Name: libcjson
+      Description: Ultralightweight JSON parser in ANSI C
+      Version: ${host.sources.cjson.version}
+      Libs: -L$out/lib -lcjson
+      Cflags: -I$out/include -I$out/include/cjson
+      PC
+      sed -i 's/^ *//' $out/lib/pkgconfig/libcjson.pc
+    '';
+    passthru = { };
+    meta.description = "cJSON from the Debian source package, built offline";
+  };
+
+  staticPackages = {
+    cjson = let d = mkCjson static'; in d // { dev = d; out = d; lib = d; };
+    libseccomp = let d = static'.stdenv.mkDerivation {
+      pname = "libseccomp";
+      version = sanitize host.sources.libseccomp.version;
+      src = ./sources/libseccomp;
+      nativeBuildInputs = [ ];
+      configureFlags = [ "--enable-static" "--disable-shared" "--disable-python" "--host=x86_64-unknown-linux-musl" "--build=x86_64-pc-linux-gnu" ];
+      enableParallelBuilding = true;
+      preConfigure = ''
+        # Debian's source tree may carry pregenerated autotools files with old mtimes.
+        find . -exec touch -d @${toString 1700000000} {} +
+      '';
+      buildPhase = ''
+        make -j$NIX_BUILD_CORES -C src libseccomp.la
+        make -j$NIX_BUILD_CORES -C include
+      '';
+      installPhase = ''
+        make -C src install-libLTLIBRARIES
+        make -C include install
+        mkdir -p $out/lib/pkgconfig
+        cp libseccomp.pc $out/lib/pkgconfig/
+        rm -f $out/lib/*.la
+      '';
+    }; in d // { dev = d; out = d; lib = d; };
+  };
+in
+native
