@@ -1,0 +1,427 @@
+/* exec.c — one-shot runs on the event loop; see exec.h.
+ *
+ * Owns: struct exec_run from exec_start until its callback (or cancel).
+ * Must not: wait for anything outside the loop, or trust the sandbox: its
+ * output is bounded by the caps below, its messages by their fixed size.
+ *
+ * A run ends when its sandbox init has been reaped (pidfd readable, then
+ * waitid(P_PIDFD)). By then the kernel has killed and reaped every other
+ * process of the pid namespace, so no writer of the output pipes is left:
+ * what is in them is drained without waiting for EOF (a pipe end smuggled
+ * out over a host abstract socket in a host-network environment cannot hold
+ * the run open).
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jail.h"
+#include "log.h"
+#include "loop.h"
+
+struct stream {
+	int fd;
+	char *buf;
+	size_t len, alloc, total;
+	bool eof;
+};
+
+struct exec_run {
+	struct jail_proc jp;
+	exec_done_cb *cb;
+	void *ctx;
+	struct exec_result *res;
+	char *code;
+	size_t code_len, code_off;
+	size_t cap;
+	struct stream out, err;
+	long timer;
+	uint64_t start_ms;
+	bool spawned;   /* jp is live (false: setup error delivered by timer) */
+	bool cancelled; /* only the pidfd watch is left, to reap */
+	bool pid_watched;
+};
+
+static int n_active;
+
+int exec_active(void)
+{
+	return n_active;
+}
+
+void exec_result_free(struct exec_result *r)
+{
+	if (!r)
+		return;
+	free(r->out);
+	free(r->err);
+	free(r);
+}
+
+/* dst = a + b, cut to fit (intended: messages come first, hints after). */
+static void cat2(char *dst, size_t len, const char *a, const char *b)
+{
+	size_t n = 0;
+	for (; *a && n + 1 < len; a++)
+		dst[n++] = *a;
+	for (; *b && n + 1 < len; b++)
+		dst[n++] = *b;
+	if (len)
+		dst[n] = '\0';
+}
+
+static void run_free(struct exec_run *r)
+{
+	if (r->timer > 0)
+		loop_timer_cancel(r->timer);
+	if (r->spawned) {
+		loop_unwatch(r->jp.pidfd);
+		loop_unwatch(r->jp.out_fd);
+		loop_unwatch(r->jp.err_fd);
+		loop_unwatch(r->jp.code_fd);
+		jail_release(&r->jp);
+	}
+	free(r->out.buf);
+	free(r->err.buf);
+	free(r->code);
+	exec_result_free(r->res);
+	free(r);
+	n_active--;
+}
+
+static void kill_run(struct exec_run *r)
+{
+	if (r->spawned)
+		jail_kill(&r->jp);
+}
+
+/* Read what is available (at most a bounded amount per call, so one noisy
+ * run cannot starve the loop). Returns false when the stream ended. */
+static void stream_read(struct exec_run *r, struct stream *s, bool drain)
+{
+	char scratch[65536];
+	for (int rounds = 0; drain || rounds < 16; rounds++) {
+		char *dst = scratch;
+		size_t room = sizeof scratch;
+		if (s->len < r->cap) {
+			if (s->alloc < r->cap + 1) {
+				size_t want = s->alloc ? s->alloc * 2 : 16384;
+				if (want > r->cap + 1)
+					want = r->cap + 1;
+				char *nb = realloc(s->buf, want);
+				if (nb) {
+					s->buf = nb;
+					s->alloc = want;
+				}
+			}
+			if (s->alloc > s->len + 1) {
+				dst = s->buf + s->len;
+				room = s->alloc - 1 - s->len;
+				if (room > r->cap - s->len)
+					room = r->cap - s->len;
+			}
+		}
+		ssize_t n = read(s->fd, dst, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN)
+				log_msg(LOG_WARNING, "exec: read output: %s", strerror(errno));
+			if (errno != EAGAIN)
+				s->eof = true;
+			break;
+		}
+		if (n == 0) {
+			s->eof = true;
+			break;
+		}
+		if (dst != scratch)
+			s->len += (size_t)n;
+		s->total += (size_t)n;
+		if (s->total > r->cap + EXEC_RUNAWAY_BYTES && !r->res->output_killed) {
+			r->res->output_killed = true;
+			kill_run(r);
+		}
+	}
+	if (s->eof)
+		loop_unwatch(s->fd);
+}
+
+static void on_output(void *ctx, int fd, short revents)
+{
+	struct exec_run *r = ctx;
+	(void)revents;
+	stream_read(r, fd == r->out.fd ? &r->out : &r->err, false);
+}
+
+static void stop_code(struct exec_run *r)
+{
+	if (r->jp.code_fd >= 0) {
+		loop_unwatch(r->jp.code_fd);
+		close(r->jp.code_fd);
+		r->jp.code_fd = -1;
+	}
+	free(r->code);
+	r->code = NULL;
+}
+
+/* Send as much code as the socket takes; close it (EOF) when all is sent. */
+static void push_code(struct exec_run *r)
+{
+	while (r->code_off < r->code_len) {
+		ssize_t n = send(r->jp.code_fd, r->code + r->code_off, r->code_len - r->code_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			/* EPIPE/ECONNRESET: the sandbox died in setup; its
+			 * message explains why. */
+			stop_code(r);
+			return;
+		}
+		r->code_off += (size_t)n;
+	}
+	stop_code(r);
+}
+
+static void on_code(void *ctx, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	push_code(ctx);
+}
+
+static void take_stream(struct stream *s, char **buf, size_t *len, size_t *total, bool *trunc)
+{
+	if (!s->buf)
+		s->buf = calloc(1, 1);
+	if (s->buf)
+		s->buf[s->len] = '\0';
+	*buf = s->buf;
+	*len = s->buf ? s->len : 0;
+	*total = s->total;
+	*trunc = s->total > s->len;
+	s->buf = NULL;
+}
+
+static void finish(struct exec_run *r)
+{
+	struct exec_result *res = r->res;
+	struct jail_msg m;
+	bool have_exit = false;
+	int status = 0;
+
+	/* All writers are gone: take what is left without waiting for EOF. */
+	if (!r->out.eof)
+		stream_read(r, &r->out, true);
+	if (!r->err.eof)
+		stream_read(r, &r->err, true);
+	for (;;) {
+		ssize_t n = recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof m)
+			break;
+		m.text[sizeof m.text - 1] = '\0';
+		if (m.type == JAIL_MSG_ERROR && !res->setup_error[0])
+			cat2(res->setup_error, sizeof res->setup_error, "sandbox setup failed: ", m.text);
+		else if (m.type == JAIL_MSG_EXIT) {
+			have_exit = true;
+			status = m.status;
+		}
+	}
+	res->duration_ms = loop_now_ms() - r->start_ms;
+	res->oom_killed = limits_cg_oom_killed(&r->jp.cg);
+	res->exit_code = -1;
+	if (res->setup_error[0]) {
+		/* the interpreter never ran */
+	} else if (have_exit) {
+		res->timed_out = false;
+		if (WIFEXITED(status))
+			res->exit_code = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			res->term_signal = WTERMSIG(status);
+	} else {
+		/* Init died without a report: we killed it (timeout, runaway
+		 * output) or the kernel did (OOM in cgroup mode). */
+		res->term_signal = SIGKILL;
+		if (!res->timed_out && !res->output_killed && !res->oom_killed)
+			snprintf(res->setup_error, sizeof res->setup_error,
+				 "sandbox init ended unexpectedly (code %d, status %d)", r->jp.init_code,
+				 r->jp.init_status);
+	}
+	take_stream(&r->out, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
+	take_stream(&r->err, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
+
+	exec_done_cb *cb = r->cb;
+	void *ctx = r->ctx;
+	r->res = NULL;
+	run_free(r);
+	cb(ctx, res);
+}
+
+static void on_exit_fd(void *ctx, int fd, short revents)
+{
+	struct exec_run *r = ctx;
+	(void)fd;
+	(void)revents;
+	int rc = jail_reap(&r->jp);
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		log_msg(LOG_ERROR, "exec: waitid on sandbox %d: %s", r->jp.pid, strerror(errno));
+		loop_unwatch(r->jp.pidfd); /* do not spin; the result reports it */
+	}
+	if (r->cancelled) {
+		run_free(r);
+		return;
+	}
+	finish(r);
+}
+
+static void on_timeout(void *ctx)
+{
+	struct exec_run *r = ctx;
+	r->timer = 0;
+	r->res->timed_out = true;
+	kill_run(r);
+}
+
+/* Jail refused before anything ran: deliver from the loop, not from inside
+ * exec_start (callers may hold state that a re-entrant callback breaks). */
+static void on_setup_error(void *ctx)
+{
+	struct exec_run *r = ctx;
+	struct exec_result *res = r->res;
+	exec_done_cb *cb = r->cb;
+	void *cbctx = r->ctx;
+	r->timer = 0;
+	r->res = NULL;
+	res->duration_ms = loop_now_ms() - r->start_ms;
+	run_free(r);
+	cb(cbctx, res);
+}
+
+struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
+			    struct err *e)
+{
+	struct exec_run *r;
+	struct jail_spec spec = { req->env, req->project_dir, req->project_mount };
+	int rc;
+
+	if (!req->env || !cb || (!req->code && req->code_len)) {
+		err_set(e, EINVAL, "exec: bad request");
+		return NULL;
+	}
+	if (req->code_len > JAIL_CODE_MAX) {
+		err_set(e, EFBIG, "code is %zu bytes; at most %u are accepted", req->code_len, JAIL_CODE_MAX);
+		return NULL;
+	}
+	r = calloc(1, sizeof *r);
+	if (!r || !(r->res = calloc(1, sizeof *r->res)) ||
+	    !(r->code = malloc(req->code_len ? req->code_len : 1))) {
+		if (r)
+			free(r->res);
+		free(r);
+		err_set(e, ENOMEM, "exec: out of memory");
+		return NULL;
+	}
+	n_active++;
+	if (req->code_len)
+		memcpy(r->code, req->code, req->code_len);
+	r->code_len = req->code_len;
+	r->cb = cb;
+	r->ctx = ctx;
+	r->cap = req->env->limits.max_output_bytes;
+	r->out.fd = r->err.fd = -1;
+	r->res->exit_code = -1;
+	r->start_ms = loop_now_ms();
+
+	rc = jail_spawn(&spec, &r->jp, e);
+	if (rc == -2) {
+		cat2(r->res->setup_error, sizeof r->res->setup_error, e->msg, " - ");
+		cat2(r->res->setup_error + strlen(r->res->setup_error),
+		     sizeof r->res->setup_error - strlen(r->res->setup_error), jail_hint(e->code), "");
+		r->timer = loop_timer_add(r->start_ms, on_setup_error, r, e);
+		if (r->timer < 0) {
+			r->timer = 0;
+			run_free(r);
+			return NULL;
+		}
+		return r;
+	}
+	if (rc < 0) {
+		run_free(r);
+		return NULL;
+	}
+	r->spawned = true;
+	r->out.fd = r->jp.out_fd;
+	r->err.fd = r->jp.err_fd;
+	if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, e) < 0)
+		goto fail;
+	r->pid_watched = true;
+	if (loop_watch(r->out.fd, POLLIN, on_output, r, e) < 0 ||
+	    loop_watch(r->err.fd, POLLIN, on_output, r, e) < 0)
+		goto fail;
+	r->timer = loop_timer_add(r->start_ms + (uint64_t)req->env->limits.timeout_seconds * 1000u,
+				  on_timeout, r, e);
+	if (r->timer < 0) {
+		r->timer = 0;
+		goto fail;
+	}
+	push_code(r);
+	if (r->jp.code_fd >= 0 && loop_watch(r->jp.code_fd, POLLOUT, on_code, r, e) < 0)
+		goto fail;
+	return r;
+fail:
+	err_wrap(e, "exec");
+	exec_cancel(r);
+	return NULL;
+}
+
+void exec_cancel(struct exec_run *r)
+{
+	if (!r || r->cancelled)
+		return;
+	if (!r->spawned) {
+		run_free(r);
+		return;
+	}
+	kill_run(r);
+	if (r->timer > 0) {
+		loop_timer_cancel(r->timer);
+		r->timer = 0;
+	}
+	loop_unwatch(r->jp.out_fd);
+	loop_unwatch(r->jp.err_fd);
+	stop_code(r);
+	if (jail_reap(&r->jp) != 0) {
+		run_free(r);
+		return;
+	}
+	/* Init is dying (the kernel is killing its namespace): reap it from
+	 * the loop when its pidfd says so. */
+	r->cancelled = true;
+	if (!r->pid_watched) {
+		struct err e2;
+		if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, &e2) == 0) {
+			r->pid_watched = true;
+			return;
+		}
+		/* No room on the loop: wait here. The init is SIGKILLed and
+		 * the kernel is tearing down its namespace, so this is short. */
+		while (jail_reap(&r->jp) == 0)
+			poll(NULL, 0, 1);
+		run_free(r);
+	}
+}

@@ -1,0 +1,71 @@
+/* exec.h — a one-shot run of code in a fresh sandbox.
+ *
+ * Owns: the run's channels on the event loop (code in, stdout/stderr out,
+ * the sandbox init's pidfd), its deadline, the output caps and the result.
+ * Must not: block (everything goes through loop.h), call the callback from
+ * inside exec_start, or keep anything after the callback or exec_cancel.
+ *
+ * Output: each stream is captured up to env->limits.max_output_bytes; what
+ * comes after is read and counted (out_total/err_total) but not kept, and the
+ * stream is marked truncated. A stream that runs on for EXEC_RUNAWAY_BYTES
+ * past its cap is a runaway: the sandbox is killed at once (output_killed)
+ * instead of burning CPU until the wall-clock timeout.
+ */
+#ifndef NSM_EXEC_H
+#define NSM_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "env.h"
+#include "err.h"
+
+#define EXEC_RUNAWAY_BYTES (16u << 20)
+
+struct exec_request {
+	const struct env_entry *env;
+	const char *code;          /* copied by exec_start; at most JAIL_CODE_MAX bytes */
+	size_t code_len;
+	const char *project_dir;   /* host directory, NULL: none */
+	const char *project_mount; /* where it appears, e.g. "/project" */
+};
+
+struct exec_result {
+	int exit_code;         /* -1 when killed by a signal, timed out or not started */
+	int term_signal;       /* signal that ended the interpreter (SIGKILL on timeout), else 0 */
+	bool timed_out;        /* wall clock reached: every process of the sandbox killed */
+	bool oom_killed;       /* the kernel OOM-killed a process (cgroup v2 mode only) */
+	bool output_killed;    /* killed as an output runaway (see above) */
+	bool stdout_truncated;
+	bool stderr_truncated;
+	char *out;             /* NUL-terminated for convenience; out_len excludes the NUL */
+	size_t out_len;
+	size_t out_total;      /* bytes the program wrote to stdout */
+	char *err;
+	size_t err_len;
+	size_t err_total;
+	uint64_t duration_ms;  /* from exec_start to the sandbox's end */
+	char setup_error[512]; /* non-empty: the jail failed before the code ran; says what
+	                          and what to do */
+};
+
+/* Called from the loop exactly once per run unless cancelled. res belongs to
+ * the callee: free it with exec_result_free. The run is gone when called. */
+typedef void exec_done_cb(void *ctx, struct exec_result *res);
+
+struct exec_run;
+
+/* Start a run. NULL with e filled when the server could not (bad request,
+ * out of fds/memory, loop tables full); failures of the jail itself come
+ * back through cb as setup_error. */
+struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
+			    struct err *e);
+/* Kill every process of the run's sandbox now. cb is not called; r is
+ * invalid afterwards; the last resources (the pidfd of the dying init) are
+ * released from the loop within milliseconds. */
+void exec_cancel(struct exec_run *r);
+void exec_result_free(struct exec_result *r);
+/* Runs started and not yet fully released (tests, shutdown). */
+int exec_active(void);
+
+#endif

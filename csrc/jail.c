@@ -1,0 +1,681 @@
+/* jail.c — sandbox specification (built once per environment) and spawn.
+ *
+ * Owns: the per-environment preparation done at start-up (mount list,
+ * argv, environment variables, seccomp program), clone into namespaces, the
+ * id maps, the kill and the reap. Must not: block on the sandbox (the only
+ * wait is waitid(WNOHANG) and a reap after SIGKILL on a spawn error), read
+ * its output, or exit. See jail.h for what a sandbox sees.
+ */
+#include "jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#define NSM_CLONE_INTO_CGROUP 0x200000000ULL
+#define NSM_P_PIDFD 3
+
+/* clone3(2) arguments, spelled out so no particular kernel header is needed. */
+struct nsm_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+
+/* The sandbox's environment variables besides PATH=<env root>/bin. Nothing
+ * from the server's environment is passed on. PYTHONUNBUFFERED: output of a
+ * run that times out is not lost in a stdio buffer; the store is read-only,
+ * so byte-code caches are not written (PYTHONDONTWRITEBYTECODE). */
+static const char *const jail_env_fixed[] = {
+	"HOME=/workspace",
+	"TMPDIR=/tmp",
+	"USER=sandbox",
+	"LOGNAME=sandbox",
+	"SHELL=/bin/sh",
+	"LANG=C.UTF-8",
+	"TERM=dumb",
+	"NO_COLOR=1",
+	"PYTHONDONTWRITEBYTECODE=1",
+	"PYTHONUNBUFFERED=1",
+};
+
+static const char etc_passwd[] = "sandbox:x:1000:1000:sandbox:/workspace:/bin/sh\n"
+				 "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+static const char etc_group[] = "sandbox:x:1000:\nnogroup:x:65534:\n";
+static const char etc_hosts[] = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost sandbox\n";
+static const char etc_nsswitch[] = "passwd: files\ngroup: files\nhosts: files dns\n";
+
+static const char *const dev_nodes[] = { "/dev/null", "/dev/zero", "/dev/full",
+					 "/dev/random", "/dev/urandom", "/dev/tty" };
+static const char *const dev_links[][2] = {
+	{ "/proc/self/fd", "/dev/fd" },        { "/proc/self/fd/0", "/dev/stdin" },
+	{ "/proc/self/fd/1", "/dev/stdout" },  { "/proc/self/fd/2", "/dev/stderr" },
+	{ "/tmp", "/dev/shm" },
+};
+
+static struct jail_prepared *prepared;
+static size_t n_prepared;
+static bool server_is_root;
+static bool have_clone3 = true;
+static char enforcement[512];
+
+const char *jail_enforcement(void)
+{
+	return enforcement;
+}
+
+const char *jail_hint(int err)
+{
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		return "user namespaces are not permitted here: check sysctl "
+		       "kernel.unprivileged_userns_clone=1 (older Debian kernels), "
+		       "kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile "
+		       "with 'userns,' for this binary (Ubuntu 23.10+), and a container's "
+		       "seccomp profile; run nix-sandbox-mcp --doctor";
+	case ENOSPC:
+	case EUSERS:
+		return "namespace limit reached: raise sysctl user.max_user_namespaces "
+		       "(and max_pid/net/mnt_namespaces); run nix-sandbox-mcp --doctor";
+	case EINVAL:
+		return "the kernel lacks a namespace type (CONFIG_USER_NS, CONFIG_PID_NS, "
+		       "CONFIG_NET_NS); run nix-sandbox-mcp --doctor";
+	case ENOSYS:
+		return "kernel too old: the jail needs Linux 5.3+ (clone3, pidfd)";
+	case EAGAIN:
+	case ENOMEM:
+		return "out of processes or memory on the host";
+	default:
+		return "run nix-sandbox-mcp --doctor";
+	}
+}
+
+/* ---- preparation ---- */
+
+static char *own(struct jail_prepared *jp, char *s)
+{
+	char **n;
+	if (!s)
+		return NULL;
+	n = realloc(jp->owned, (jp->n_owned + 1) * sizeof *n);
+	if (!n) {
+		free(s);
+		return NULL;
+	}
+	jp->owned = n;
+	jp->owned[jp->n_owned++] = s;
+	return s;
+}
+
+static char *ownf(struct jail_prepared *jp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *ownf(struct jail_prepared *jp, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : own(jp, s);
+}
+
+static int add_op(struct jail_prepared *jp, size_t cap, enum mount_kind k, unsigned flags,
+		  const char *src, const char *dst, const char *data)
+{
+	if (jp->n_ops == cap)
+		return -1;
+	jp->ops[jp->n_ops++] = (struct mount_op){ k, flags, src, dst, data };
+	return 0;
+}
+
+static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct err *e)
+{
+	const struct env_limits *l = &env->limits;
+	size_t cap = env->n_closure + 32, n_argv = 0;
+	static char resolv[PATH_MAX];
+	bool bad = false;
+
+	memset(jp, 0, sizeof *jp);
+	jp->env = env;
+	if (sysfilter_build(env, &jp->filter, e) < 0)
+		return err_wrap(e, "environment %s", env->name);
+	jp->ops = calloc(cap, sizeof *jp->ops);
+	if (!jp->ops)
+		return err_set(e, ENOMEM, "out of memory");
+
+	for (size_t i = 0; i < env->n_closure; i++) {
+		if (env->closure[i][0] != '/')
+			return err_set(e, EINVAL, "environment %s: closure path %s is not absolute",
+				       env->name, env->closure[i]);
+		bad |= add_op(jp, cap, MOUNT_BIND_RO, 0, env->closure[i], env->closure[i], NULL) < 0;
+	}
+	unsigned inodes = l->workspace_mb * 256u < 4096u ? 4096u : l->workspace_mb * 256u;
+	const char *ws = ownf(jp, "size=%um,nr_inodes=%u,mode=0755", l->workspace_mb, inodes);
+	const char *tmp = ownf(jp, "size=%um,nr_inodes=%u,mode=1777", l->workspace_mb, inodes);
+	const char *run = ownf(jp, "size=%um,nr_inodes=16,mode=0755", (JAIL_CODE_MAX >> 20) + 1);
+	jp->root_opts = ownf(jp, "size=1m,nr_inodes=%zu,mode=0755", env->n_closure * 4 + 512);
+	if (!ws || !tmp || !run || !jp->root_opts)
+		return err_set(e, ENOMEM, "out of memory");
+	bad |= add_op(jp, cap, MOUNT_TMPFS, 0, NULL, "/workspace", ws) < 0;
+	bad |= add_op(jp, cap, MOUNT_TMPFS, 0, NULL, "/tmp", tmp) < 0;
+	bad |= add_op(jp, cap, MOUNT_TMPFS, 0, NULL, JAIL_CODE_DIR, run) < 0;
+	bad |= add_op(jp, cap, MOUNT_PROC, 0, NULL, "/proc", NULL) < 0;
+	bad |= add_op(jp, cap, MOUNT_TMPFS, 0, NULL, "/dev", "size=64k,nr_inodes=64,mode=0755") < 0;
+	for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++)
+		bad |= add_op(jp, cap, MOUNT_BIND_DEV, strcmp(dev_nodes[i], "/dev/tty") ? 0 : MOUNT_OPTIONAL,
+			      dev_nodes[i], dev_nodes[i], NULL) < 0;
+	for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
+		bad |= add_op(jp, cap, MOUNT_SYMLINK, 0, dev_links[i][0], dev_links[i][1], NULL) < 0;
+	bad |= add_op(jp, cap, MOUNT_REMOUNT_RO, 0, NULL, "/dev", NULL) < 0;
+	bad |= add_op(jp, cap, MOUNT_FILE, 0, NULL, "/etc/passwd", etc_passwd) < 0;
+	bad |= add_op(jp, cap, MOUNT_FILE, 0, NULL, "/etc/group", etc_group) < 0;
+	bad |= add_op(jp, cap, MOUNT_FILE, 0, NULL, "/etc/hosts", etc_hosts) < 0;
+	bad |= add_op(jp, cap, MOUNT_FILE, 0, NULL, "/etc/nsswitch.conf", etc_nsswitch) < 0;
+	if (env->network) {
+		/* Often a symlink into /run (systemd-resolved): bind its target. */
+		if (realpath("/etc/resolv.conf", resolv))
+			bad |= add_op(jp, cap, MOUNT_BIND_RO, MOUNT_OPTIONAL, own(jp, strdup(resolv)),
+				      "/etc/resolv.conf", NULL) < 0;
+		else
+			log_msg(LOG_WARNING, "environment %s: no /etc/resolv.conf on the host; "
+					     "name resolution will fail in it", env->name);
+	}
+	bad |= add_op(jp, cap, MOUNT_SYMLINK, 0, env->sh, "/bin/sh", NULL) < 0;
+	bad |= add_op(jp, cap, MOUNT_SYMLINK, 0, env->env_bin, "/usr/bin/env", NULL) < 0;
+	if (bad)
+		return err_set(e, ENOMEM, "environment %s: mount list overflow", env->name);
+
+	switch (env->interp) {
+	case ENV_INTERP_BASH:
+		jp->code_path = JAIL_CODE_DIR "/main.sh";
+		break;
+	case ENV_INTERP_PYTHON:
+		jp->code_path = JAIL_CODE_DIR "/main.py";
+		break;
+	case ENV_INTERP_NODE:
+		jp->code_path = JAIL_CODE_DIR "/main.js";
+		break;
+	default:
+		return err_set(e, EINVAL, "environment %s: unknown interpreter", env->name);
+	}
+	while (env->argv && env->argv[n_argv])
+		n_argv++;
+	if (n_argv == 0 || env->argv[0][0] != '/')
+		return err_set(e, EINVAL, "environment %s: argv[0] must be an absolute path", env->name);
+	jp->argv = calloc(n_argv + 2, sizeof *jp->argv);
+	if (!jp->argv)
+		return err_set(e, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_argv; i++)
+		jp->argv[i] = (char *)env->argv[i];
+	jp->argv[n_argv] = (char *)jp->code_path;
+
+	size_t n_env = sizeof jail_env_fixed / sizeof jail_env_fixed[0];
+	jp->envp = calloc(n_env + 2, sizeof *jp->envp);
+	if (!jp->envp)
+		return err_set(e, ENOMEM, "out of memory");
+	jp->envp[0] = ownf(jp, "PATH=%s/bin", env->root);
+	if (!jp->envp[0])
+		return err_set(e, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_env; i++)
+		jp->envp[i + 1] = (char *)jail_env_fixed[i];
+	return 0;
+}
+
+static void unprepare(struct jail_prepared *jp)
+{
+	sysfilter_free(&jp->filter);
+	free(jp->ops);
+	free(jp->argv);
+	free(jp->envp);
+	for (size_t i = 0; i < jp->n_owned; i++)
+		free(jp->owned[i]);
+	free(jp->owned);
+	memset(jp, 0, sizeof *jp);
+}
+
+int jail_init(struct err *e)
+{
+	size_t n = env_count();
+	server_is_root = geteuid() == 0;
+	if (limits_init(e) < 0)
+		return -1;
+	prepared = calloc(n ? n : 1, sizeof *prepared);
+	if (!prepared)
+		return err_set(e, ENOMEM, "out of memory");
+	n_prepared = n;
+	for (size_t i = 0; i < n; i++)
+		if (prepare(env_at(i), &prepared[i], e) < 0) {
+			jail_fini();
+			return -1;
+		}
+	snprintf(enforcement, sizeof enforcement, "%s", limits_describe());
+	log_msg(LOG_INFO, "jail: %zu environment(s) prepared; sandbox ids map to host %s", n,
+		server_is_root ? "uid/gid 65534" : "the server's own uid/gid");
+	return 0;
+}
+
+void jail_fini(void)
+{
+	for (size_t i = 0; i < n_prepared; i++)
+		unprepare(&prepared[i]);
+	free(prepared);
+	prepared = NULL;
+	n_prepared = 0;
+}
+
+static const struct jail_prepared *find_prepared(const struct env_entry *env)
+{
+	for (size_t i = 0; i < n_prepared; i++)
+		if (prepared[i].env == env)
+			return &prepared[i];
+	return NULL;
+}
+
+/* ---- spawn ---- */
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	do
+		n = write(fd, s, strlen(s));
+	while (n < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int write_id_maps(pid_t pid, struct err *e)
+{
+	char path[64], map[64];
+	unsigned host_uid = server_is_root ? 65534 : (unsigned)geteuid();
+	unsigned host_gid = server_is_root ? 65534 : (unsigned)getegid();
+
+	/* Without CAP_SETGID in our namespace the kernel wants setgroups
+	 * denied before gid_map (user_namespaces(7)). As root we keep it and
+	 * the child drops root's supplementary groups itself. */
+	if (!server_is_root) {
+		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+		if (write_file(path, "deny") < 0 && errno != ENOENT)
+			return err_sys(e, errno, "write %s", path);
+	}
+	snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+	snprintf(map, sizeof map, "%u %u 1\n", JAIL_UID, host_uid);
+	if (write_file(path, map) < 0)
+		return err_sys(e, errno, "write %s", path);
+	snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+	snprintf(map, sizeof map, "%u %u 1\n", JAIL_GID, host_gid);
+	if (write_file(path, map) < 0)
+		return err_sys(e, errno, "write %s", path);
+	return 0;
+}
+
+/* Move fd to >= 3 so the child's stdio shuffling cannot collide with it. */
+static int above_stdio(int *fd)
+{
+	if (*fd >= 3)
+		return 0;
+	int n = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (n < 0)
+		return -1;
+	close(*fd);
+	*fd = n;
+	return 0;
+}
+
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* fork-like clone: returns 0 in the child, pid in the parent, -1/errno. */
+static pid_t clone_sandbox(uint64_t ns, const struct limits_cg *cg, int *pidfd, bool *in_cg)
+{
+	long r;
+	*in_cg = false;
+	if (have_clone3) {
+		struct nsm_clone_args ca;
+		memset(&ca, 0, sizeof ca);
+		ca.flags = ns | CLONE_PIDFD;
+		ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+		ca.exit_signal = SIGCHLD;
+		if (cg->dirfd >= 0) {
+			ca.flags |= NSM_CLONE_INTO_CGROUP;
+			ca.cgroup = (uint64_t)cg->dirfd;
+		}
+		r = syscall(SYS_clone3, &ca, sizeof ca);
+		if (r >= 0) {
+			*in_cg = cg->dirfd >= 0;
+			return (pid_t)r;
+		}
+		/* ENOSYS: pre-5.3 kernel, or a container profile that hides
+		 * clone3 (Docker's does) so libcs fall back to clone. */
+		if (errno != ENOSYS)
+			return -1;
+		have_clone3 = false;
+		log_msg(LOG_INFO, "jail: clone3 unavailable, using clone");
+	}
+	/* x86_64 / aarch64 argument order: flags, stack, parent_tid, child_tid,
+	 * tls. stack 0 = keep ours (copy-on-write), like fork. */
+	r = syscall(SYS_clone, (unsigned long)ns | CLONE_PIDFD | SIGCHLD, 0UL, pidfd, NULL, 0UL);
+	return (pid_t)r;
+}
+
+int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
+{
+	const struct jail_prepared *jp = find_prepared(s->env);
+	struct jail_child_args a;
+	int sync_sp[2] = { -1, -1 }, code_sp[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	char projdir[PATH_MAX];
+	uint64_t ns = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+	bool in_cg;
+	int pidfd = -1, rc = -1;
+	pid_t pid;
+
+	memset(p, 0, sizeof *p);
+	p->pid = -1;
+	p->pidfd = p->sync_fd = p->code_fd = p->out_fd = p->err_fd = -1;
+	limits_cg_init(&p->cg);
+	if (!jp)
+		return err_set(e, EINVAL, "environment %s was not prepared by jail_init",
+			       s->env ? s->env->name : "(null)");
+	memset(&a, 0, sizeof a);
+	if (s->project_dir) {
+		/* Resolve in the server: symlinks in the path are the host's. */
+		if (!realpath(s->project_dir, projdir))
+			return err_sys(e, errno, "project directory %s", s->project_dir), -2;
+		if (!s->project_mount || s->project_mount[0] != '/' || strstr(s->project_mount, ".."))
+			return err_set(e, EINVAL, "project mount point must be an absolute path");
+		a.project = (struct mount_op){ MOUNT_BIND_RO, 0, projdir, s->project_mount, NULL };
+		a.has_project = true;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_sp) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, code_sp) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		err_sys(e, errno, "jail: create channels");
+		goto out;
+	}
+	if (above_stdio(&sync_sp[1]) < 0 || above_stdio(&code_sp[1]) < 0 || above_stdio(&out[1]) < 0 ||
+	    above_stdio(&errp[1]) < 0 || set_nonblock(sync_sp[0]) < 0 || set_nonblock(code_sp[0]) < 0 ||
+	    set_nonblock(out[0]) < 0 || set_nonblock(errp[0]) < 0) {
+		err_sys(e, errno, "jail: set up channels");
+		goto out;
+	}
+	if (limits_cg_create(&s->env->limits, &p->cg, e) < 0)
+		goto out;
+	if (!s->env->network)
+		ns |= CLONE_NEWNET;
+	a.jp = jp;
+	a.own_net = !s->env->network;
+	a.may_setgroups = server_is_root;
+	a.sync_fd = sync_sp[1];
+	a.code_fd = code_sp[1];
+	a.out_fd = out[1];
+	a.err_fd = errp[1];
+
+	pid = clone_sandbox(ns, &p->cg, &pidfd, &in_cg);
+	if (pid < 0) {
+		int s2 = errno;
+		/* The caller adds jail_hint(e->code). */
+		err_sys(e, s2, "cannot create the sandbox namespaces (clone)");
+		rc = -2;
+		goto out;
+	}
+	if (pid == 0)
+		jail_child_main(&a); /* never returns */
+
+	p->pid = pid;
+	p->pidfd = pidfd;
+	close_fd(&sync_sp[1]);
+	close_fd(&code_sp[1]);
+	close_fd(&out[1]);
+	close_fd(&errp[1]);
+	p->sync_fd = sync_sp[0];
+	p->code_fd = code_sp[0];
+	p->out_fd = out[0];
+	p->err_fd = errp[0];
+	sync_sp[0] = code_sp[0] = out[0] = errp[0] = -1;
+
+	if (write_id_maps(pid, e) < 0 || (!in_cg && limits_cg_attach(&p->cg, pid, e) < 0)) {
+		rc = -2;
+		goto kill;
+	}
+	char go = 'G';
+	ssize_t w;
+	do
+		w = send(p->sync_fd, &go, 1, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w != 1) {
+		err_sys(e, errno, "jail: release the sandbox");
+		goto kill;
+	}
+	return 0;
+kill:
+	/* The child is still waiting for "go": it dies at once. */
+	jail_kill(p);
+	{
+		siginfo_t si;
+		while (syscall(SYS_waitid, NSM_P_PIDFD, p->pidfd, &si, WEXITED, NULL) < 0 && errno == EINTR)
+			;
+		p->reaped = true;
+	}
+	jail_release(p);
+	return rc;
+out:
+	close_fd(&sync_sp[0]);
+	close_fd(&sync_sp[1]);
+	close_fd(&code_sp[0]);
+	close_fd(&code_sp[1]);
+	close_fd(&out[0]);
+	close_fd(&out[1]);
+	close_fd(&errp[0]);
+	close_fd(&errp[1]);
+	limits_cg_destroy(&p->cg);
+	return rc;
+}
+
+void jail_kill(struct jail_proc *p)
+{
+	if (p->reaped || p->pidfd < 0)
+		return;
+	limits_cg_kill(&p->cg);
+	if (syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+		log_msg(LOG_WARNING, "jail: kill sandbox %d: %s", p->pid, strerror(errno));
+}
+
+int jail_reap(struct jail_proc *p)
+{
+	siginfo_t si;
+	if (p->reaped)
+		return 1;
+	memset(&si, 0, sizeof si);
+	for (;;) {
+		if (syscall(SYS_waitid, NSM_P_PIDFD, p->pidfd, &si, WEXITED | WNOHANG, NULL) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		/* ECHILD: someone else reaped it (SIGCHLD set to SIG_IGN?). */
+		if (errno == ECHILD) {
+			p->reaped = true;
+			return 1;
+		}
+		return -1;
+	}
+	if (si.si_pid == 0)
+		return 0;
+	p->reaped = true;
+	p->init_code = si.si_code;
+	p->init_status = si.si_status;
+	return 1;
+}
+
+void jail_release(struct jail_proc *p)
+{
+	close_fd(&p->pidfd);
+	close_fd(&p->sync_fd);
+	close_fd(&p->code_fd);
+	close_fd(&p->out_fd);
+	close_fd(&p->err_fd);
+	limits_cg_destroy(&p->cg);
+}
+
+/* ---- doctor ---- */
+
+static int read_num(const char *path, long *v)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, sizeof buf - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	*v = strtol(buf, NULL, 10);
+	return 0;
+}
+
+struct report {
+	char *buf;
+	size_t len, off;
+	int problems;
+};
+
+static void line(struct report *r, int problem, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void line(struct report *r, int problem, const char *fmt, ...)
+{
+	va_list ap;
+	if (problem)
+		r->problems++;
+	if (r->off + 1 >= r->len)
+		return;
+	int n = snprintf(r->buf + r->off, r->len - r->off, "%s ", problem ? "FAIL" : "ok  ");
+	if (n > 0)
+		r->off = r->off + (size_t)n < r->len ? r->off + (size_t)n : r->len - 1;
+	va_start(ap, fmt);
+	n = vsnprintf(r->buf + r->off, r->len - r->off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r->off = r->off + (size_t)n < r->len ? r->off + (size_t)n : r->len - 1;
+	if (r->off + 1 < r->len) {
+		r->buf[r->off++] = '\n';
+		r->buf[r->off] = '\0';
+	}
+}
+
+/* Try what the jail does first: clone into every namespace and mount a
+ * tmpfs there. The child exits with 0 or the failing errno. */
+static int try_namespaces(int *stage)
+{
+	int pidfd = -1;
+	bool in_cg;
+	struct limits_cg none;
+	siginfo_t si;
+	limits_cg_init(&none);
+	pid_t pid = clone_sandbox(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
+					  CLONE_NEWUTS | CLONE_NEWNET,
+				  &none, &pidfd, &in_cg);
+	*stage = 0;
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			_exit(100 + 1);
+		if (mount("tmpfs", "/tmp", "tmpfs", 0, "size=16k") < 0)
+			_exit(100 + 2);
+		_exit(0);
+	}
+	memset(&si, 0, sizeof si);
+	while (syscall(SYS_waitid, NSM_P_PIDFD, pidfd, &si, WEXITED, NULL) < 0 && errno == EINTR)
+		;
+	close(pidfd);
+	if (si.si_code == CLD_EXITED && si.si_status > 100) {
+		*stage = si.si_status - 100;
+		return EPERM;
+	}
+	return 0;
+}
+
+int jail_doctor(char *buf, size_t len)
+{
+	struct report r = { buf, len, 0, 0 };
+	struct utsname u;
+	long v;
+	int stage, rc;
+
+	if (len)
+		buf[0] = '\0';
+	if (uname(&u) == 0)
+		line(&r, 0, "kernel %s %s", u.release, u.machine);
+	if (read_num("/proc/sys/user/max_user_namespaces", &v) == 0)
+		line(&r, v <= 0, "user.max_user_namespaces = %ld%s", v, v <= 0 ? " (must be > 0)" : "");
+	else
+		line(&r, 1, "no /proc/sys/user/max_user_namespaces: kernel without CONFIG_USER_NS?");
+	if (read_num("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0)
+		line(&r, v == 0 && geteuid() != 0, "kernel.unprivileged_userns_clone = %ld%s", v,
+		     v == 0 ? (geteuid() ? " (set it to 1)" : " (fine as root)") : "");
+	if (read_num("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", &v) == 0)
+		line(&r, v != 0 && geteuid() != 0, "kernel.apparmor_restrict_unprivileged_userns = %ld%s", v,
+		     v ? " (set it to 0 or give this binary an AppArmor profile with 'userns,')" : "");
+	rc = try_namespaces(&stage);
+	if (rc)
+		line(&r, 1, "creating user/pid/mount/net/ipc/uts namespaces: %s%s - %s", strerror(rc),
+		     stage == 1 ? " (making / private)" : stage == 2 ? " (mounting tmpfs)" : "",
+		     jail_hint(rc));
+	else
+		line(&r, 0, "user, pid, mount, net, ipc, uts namespaces and tmpfs mounts work");
+	rc = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (rc >= 0) {
+		close(rc);
+		line(&r, 0, "pidfd_open works");
+	} else {
+		line(&r, 1, "pidfd_open: %s (Linux 5.3+ needed)", strerror(errno));
+	}
+	rc = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+	if (rc < 0)
+		line(&r, 1, "seccomp: %s (CONFIG_SECCOMP_FILTER needed)", strerror(errno));
+	else
+		line(&r, 0, "seccomp available (server itself in mode %d)", rc);
+	size_t off = r.off;
+	r.problems += limits_doctor(r.buf, r.len, &off);
+	r.off = off;
+	line(&r, 0, "limits enforced with: %s", limits_describe());
+	return r.problems;
+}

@@ -1,0 +1,132 @@
+/* jail.h — the sandbox: what a run sees, and how it is spawned.
+ *
+ * Owns: start-up preparation per environment (mount list, argv, environment
+ * variables, seccomp program), the spawn of a sandbox (clone into new
+ * namespaces, id maps, cgroup placement) and the kernel feature report.
+ * Must not: touch the event loop, read the sandbox's output or keep run
+ * state (exec.c and, later, session.c do); exit the server.
+ *
+ * A sandbox is two processes in a fresh pid namespace: pid 1 is a tiny init
+ * (jail_child.c) that builds the root, waits for the code on code_fd, then
+ * forks the interpreter (pid 2), reaps everything and reports the
+ * interpreter's wait status on sync_fd before exiting; its exit makes the
+ * kernel kill whatever is left in the namespace. Everything before "read the
+ * code" depends on the environment only, so a pool can prepare sandboxes
+ * ahead and send the code later.
+ *
+ * What the sandbox sees (the one place this is written down):
+ *   uid/gid 1000 "sandbox" inside, mapped to host 65534 when the server is
+ *   root, else to the server's own uid/gid; hostname "sandbox";
+ *   / tmpfs, read-only after setup; each closure store path read-only at its
+ *   own path; project dir read-only at project_mount when given;
+ *   /workspace tmpfs (size = workspace_mb; cwd, HOME); /tmp tmpfs (same
+ *   size, mode 1777, TMPDIR); /run/sandbox tmpfs read-only holding the code
+ *   file main.sh|main.py|main.js (not argv, not stdin); fresh /proc with
+ *   sys and sysrq-trigger read-only; /dev tmpfs read-only with null zero
+ *   full random urandom tty, fd stdin stdout stderr links, shm → /tmp;
+ *   /etc/passwd, /etc/group, /etc/hosts synthetic (+ the host's
+ *   resolv.conf when the environment has host network); /bin/sh → env->sh,
+ *   /usr/bin/env → env->env_bin.
+ *   Environment variables (nothing inherited): PATH=<env root>/bin and the
+ *   list jail_env_fixed in jail.c (HOME TMPDIR USER LOGNAME SHELL LANG TERM
+ *   NO_COLOR PYTHONDONTWRITEBYTECODE PYTHONUNBUFFERED).
+ *   stdin /dev/null; stdout/stderr pipes to the server.
+ */
+#ifndef NSM_JAIL_H
+#define NSM_JAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "env.h"
+#include "err.h"
+#include "limits.h"
+#include "mounts.h"
+#include "sysfilter.h"
+
+#define JAIL_UID 1000
+#define JAIL_GID 1000
+#define JAIL_HOSTNAME "sandbox"
+#define JAIL_CODE_DIR "/run/sandbox"
+/* Largest code accepted (the /run/sandbox tmpfs is sized for it). */
+#define JAIL_CODE_MAX (16u << 20)
+
+/* Start-up: prepare every environment of env_count()/env_at(), detect the
+ * limits mode, log what is enforced. Failure here ends the server. */
+int jail_init(struct err *e);
+/* Free what jail_init built (tests, leak checkers). */
+void jail_fini(void);
+/* Which resource enforcement is active, one line. */
+const char *jail_enforcement(void);
+/* Human report of the kernel features the jail needs, one per line;
+ * returns the number of problems (0: the jail can work here). */
+int jail_doctor(char *buf, size_t len);
+/* The hint for a failure to create namespaces (errno of clone). */
+const char *jail_hint(int err);
+
+/* One sandbox being spawned or running. */
+struct jail_spec {
+	const struct env_entry *env;   /* must be one of env_at() */
+	const char *project_dir;       /* host path, NULL: none */
+	const char *project_mount;     /* e.g. "/project" */
+};
+
+struct jail_proc {
+	int pid;      /* sandbox init, in the server's pid namespace */
+	int pidfd;    /* readable once init has exited */
+	int sync_fd;  /* SOCK_SEQPACKET: struct jail_msg from the sandbox */
+	int code_fd;  /* SOCK_STREAM: write the code, then close (EOF = end) */
+	int out_fd;   /* read ends of the interpreter's stdout and stderr */
+	int err_fd;
+	struct limits_cg cg;
+	bool reaped;
+	int init_code;   /* after reaping: si_code (CLD_EXITED, CLD_KILLED, ...) */
+	int init_status; /* and si_status of the sandbox init */
+};
+
+/* Messages on sync_fd, one per datagram. */
+enum { JAIL_MSG_ERROR = 'E', JAIL_MSG_EXIT = 'X' };
+struct jail_msg {
+	char type;
+	int status;      /* JAIL_MSG_EXIT: wait status of the interpreter */
+	char text[500];  /* JAIL_MSG_ERROR: what failed, with a hint */
+};
+
+/* Spawn a sandbox. Returns 0; -1 for a server-side failure (fds, memory;
+ * e says which); -2 when the kernel refused the jail itself (e carries the
+ * message; add jail_hint(e->code) and show it as a setup error). The parent's fds in p are
+ * O_CLOEXEC and O_NONBLOCK. */
+int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e);
+/* SIGKILL the sandbox init (the kernel then kills the whole pid namespace)
+ * and, with cgroups, every process of the group. Idempotent. */
+void jail_kill(struct jail_proc *p);
+/* Reap init if it has exited: 1 reaped, 0 still running, -1 error. */
+int jail_reap(struct jail_proc *p);
+/* Close every fd and remove the cgroup. Call after jail_reap() returned 1. */
+void jail_release(struct jail_proc *p);
+
+/* ---- internal to jail.c and jail_child.c ---- */
+struct jail_prepared {
+	const struct env_entry *env;
+	struct mount_op *ops;
+	size_t n_ops;
+	char *root_opts;
+	char **argv;       /* env->argv + code path + NULL */
+	char **envp;
+	const char *code_path;
+	struct sysfilter filter;
+	char **owned;      /* strings to free */
+	size_t n_owned;
+};
+
+struct jail_child_args {
+	const struct jail_prepared *jp;
+	struct mount_op project;
+	bool has_project;
+	bool own_net;
+	bool may_setgroups;
+	int sync_fd, code_fd, out_fd, err_fd;
+};
+
+__attribute__((noreturn)) void jail_child_main(const struct jail_child_args *a);
+
+#endif

@@ -1,0 +1,387 @@
+/* jail_child.c — what happens after clone(), in a fixed order.
+ *
+ * Owns: the sandbox init (pid 1 of the new pid namespace) and the
+ * interpreter process it forks. Must not: return (it ends in _exit or
+ * execve), use the event loop, or allocate after the rlimits are set.
+ * Failures are sent to the server as a JAIL_MSG_ERROR datagram on sync_fd
+ * before _exit (crun style), so the server can show them.
+ *
+ * The order, and why:
+ *  1. PDEATHSIG, close inherited fds: a server that dies takes the sandbox
+ *     with it; no server fd (its stdin/stdout are the MCP channel) leaks in.
+ *  2. wait for "go": the server writes uid_map/gid_map in between.
+ *  3. setgroups/setresgid/setresuid to the sandbox ids: files created from
+ *     now on (tmpfs, code) belong to the sandbox user. The capabilities of
+ *     the new user namespace are kept (capabilities(7): the transition rule
+ *     clears them only when leaving the namespace's uid 0, which we never
+ *     held), and are needed for the mounts.
+ *  4. unshare(CLONE_NEWCGROUP): after the server put us in our own cgroup,
+ *     so /proc/self/cgroup shows "/".
+ *  5. hostname, loopback up (own net ns only).
+ *  6. new root (mounts.c), pivot, root read-only.
+ *  --- a pool may stop here and continue when the code arrives ---
+ *  7. read the code into /run/sandbox, then make that read-only.
+ *  8. fork the interpreter; in it: session, stdio, cwd, rlimits, drop
+ *     capabilities (bounding, ambient, then the sets), NO_NEW_PRIVS,
+ *     seccomp LAST (it forbids calls the steps before it need), execve.
+ *  9. init drops its capabilities, becomes non-dumpable (the interpreter,
+ *     same uid, must not reach it through /proc/1/mem), reaps until the
+ *     interpreter is gone, reports its status and exits: the kernel then
+ *     SIGKILLs the rest of the namespace (pid_namespaces(7)).
+ */
+#include "jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static int sync_fd = -1;
+
+__attribute__((noreturn)) static void fail(struct err *e, const char *hint)
+{
+	struct jail_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = JAIL_MSG_ERROR;
+	m.status = e->code;
+	/* Built by hand: truncation is intended (message first, then hint). */
+	size_t n = 0;
+	const char *parts[3] = { e->msg, hint ? " - " : "", hint ? hint : "" };
+	for (int i = 0; i < 3; i++)
+		for (const char *p = parts[i]; *p && n + 1 < sizeof m.text; p++)
+			m.text[n++] = *p;
+	m.text[n] = '\0';
+	if (sync_fd >= 0) {
+		ssize_t w;
+		do
+			w = send(sync_fd, &m, sizeof m, MSG_NOSIGNAL);
+		while (w < 0 && errno == EINTR);
+	}
+	_exit(127);
+}
+
+static int xclose_range(unsigned lo, unsigned hi, unsigned flags)
+{
+	if (lo > hi)
+		return 0;
+	if (syscall(SYS_close_range, lo, hi, flags) == 0)
+		return 0;
+	if (flags)
+		return -1; /* CLOSE_RANGE_CLOEXEC needs 5.11; caller falls back */
+	/* Before Linux 5.9: close one by one, bounded. */
+	for (unsigned fd = lo; fd <= hi && fd < 65536; fd++)
+		close((int)fd);
+	return 0;
+}
+
+/* Close every fd except keep[0..n) (sorted ascending). */
+static void close_all_but(const int *keep, int n)
+{
+	unsigned lo = 0;
+	for (int i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > lo)
+			xclose_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	xclose_range(lo, ~0U, 0);
+}
+
+static void reset_signals(void)
+{
+	sigset_t all;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &sa, NULL); /* EINVAL for libc-reserved ones: fine */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static int loopback_up(struct err *e)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(e, errno, "socket for lo");
+	memset(&ifr, 0, sizeof ifr);
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)) {
+		int s = errno;
+		close(fd);
+		return err_sys(e, s, "bring lo up");
+	}
+	close(fd);
+	return 0;
+}
+
+static int drop_caps(struct err *e)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	/* Bounding set first: dropping needs CAP_SETPCAP, which the capset
+	 * below removes. cap_last_cap may exceed our headers: stop at EINVAL. */
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;
+			return err_sys(e, errno, "drop capability %d from the bounding set", cap);
+		}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return err_sys(e, errno, "clear ambient capabilities");
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return err_sys(e, errno, "capset");
+	return 0;
+}
+
+static int read_code(const struct jail_child_args *a, struct err *e)
+{
+	char buf[65536];
+	size_t total = 0;
+	int fd = open(a->jp->code_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return err_sys(e, errno, "create %s", a->jp->code_path);
+	for (;;) {
+		ssize_t n = read(a->code_fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int s = errno;
+			close(fd);
+			return err_sys(e, s, "read code");
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > JAIL_CODE_MAX) {
+			close(fd);
+			return err_set(e, EFBIG, "code larger than %u bytes", JAIL_CODE_MAX);
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				int s = errno;
+				close(fd);
+				return err_sys(e, s, "write %s", a->jp->code_path);
+			}
+			off += w;
+		}
+	}
+	close(a->code_fd);
+	if (close(fd) < 0)
+		return err_sys(e, errno, "close %s", a->jp->code_path);
+	return 0;
+}
+
+__attribute__((noreturn)) static void run_interpreter(const struct jail_child_args *a, int null_fd)
+{
+	struct err e = { 0, "" };
+	const char *what = "";
+	int r;
+
+	reset_signals();
+	if (setsid() < 0) {
+		err_sys(&e, errno, "setsid");
+		fail(&e, NULL);
+	}
+	if (dup2(null_fd, 0) < 0 || dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0) {
+		err_sys(&e, errno, "dup2 stdio");
+		fail(&e, NULL);
+	}
+	/* Everything else closes at execve; sync_fd stays open until then so
+	 * an execve failure can still be reported. */
+	if (xclose_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sync_fd)
+				close(fd);
+	if (chdir("/workspace") < 0) {
+		err_sys(&e, errno, "chdir /workspace");
+		fail(&e, NULL);
+	}
+	r = limits_child_apply(&a->jp->env->limits, &what);
+	if (r < 0) {
+		err_sys(&e, -r, "setrlimit %s", what);
+		fail(&e, NULL);
+	}
+	if (drop_caps(&e) < 0)
+		fail(&e, NULL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		err_sys(&e, errno, "PR_SET_NO_NEW_PRIVS");
+		fail(&e, NULL);
+	}
+	/* Last: after this, mount/prctl-style calls the steps above needed may
+	 * be denied. */
+	r = sysfilter_load(&a->jp->filter);
+	if (r < 0) {
+		err_sys(&e, -r, "load seccomp filter");
+		fail(&e, "the kernel needs CONFIG_SECCOMP_FILTER");
+	}
+	execve(a->jp->argv[0], a->jp->argv, a->jp->envp);
+	err_sys(&e, errno, "execve %s", a->jp->argv[0]);
+	fail(&e, "the environment's interpreter is missing from its closure");
+}
+
+__attribute__((noreturn)) static void be_init(const struct jail_child_args *a, pid_t child)
+{
+	struct jail_msg m;
+	struct err e = { 0, "" };
+	int st;
+
+	close(a->out_fd);
+	close(a->err_fd);
+	prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0);
+	/* Non-dumpable before the capabilities go: while init holds them the
+	 * interpreter fails ptrace's capability-subset check, afterwards the
+	 * dumpable flag keeps it out (ptrace(2), "Ptrace access mode checking"). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || drop_caps(&e) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		if (!e.msg[0])
+			err_sys(&e, errno, "init: prctl");
+		kill(child, SIGKILL);
+		fail(&e, NULL);
+	}
+	/* As pid 1 we get no signal from inside the namespace that we have no
+	 * handler for (we install none); the server kills us from outside. */
+	for (;;) {
+		pid_t p = waitpid(-1, &st, __WALL);
+		if (p < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(126); /* ECHILD before the interpreter: cannot happen */
+		}
+		if (p == child)
+			break;
+	}
+	memset(&m, 0, sizeof m);
+	m.type = JAIL_MSG_EXIT;
+	m.status = st;
+	ssize_t n;
+	do
+		n = send(sync_fd, &m, sizeof m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	/* Our exit kills what the interpreter left behind (daemons, forks). */
+	_exit(0);
+}
+
+void jail_child_main(const struct jail_child_args *a)
+{
+	struct err e = { 0, "" };
+	char go;
+	ssize_t n;
+	int keep[4] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd };
+
+	sync_fd = a->sync_fd;
+	/* 1 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(127);
+	for (int i = 1; i < 4; i++) /* tiny insertion sort */
+		for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	close_all_but(keep, 4);
+	reset_signals();
+	/* 2: EOF means the server gave up on us (or died). */
+	do
+		n = recv(sync_fd, &go, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+	/* fds 0-2 are closed: occupy them so nothing we open lands there (a
+	 * later dup2(fd, fd) would keep O_CLOEXEC and lose stdin). */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0) {
+			err_sys(&e, errno, "open /dev/null");
+			fail(&e, NULL);
+		}
+	/* 3 */
+	if (a->may_setgroups && setgroups(0, NULL) < 0) {
+		err_sys(&e, errno, "setgroups");
+		fail(&e, NULL);
+	}
+	if (setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0 || setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0) {
+		err_sys(&e, errno, "switch to the sandbox uid/gid");
+		fail(&e, "the id maps were not written");
+	}
+	/* 4 */
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		err_sys(&e, errno, "unshare(CLONE_NEWCGROUP)");
+		fail(&e, "the kernel needs CONFIG_CGROUPS with cgroup namespaces (Linux 4.6+)");
+	}
+	/* 5 */
+	if (sethostname(JAIL_HOSTNAME, sizeof JAIL_HOSTNAME - 1) < 0) {
+		err_sys(&e, errno, "sethostname");
+		fail(&e, NULL);
+	}
+	if (a->own_net && loopback_up(&e) < 0)
+		fail(&e, NULL);
+	/* 6 */
+	if (mounts_enter(a->jp->root_opts, &e) < 0) {
+		err_wrap(&e, "new root");
+		fail(&e, e.code == EPERM ? "mounting is denied in this user namespace "
+					   "(AppArmor/SELinux policy? run --doctor)" : NULL);
+	}
+	if (mounts_apply(a->jp->ops, a->jp->n_ops, &e) < 0) {
+		err_wrap(&e, "new root");
+		fail(&e, e.code == ENOENT ? "a closure store path is missing on this host: "
+					    "copy the server's closure (nix copy) or rebuild" : NULL);
+	}
+	if (a->has_project && mounts_apply(&a->project, 1, &e) < 0) {
+		err_wrap(&e, "project directory");
+		fail(&e, "check --project / PROJECT_DIR: it must be an existing directory");
+	}
+	if (mounts_leave(&e) < 0) {
+		err_wrap(&e, "new root");
+		fail(&e, NULL);
+	}
+	/* 7 */
+	if (read_code(a, &e) < 0)
+		fail(&e, NULL);
+	if (mounts_remount_ro(JAIL_CODE_DIR, &e) < 0)
+		fail(&e, NULL);
+	/* 8 */
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0) {
+		err_sys(&e, errno, "open /dev/null in the sandbox");
+		fail(&e, NULL);
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		err_sys(&e, errno, "fork the interpreter");
+		fail(&e, NULL);
+	}
+	if (child == 0)
+		run_interpreter(a, null_fd);
+	close(null_fd);
+	/* 9 */
+	be_init(a, child);
+}

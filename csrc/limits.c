@@ -1,0 +1,394 @@
+/* limits.c — cgroup v2 per run where delegated, rlimits otherwise.
+ *
+ * Owns: detection of a usable cgroup v2 subtree, the per-run group and the
+ * child's rlimits. Must not: spawn, signal anything but through cgroup.kill,
+ * or leave a group behind (limits_cg_destroy is called on every path).
+ *
+ * Detection (start-up): the cgroup2 mount from /proc/self/mountinfo, our
+ * group from the "0::" line of /proc/self/cgroup, "memory" and "pids" in its
+ * cgroup.controllers. To hand them to children they must be in our
+ * cgroup.subtree_control; the kernel refuses that (EBUSY, "no internal
+ * processes") while processes sit in the group itself, so like crun/podman
+ * we move ourselves into a leaf "server" child first. A probe group must then
+ * be creatable. Anything failing → rlimits, and we say so.
+ *
+ * Fallback: RLIMIT_DATA (not RLIMIT_AS: V8 reserves its code range and cages
+ * up front, node aborts at start-up under RLIMIT_AS=512M; measured, see
+ * tests/jail) and RLIMIT_NPROC. Since Linux 5.14 RLIMIT_NPROC counts the
+ * processes of the uid *in its user namespace* (ucounts), and every sandbox
+ * has its own user namespace, so one sandbox's fork bomb does not eat
+ * another's budget; the sandbox init counts too, hence +1.
+ */
+#include "limits.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum limits_mode mode = LIMITS_RLIMIT;
+
+/* snprintf that reports truncation (-1) instead of warning about it. */
+static int sfmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sfmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+static char cg_base[400];      /* group under which runs get their groups */
+static char cg_reason[256] = "not checked";
+static unsigned long cg_seq;
+
+enum limits_mode limits_mode(void)
+{
+	return mode;
+}
+
+const char *limits_describe(void)
+{
+	return mode == LIMITS_CGROUP2
+		       ? "cgroup v2 (memory.max + memory.swap.max=0 and pids.max per sandbox), "
+			 "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0)"
+		       : "rlimits (RLIMIT_DATA per process, RLIMIT_NPROC per sandbox user namespace, "
+			 "RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0); no cgroup v2 delegation";
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	if (fd < 0)
+		return -1;
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int s = errno;
+			close(fd);
+			errno = s;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	return (int)got;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	do
+		n = write(fd, s, strlen(s));
+	while (n < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int write_at(int dirfd, const char *name, const char *s)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	do
+		n = write(fd, s, strlen(s));
+	while (n < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = list; (p = strstr(p, w)); p += n)
+		if ((p == list || p[-1] == ' ' || p[-1] == '+') &&
+		    (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+			return 1;
+	return 0;
+}
+
+/* Mount point of the cgroup2 file system, from mountinfo field 5 and the
+ * fstype after " - ". */
+static int find_cgroup2_mount(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int found = 0;
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *sep = strstr(line, " - ");
+		char mnt[1024];
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1 && strlen(mnt) < len) {
+			/* mountinfo escapes spaces as \040: such a path is not
+			 * worth supporting. */
+			if (!strchr(mnt, '\\')) {
+				sfmt(out, len, "%s", mnt);
+				found = 1;
+			}
+		}
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+static int detect(void)
+{
+	char mnt[256], buf[4096], path[512], own[300] = "";
+	char *p;
+
+	if (find_cgroup2_mount(mnt, sizeof mnt) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "no cgroup2 file system mounted");
+		return -1;
+	}
+	if (read_small("/proc/self/cgroup", buf, sizeof buf) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "cannot read /proc/self/cgroup");
+		return -1;
+	}
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, "0::", 3) == 0) {
+			size_t n = strcspn(p + 3, "\n");
+			if (n >= sizeof own)
+				break;
+			memcpy(own, p + 3, n);
+			own[n] = '\0';
+			break;
+		}
+	if (!own[0]) {
+		sfmt(cg_reason, sizeof cg_reason, "not in a cgroup v2 group (hybrid or v1 host)");
+		return -1;
+	}
+	if (sfmt(cg_base, sizeof cg_base, "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "cgroup path too long");
+		return -1;
+	}
+	sfmt(path, sizeof path, "%s/cgroup.controllers", cg_base);
+	if (read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") || !has_word(buf, "pids")) {
+		sfmt(cg_reason, sizeof cg_reason,
+			 "memory and pids controllers not available in %.200s (delegate them, "
+			 "e.g. systemd Delegate=yes)", cg_base);
+		return -1;
+	}
+	sfmt(path, sizeof path, "%s/cgroup.subtree_control", cg_base);
+	if (read_small(path, buf, sizeof buf) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "cannot read %.200s", path);
+		return -1;
+	}
+	if (!has_word(buf, "memory") || !has_word(buf, "pids")) {
+		if (write_str(path, "+memory +pids") < 0 && errno == EBUSY) {
+			/* "No internal processes": move ourselves to a leaf first. */
+			char leaf[512], pid[32];
+			sfmt(leaf, sizeof leaf, "%s/nsm-server", cg_base);
+			if (mkdir(leaf, 0755) < 0 && errno != EEXIST) {
+				sfmt(cg_reason, sizeof cg_reason, "mkdir %.200s: %s", leaf, strerror(errno));
+				return -1;
+			}
+			sfmt(leaf, sizeof leaf, "%s/nsm-server/cgroup.procs", cg_base);
+			sfmt(pid, sizeof pid, "%d", (int)getpid());
+			if (write_str(leaf, pid) < 0) {
+				sfmt(cg_reason, sizeof cg_reason, "cannot move the server into %.200s: %s",
+					 leaf, strerror(errno));
+				return -1;
+			}
+			if (write_str(path, "+memory +pids") < 0) {
+				sfmt(cg_reason, sizeof cg_reason, "enable controllers in %.200s: %s",
+					 path, strerror(errno));
+				return -1;
+			}
+		} else if (read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") ||
+			   !has_word(buf, "pids")) {
+			sfmt(cg_reason, sizeof cg_reason, "cannot enable memory,pids in %.200s: %s",
+				 path, strerror(errno));
+			return -1;
+		}
+	}
+	/* Probe: a child group with the files we write. */
+	sfmt(path, sizeof path, "%s/nsm-probe-%d", cg_base, (int)getpid());
+	if (mkdir(path, 0755) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "cannot create groups in %.200s: %s", cg_base,
+			 strerror(errno));
+		return -1;
+	}
+	char f[600];
+	sfmt(f, sizeof f, "%s/memory.max", path);
+	int ok = access(f, W_OK) == 0;
+	sfmt(f, sizeof f, "%s/pids.max", path);
+	ok = ok && access(f, W_OK) == 0;
+	rmdir(path);
+	if (!ok) {
+		sfmt(cg_reason, sizeof cg_reason, "memory.max/pids.max not writable under %.200s",
+			 cg_base);
+		return -1;
+	}
+	sfmt(cg_reason, sizeof cg_reason, "delegated: %.200s", cg_base);
+	return 0;
+}
+
+int limits_init(struct err *e)
+{
+	(void)e;
+	mode = detect() == 0 ? LIMITS_CGROUP2 : LIMITS_RLIMIT;
+	if (mode == LIMITS_RLIMIT)
+		log_msg(LOG_INFO, "limits: cgroup v2 not usable (%s)", cg_reason);
+	log_msg(LOG_INFO, "limits: enforcing with %s", limits_describe());
+	return 0;
+}
+
+int limits_doctor(char *buf, size_t len, size_t *off)
+{
+	if (*off < len) {
+		int n = snprintf(buf + *off, len - *off, "%s cgroup v2: %s\n",
+				 mode == LIMITS_CGROUP2 ? "ok  " : "warn", cg_reason);
+		*off = n < 0 || (size_t)n >= len - *off ? len - 1 : *off + (size_t)n;
+	}
+	return 0;
+}
+
+void limits_cg_init(struct limits_cg *cg)
+{
+	cg->dirfd = -1;
+	cg->path[0] = '\0';
+}
+
+int limits_cg_create(const struct env_limits *l, struct limits_cg *cg, struct err *e)
+{
+	char v[64];
+	limits_cg_init(cg);
+	if (mode != LIMITS_CGROUP2)
+		return 0;
+	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%d-%lu", cg_base, (int)getpid(), ++cg_seq) < 0) {
+		cg->path[0] = '\0';
+		return err_set(e, ENAMETOOLONG, "cgroup: path too long");
+	}
+	if (mkdir(cg->path, 0755) < 0) {
+		err_sys(e, errno, "cgroup: mkdir %s", cg->path);
+		cg->path[0] = '\0';
+		return -1;
+	}
+	cg->dirfd = open(cg->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cg->dirfd < 0) {
+		err_sys(e, errno, "cgroup: open %s", cg->path);
+		goto fail;
+	}
+	sfmt(v, sizeof v, "%llu", (unsigned long long)l->memory_mb << 20);
+	if (write_at(cg->dirfd, "memory.max", v) < 0) {
+		err_sys(e, errno, "cgroup: %s/memory.max", cg->path);
+		goto fail;
+	}
+	/* Without this a hog swaps instead of being stopped; absent when the
+	 * kernel has no swap accounting, which is fine. */
+	if (write_at(cg->dirfd, "memory.swap.max", "0") < 0 && errno != ENOENT) {
+		err_sys(e, errno, "cgroup: %s/memory.swap.max", cg->path);
+		goto fail;
+	}
+	sfmt(v, sizeof v, "%u", l->max_processes + 1);
+	if (write_at(cg->dirfd, "pids.max", v) < 0) {
+		err_sys(e, errno, "cgroup: %s/pids.max", cg->path);
+		goto fail;
+	}
+	return 0;
+fail:
+	limits_cg_destroy(cg);
+	return -1;
+}
+
+int limits_cg_attach(const struct limits_cg *cg, int pid, struct err *e)
+{
+	char v[32];
+	if (cg->dirfd < 0)
+		return 0;
+	sfmt(v, sizeof v, "%d", pid);
+	if (write_at(cg->dirfd, "cgroup.procs", v) < 0)
+		return err_sys(e, errno, "cgroup: move %d into %s", pid, cg->path);
+	return 0;
+}
+
+void limits_cg_kill(const struct limits_cg *cg)
+{
+	if (cg->dirfd >= 0 && write_at(cg->dirfd, "cgroup.kill", "1") < 0 && errno != ENOENT)
+		log_msg(LOG_DEBUG, "cgroup: kill %s: %s", cg->path, strerror(errno));
+}
+
+bool limits_cg_oom_killed(const struct limits_cg *cg)
+{
+	char path[600], buf[1024];
+	if (cg->dirfd < 0)
+		return false;
+	sfmt(path, sizeof path, "%s/memory.events", cg->path);
+	if (read_small(path, buf, sizeof buf) < 0)
+		return false;
+	const char *p = strstr(buf, "oom_kill ");
+	return p && strtoul(p + 9, NULL, 10) > 0;
+}
+
+void limits_cg_destroy(struct limits_cg *cg)
+{
+	if (cg->dirfd >= 0) {
+		close(cg->dirfd);
+		cg->dirfd = -1;
+	}
+	/* Called after the sandbox init was reaped, so the group is empty;
+	 * EBUSY would mean a process escaped the pid namespace kill. */
+	if (cg->path[0] && rmdir(cg->path) < 0)
+		log_msg(LOG_WARNING, "cgroup: rmdir %s: %s", cg->path, strerror(errno));
+	cg->path[0] = '\0';
+}
+
+static int set1(int res, rlim_t v)
+{
+	struct rlimit r = { v, v };
+	return setrlimit(res, &r) < 0 ? -errno : 0;
+}
+
+int limits_child_apply(const struct env_limits *l, const char **what)
+{
+	int r;
+	if ((r = set1(RLIMIT_NOFILE, l->max_open_files)) < 0) {
+		*what = "RLIMIT_NOFILE";
+		return r;
+	}
+	if ((r = set1(RLIMIT_FSIZE, (rlim_t)l->max_file_size_mb << 20)) < 0) {
+		*what = "RLIMIT_FSIZE";
+		return r;
+	}
+	/* No core files into /workspace (a pipe core_pattern still runs its
+	 * helper on the host; that is the host's policy). */
+	if ((r = set1(RLIMIT_CORE, 0)) < 0) {
+		*what = "RLIMIT_CORE";
+		return r;
+	}
+	if (mode == LIMITS_CGROUP2)
+		return 0;
+	if ((r = set1(RLIMIT_DATA, (rlim_t)l->memory_mb << 20)) < 0) {
+		*what = "RLIMIT_DATA";
+		return r;
+	}
+	if ((r = set1(RLIMIT_NPROC, (rlim_t)l->max_processes + 1)) < 0) {
+		*what = "RLIMIT_NPROC";
+		return r;
+	}
+	return 0;
+}

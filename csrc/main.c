@@ -1,0 +1,246 @@
+/* main.c — arguments, signals and the event loop.
+ *
+ * Owns: the command line (the only thing read at run time: there is no
+ * config file), start-up checks, and the loop that runs until stdin closes
+ * and every run has answered, or until SIGTERM/SIGINT.
+ * Must not: handle requests (mcp.c) or write protocol (rpc.c). Only start-up
+ * failures end the process with an error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "env.h"
+#include "jail.h"
+#include "log.h"
+#include "loop.h"
+#include "mcp.h"
+#include "rpc.h"
+
+static volatile int stop_signal;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nix-sandbox-mcp [--stdio] [--project DIR] [--log-level LEVEL]\n"
+		"       nix-sandbox-mcp --list-envs | --doctor | --version | --help\n"
+		"\n"
+		"An MCP server (JSON-RPC over stdin/stdout) with one tool, `run`, that runs\n"
+		"code in namespace sandboxes built by Nix. Its environments were fixed when\n"
+		"it was built; no configuration file is read at run time.\n"
+		"\n"
+		"  --stdio            serve MCP on stdin/stdout (the default)\n"
+		"  --project DIR      mount DIR read-only in every sandbox (overrides\n"
+		"                     PROJECT_DIR and the built-in project path)\n"
+		"  --log-level LEVEL  debug, info, warning or error (stderr)\n"
+		"  --list-envs        print the built-in environment table as JSON\n"
+		"  --doctor           check the kernel features the sandbox needs\n"
+		"  --version          print the version\n");
+}
+
+static int list_envs(void)
+{
+	const struct env_config *cfg = env_config();
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "version", cfg->version);
+	cJSON_AddStringToObject(root, "config_hash", cfg->config_hash);
+	cJSON *proj = cJSON_AddObjectToObject(root, "project");
+	cJSON_AddStringToObject(proj, "path", cfg->project_path);
+	cJSON_AddStringToObject(proj, "mount_point", cfg->project_mount);
+	cJSON *sess = cJSON_AddObjectToObject(root, "session");
+	cJSON_AddNumberToObject(sess, "idle_timeout_seconds", cfg->session.idle_timeout_seconds);
+	cJSON_AddNumberToObject(sess, "max_lifetime_seconds", cfg->session.max_lifetime_seconds);
+	cJSON_AddNumberToObject(sess, "max_sessions", cfg->session.max_sessions);
+	cJSON *arr = cJSON_AddArrayToObject(root, "environments");
+	for (size_t i = 0; i < env_count(); i++) {
+		const struct env_entry *e = env_at(i);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", e->name);
+		cJSON_AddStringToObject(o, "interpreter_type", e->interpreter_type);
+		cJSON_AddStringToObject(o, "description", e->description);
+		cJSON_AddStringToObject(o, "network", e->network ? "host" : "none");
+		cJSON *l = cJSON_AddObjectToObject(o, "limits");
+		cJSON_AddNumberToObject(l, "timeout_seconds", e->limits.timeout_seconds);
+		cJSON_AddNumberToObject(l, "memory_mb", e->limits.memory_mb);
+		cJSON_AddNumberToObject(l, "max_processes", e->limits.max_processes);
+		cJSON_AddNumberToObject(l, "max_open_files", e->limits.max_open_files);
+		cJSON_AddNumberToObject(l, "max_file_size_mb", e->limits.max_file_size_mb);
+		cJSON_AddNumberToObject(l, "workspace_mb", e->limits.workspace_mb);
+		cJSON_AddNumberToObject(l, "max_output_bytes", e->limits.max_output_bytes);
+		cJSON_AddNumberToObject(o, "closure_paths", (double)e->n_closure);
+		cJSON_AddItemToArray(arr, o);
+	}
+	char *s = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!s)
+		return 1;
+	int rc = printf("%s\n", s) < 0 || fflush(stdout) != 0;
+	free(s);
+	return rc;
+}
+
+static int doctor(void)
+{
+	char report[4096];
+	int problems = jail_doctor(report, sizeof report);
+	printf("%s", report);
+	printf("limits enforcement: %s\n", jail_enforcement());
+	printf("%s\n", problems ? "Some checks failed: see the hints above." : "All checks passed.");
+	return problems ? 1 : 0;
+}
+
+/* The project directory: --project, else PROJECT_DIR, else the baked path.
+ * A directory the user named must exist (a typo fails loudly at start-up);
+ * the baked default may be absent on another host (a copied closure), so
+ * there it is only a warning and no project is mounted. */
+static const char *resolve_project(const char *arg)
+{
+	static char real[PATH_MAX];
+	const char *dir = arg;
+	bool named = true;
+	if (!dir || !*dir)
+		dir = getenv("PROJECT_DIR");
+	if (!dir || !*dir) {
+		dir = env_config()->project_path;
+		named = false;
+	}
+	if (!dir || !*dir)
+		return NULL;
+	struct stat st;
+	errno = 0;
+	if (!realpath(dir, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (!named) {
+			log_msg(LOG_WARNING, "built-in project directory %s is not a directory here; "
+				"no project is mounted (use --project DIR)", dir);
+			return NULL;
+		}
+		fprintf(stderr, "nix-sandbox-mcp: project directory %s: %s\n", dir,
+			errno ? strerror(errno) : "not a directory");
+		exit(2);
+	}
+	return real;
+}
+
+static void on_signal(void *ctx, int fd, short revents)
+{
+	(void)ctx;
+	(void)revents;
+	struct signalfd_siginfo si;
+	ssize_t r = read(fd, &si, sizeof si);
+	if (r == (ssize_t)sizeof si)
+		stop_signal = (int)si.ssi_signo;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "stdio", no_argument, NULL, 's' },
+		{ "project", required_argument, NULL, 'p' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "list-envs", no_argument, NULL, 'L' },
+		{ "doctor", no_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *project_arg = NULL;
+	int lvl = log_level_parse(env_config()->log_level);
+	int c;
+
+	if (lvl >= 0)
+		log_set_level((enum log_level)lvl);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			break;
+		case 'p':
+			project_arg = optarg;
+			break;
+		case 'l':
+			if ((lvl = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "nix-sandbox-mcp: --log-level: expected debug, info, warning or error\n");
+				return 2;
+			}
+			log_set_level((enum log_level)lvl);
+			break;
+		case 'L':
+			return list_envs();
+		case 'V':
+			printf("nix-sandbox-mcp %s (config %.12s)\n", env_config()->version, env_config()->config_hash);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'D': {
+			struct err e = { 0 };
+			if (jail_init(&e) < 0)
+				printf("sandbox set-up: %s\n", e.msg);
+			return doctor();
+		}
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nix-sandbox-mcp: unexpected argument %s\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	/* A client that goes away must not kill us mid-cleanup: writes fail
+	 * with EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
+
+	struct err e = { 0 };
+	if (jail_init(&e) < 0) {
+		fprintf(stderr, "nix-sandbox-mcp: %s\n", e.msg);
+		return 1;
+	}
+	mcp_set_project(resolve_project(project_arg));
+	log_msg(LOG_INFO, "%s; %zu environments; limits enforced with %s",
+		env_config()->version, env_count(), jail_enforcement());
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	int sfd;
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		fprintf(stderr, "nix-sandbox-mcp: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	if (loop_watch(sfd, POLLIN, on_signal, NULL, &e) < 0 ||
+	    rpc_start(STDIN_FILENO, STDOUT_FILENO, mcp_handle, &e) < 0) {
+		fprintf(stderr, "nix-sandbox-mcp: %s\n", e.msg);
+		return 1;
+	}
+
+	/* Run until a signal, or until stdin is closed and every run in flight
+	 * has answered (each is bounded by its timeout). */
+	while (!stop_signal && !rpc_output_broken() && !(rpc_input_closed() && mcp_inflight() == 0)) {
+		if (loop_run_once(-1, &e) < 0) {
+			log_msg(LOG_ERROR, "%s", e.msg);
+			break;
+		}
+	}
+	if (stop_signal)
+		log_msg(LOG_INFO, "signal %d: stopping", stop_signal);
+	mcp_shutdown();
+	close(sfd);
+	return 0;
+}

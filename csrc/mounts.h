@@ -1,0 +1,50 @@
+/* mounts.h — building a sandbox's new root from a list of operations.
+ *
+ * Owns: the mount operations and the pivot sequence (bubblewrap style: a
+ * list is prepared once in the parent, the child walks it). Must not: decide
+ * what goes into a sandbox (jail.c does) or exit: every helper returns -1
+ * with the failing path in the struct err.
+ *
+ * Child-side only except for the op list itself. While the list is walked the
+ * host's root is reachable at /oldroot and the new root is /newroot, so host
+ * paths that the new root covers (a project dir under /tmp, say) still bind.
+ */
+#ifndef NSM_MOUNTS_H
+#define NSM_MOUNTS_H
+
+#include <stddef.h>
+#include "err.h"
+
+enum mount_kind {
+	MOUNT_BIND_RO,    /* host src → dst, read-only, nosuid, nodev; a src that is a
+	                     symlink is recreated as the same symlink instead */
+	MOUNT_BIND_DEV,   /* host device node src → dst (nosuid, noexec) */
+	MOUNT_TMPFS,      /* tmpfs at dst, data = mount options (size=, mode=) */
+	MOUNT_PROC,       /* fresh proc at dst; /proc/sys and sysrq-trigger read-only */
+	MOUNT_SYMLINK,    /* dst → src; skipped when dst already exists */
+	MOUNT_FILE,       /* regular file dst (0644) holding data */
+	MOUNT_REMOUNT_RO, /* make the mount at dst read-only */
+};
+
+#define MOUNT_OPTIONAL 1u /* a missing source is skipped, not an error */
+
+struct mount_op {
+	enum mount_kind kind;
+	unsigned flags;
+	const char *src;
+	const char *dst;  /* absolute path inside the sandbox */
+	const char *data;
+};
+
+/* Make every mount private, put a scratch tmpfs at the old /tmp and pivot
+ * into it with the host root at /oldroot; mount the new root (a tmpfs of
+ * root_opts) at /newroot. */
+int mounts_enter(const char *root_opts, struct err *e);
+/* Walk ops under /newroot with sources under /oldroot. */
+int mounts_apply(const struct mount_op *ops, size_t n, struct err *e);
+/* Detach /oldroot, pivot into /newroot, make / read-only. cwd becomes /. */
+int mounts_leave(struct err *e);
+/* Bind-remount an existing mount point read-only (after setup). */
+int mounts_remount_ro(const char *path, struct err *e);
+
+#endif

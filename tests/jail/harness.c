@@ -1,0 +1,603 @@
+/* harness.c — TAP tests of the jail, run by tests/jail/run.sh (as root or
+ * as a normal user). Every run goes through exec_start and the real loop. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../csrc/exec.h"
+#include "../../csrc/jail.h"
+#include "../../csrc/log.h"
+#include "../../csrc/loop.h"
+#include "../../csrc/sysfilter.h"
+
+static int n_test, n_fail;
+
+static int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		n_fail++;
+	return cond;
+}
+
+static void diag_res(const struct exec_result *r)
+{
+	printf("#   exit=%d sig=%d timed_out=%d output_killed=%d trunc=%d/%d dur=%llums setup='%s'\n",
+	       r->exit_code, r->term_signal, r->timed_out, r->output_killed, r->stdout_truncated,
+	       r->stderr_truncated, (unsigned long long)r->duration_ms, r->setup_error);
+	printf("#   stdout(%zu/%zu): %.600s\n#   stderr(%zu/%zu): %.600s\n", r->out_len, r->out_total,
+	       r->out, r->err_len, r->err_total, r->err);
+}
+
+struct waiter {
+	struct exec_result *res;
+	int done;
+};
+
+static void on_done(void *ctx, struct exec_result *res)
+{
+	struct waiter *w = ctx;
+	w->res = res;
+	w->done++;
+}
+
+static const char *project_dir;
+
+static struct exec_result *run_n(const char *env, const char *code, size_t len, const char *proj)
+{
+	struct waiter w = { NULL, 0 };
+	struct err e = { 0, "" };
+	struct exec_request rq = { env_find(env), code, len, proj, "/project" };
+	if (!rq.env) {
+		printf("# no env %s\n", env);
+		exit(2);
+	}
+	struct exec_run *r = exec_start(&rq, on_done, &w, &e);
+	if (!r) {
+		printf("# exec_start: %s\n", e.msg);
+		struct exec_result *res = calloc(1, sizeof *res);
+		snprintf(res->setup_error, sizeof res->setup_error, "exec_start: %s", e.msg);
+		res->out = strdup("");
+		res->err = strdup("");
+		return res;
+	}
+	uint64_t deadline = loop_now_ms() + 60000;
+	while (!w.done && loop_now_ms() < deadline)
+		if (loop_run_once(1000, &e) < 0) {
+			printf("# loop: %s\n", e.msg);
+			exit(2);
+		}
+	if (!w.done) {
+		printf("# run did not finish\n");
+		exit(2);
+	}
+	return w.res;
+}
+
+static struct exec_result *run(const char *env, const char *code)
+{
+	return run_n(env, code, strlen(code), NULL);
+}
+
+/* ---- leftovers: processes in pid namespaces other than ours ---- */
+
+static int foreign[65536];
+static int n_foreign;
+
+static int scan_foreign(int *out, int max)
+{
+	char self[64] = "", path[64], ns[64];
+	int n = 0;
+	ssize_t k = readlink("/proc/self/ns/pid", self, sizeof self - 1);
+	if (k > 0)
+		self[k] = '\0';
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		int pid = atoi(de->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/ns/pid", pid);
+		k = readlink(path, ns, sizeof ns - 1);
+		if (k <= 0)
+			continue;
+		ns[k] = '\0';
+		if (strcmp(ns, self) != 0 && n < max)
+			out[n++] = pid;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* New processes in foreign pid namespaces since the baseline. */
+static int leftovers(void)
+{
+	static int now[65536];
+	int left = 0;
+	for (int tries = 0; tries < 50; tries++) {
+		int n = scan_foreign(now, 65536);
+		left = 0;
+		for (int i = 0; i < n; i++) {
+			int seen = 0;
+			for (int j = 0; j < n_foreign && !seen; j++)
+				seen = foreign[j] == now[i];
+			left += !seen;
+		}
+		if (!left)
+			return 0;
+		usleep(20000);
+	}
+	return left;
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;
+}
+
+static int has(const struct exec_result *r, const char *s)
+{
+	return r->out && strstr(r->out, s) != NULL;
+}
+
+static void done(struct exec_result *r, int good)
+{
+	if (!good)
+		diag_res(r);
+	exec_result_free(r);
+}
+
+/* ---- tests ---- */
+
+static void t_hello(void)
+{
+	struct exec_result *r;
+	r = run("bash", "echo hello from bash");
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from bash\n") && !r->setup_error[0],
+		   "bash hello world"));
+	r = run("bash", "echo out; echo err >&2; exit 3");
+	done(r, ok(r->exit_code == 3 && !strcmp(r->out, "out\n") && !strcmp(r->err, "err\n"),
+		   "bash exit 3 -> 3, stdout and stderr apart"));
+	r = run("python", "import sys\nprint('hello from python', sys.version_info[0])");
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from python 3\n"), "python3 hello world"));
+	r = run("python", "raise ValueError('boom')");
+	done(r, ok(r->exit_code == 1 && r->err && strstr(r->err, "ValueError: boom") &&
+			   strstr(r->err, "/run/sandbox/main.py"),
+		   "python exception -> exit 1 with traceback"));
+	r = run("python", "import sys; sys.exit(3)");
+	done(r, ok(r->exit_code == 3, "python sys.exit(3) -> 3"));
+	r = run("node", "console.log('hello from node', typeof require)");
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from node function\n"), "node hello world"));
+	r = run("node", "process.exitCode = 3");
+	done(r, ok(r->exit_code == 3, "node exit code 3 -> 3"));
+	r = run("node", "throw new Error('nope')");
+	done(r, ok(r->exit_code == 1 && r->err && strstr(r->err, "Error: nope"), "node exception -> 1"));
+	r = run("bash", "kill -SEGV $$");
+	done(r, ok(r->exit_code == -1 && r->term_signal == SIGSEGV && !r->timed_out,
+		   "killed by a signal -> exit_code -1, term_signal"));
+	r = run("bash", "");
+	done(r, ok(r->exit_code == 0 && r->out_len == 0, "empty code runs"));
+}
+
+static void t_big_code(void)
+{
+	size_t n = (1u << 20) + 4096;
+	char *code = malloc(n + 64);
+	struct exec_result *r;
+	const char *interp[][3] = { { "bash", "#", "echo big-ok\n" },
+				    { "python", "#", "print('big-ok')\n" },
+				    { "node", "//", "console.log('big-ok')\n" } };
+	for (int k = 0; k < 3; k++) {
+		size_t off = 0, cl = strlen(interp[k][1]);
+		while (off + 80 < n) {
+			memcpy(code + off, interp[k][1], cl);
+			memset(code + off + cl, 'x', 78 - cl);
+			code[off + 78] = '\n';
+			off += 79;
+		}
+		off += (size_t)sprintf(code + off, "%s", interp[k][2]);
+		r = run_n(interp[k][0], code, off, NULL);
+		done(r, ok(r->exit_code == 0 && has(r, "big-ok"), "%s: %zu bytes of code run", interp[k][0], off));
+	}
+	free(code);
+}
+
+static void t_stdin_env(void)
+{
+	struct exec_result *r;
+	r = run("bash", "cat; echo \"rc=$?\"; readlink /proc/self/fd/0; readlink /proc/$$/fd/0");
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "rc=0\n/dev/null\n/dev/null\n"),
+		   "stdin is /dev/null"));
+	r = run("bash", "env | LC_ALL=C sort | tr '\\n' ' '");
+	done(r, ok(r->exit_code == 0 &&
+			   has(r, "HOME=/workspace ") && has(r, "PATH=/usr/bin ") && has(r, "TMPDIR=/tmp ") &&
+			   has(r, "LANG=C.UTF-8 ") && has(r, "USER=sandbox ") && !has(r, "SUDO") &&
+			   !has(r, "SSH") && !has(r, "LD_"),
+		   "environment is the documented set"));
+	r = run("bash", "echo $(id -u):$(id -g):$(id -un):$(hostname):$(pwd)");
+	done(r, ok(!strcmp(r->out, "1000:1000:sandbox:sandbox:/workspace\n"), "ids, user name, hostname, cwd"));
+	r = run("bash", "cat /proc/self/uid_map /proc/self/gid_map");
+	{
+		char want[128];
+		unsigned h = geteuid() == 0 ? 65534 : geteuid();
+		snprintf(want, sizeof want, "%u", h);
+		int good = r->exit_code == 0 && has(r, want) && !strstr(r->out, " 0          0") &&
+			   !strstr(r->out, "         0 ");
+		done(r, ok(good, "uid_map/gid_map: only 1000 -> host %u, no host root", h));
+	}
+	r = run("bash", "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t' ' ' | tr '\\n' ' '");
+	done(r, ok(has(r, "CapInh: 0000000000000000") && has(r, "CapPrm: 0000000000000000") &&
+			   has(r, "CapEff: 0000000000000000") && has(r, "CapBnd: 0000000000000000") &&
+			   has(r, "CapAmb: 0000000000000000") && has(r, "NoNewPrivs: 1") && has(r, "Seccomp: 2"),
+		   "no capabilities, no_new_privs, seccomp filter"));
+	r = run("bash", "ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; cat /proc/1/comm");
+	done(r, ok(!strncmp(r->out, "1 2 ", 4) && has(r, "sandbox-init"), "pid namespace: 1 = sandbox init, 2 = interpreter"));
+	r = run("bash", "exec " PROBE_DIR "/probe fds");
+	done(r, ok(!strcmp(r->out, "0 1 2 \n"), "only fds 0 1 2 open in the interpreter"));
+	r = run("bash", "cat /proc/self/cgroup");
+	done(r, ok(r->exit_code == 0 && has(r, "0::/\n"), "cgroup namespace: own group is /"));
+}
+
+static void t_syscalls(void)
+{
+	struct exec_result *r = run("bash", "exec " PROBE_DIR "/probe syscalls");
+	static const char *const eperm[] = {
+		"mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
+		"unshare", "setns", "clone_newuser", "bpf", "perf_event_open", "userfaultfd",
+		"keyctl", "add_key", "request_key", "ptrace", "process_vm_readv", "process_vm_writev",
+		"open_by_handle_at", "name_to_handle_at", "io_uring_setup", "io_uring_enter",
+		"kexec_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
+		"swapoff", "settimeofday", "clock_settime", "acct", "syslog", "vhangup", "kcmp",
+		"pidfd_getfd", "iopl", "tiocsti", "tiocsti_highbits", "tioclinux",
+		"personality_rie", "personality_norand",
+	};
+	char line[128];
+	ok(r->exit_code == 0, "probe syscalls ran");
+	for (size_t i = 0; i < sizeof eperm / sizeof eperm[0]; i++) {
+		snprintf(line, sizeof line, "\n%s EPERM\n", eperm[i]);
+		int good = r->out && (strstr(r->out, line) ||
+				      (!strncmp(r->out, line + 1, strlen(line + 1))));
+		ok(good, "%s -> EPERM in the sandbox", eperm[i]);
+	}
+	ok(has(r, "\nclone3 ENOSYS\n"), "clone3 -> ENOSYS (libc falls back to clone)");
+	ok(has(r, "\npersonality_query OK\n") && has(r, "\npersonality_linux OK\n"),
+	   "personality query / PER_LINUX still allowed");
+	ok(has(r, "\nioctl_fionread EBADF\n") && has(r, "\ngetpid OK\n") && has(r, "\nfork OK\n"),
+	   "ordinary calls unaffected");
+	if (n_fail)
+		diag_res(r);
+	exec_result_free(r);
+	r = run("bash", "exec " PROBE_DIR "/probe x32");
+	done(r, ok(r->term_signal == SIGSYS && !has(r, "alive"), "x32 ABI syscall kills the process (SIGSYS)"));
+	r = run("bash", "exec " PROBE_DIR "/probe i386");
+	done(r, ok(r->term_signal == SIGSYS && !has(r, "alive"), "i386 int 0x80 kills the process (SIGSYS)"));
+}
+
+/* The filter alone, without the jail's missing capabilities to hide behind:
+ * load it in a forked root child and call mount(2) with bad pointers
+ * (unfiltered: EFAULT). Only meaningful when we are root. */
+static void t_filter_alone(void)
+{
+	struct sysfilter f;
+	struct err e;
+	if (sysfilter_build(env_find("bash"), &f, &e) < 0) {
+		ok(0, "sysfilter_build: %s", e.msg);
+		return;
+	}
+	ok(f.len > 50 && f.len < 1000, "filter compiled once: %u BPF instructions", f.len);
+	pid_t p = fork();
+	if (p == 0) {
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (sysfilter_load(&f) < 0)
+			_exit(90);
+		errno = 0;
+		if (mount((void *)1, (void *)1, (void *)1, 0, NULL) == 0 || errno != EPERM)
+			_exit(91);
+		if (syscall(SYS_bpf, -1, NULL, 0) == 0 || errno != EPERM)
+			_exit(92);
+		if (personality(0xffffffff) == -1)
+			_exit(93);
+		_exit(0);
+	}
+	int st = 0;
+	waitpid(p, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "filter itself returns EPERM (not the kernel's EFAULT/EINVAL) (status %d)", st);
+	sysfilter_free(&f);
+}
+
+static void t_visibility(void)
+{
+	struct exec_result *r;
+	r = run("bash", "for p in /home /root /etc/shadow /sys /var /opt /srv /nix /work/main/csrc "
+			"/etc/ssh /run/user /mnt /boot; do [ -e $p ] && echo \"VISIBLE $p\"; done; "
+			"ls / | tr '\\n' ' '");
+	done(r, ok(r->exit_code == 0 && !has(r, "VISIBLE"), "host paths invisible (/home /root /etc/shadow /sys ...)"));
+	r = run("bash", "ls -A /etc | tr '\\n' ' '; echo; cat /etc/passwd | head -1; getent hosts localhost");
+	done(r, ok(has(r, "passwd") && has(r, "group") && has(r, "hosts") && !has(r, "shadow") &&
+			   has(r, "sandbox:x:1000:1000") && has(r, "localhost"),
+		   "synthetic /etc: passwd, group, hosts"));
+	r = run("bash", "ls /dev | tr '\\n' ' '; echo x > /dev/null && echo devnull-ok; "
+			"head -c 4 /dev/urandom | wc -c; test -e /dev/sda || echo no-disks");
+	done(r, ok(has(r, "devnull-ok") && has(r, "4\n") && has(r, "no-disks") && !has(r, "mem ") &&
+			   !has(r, "kmsg"), "minimal /dev"));
+	r = run("bash", "readlink /bin/sh; readlink /usr/bin/env || echo host-usr; sh -c 'echo sh-ok'");
+	done(r, ok(has(r, "sh-ok"), "/bin/sh works"));
+	const char *c = "cat /project/hello.txt; touch /project/x 2>/dev/null && echo WROTE-PROJECT; "
+			"touch /usr/bin/x 2>/dev/null && echo WROTE-STORE; mkdir /newdir 2>/dev/null && echo WROTE-ROOT; "
+			"echo hi > /run/sandbox/main.sh 2>/dev/null && echo WROTE-CODE; "
+			"echo w > /workspace/f && cat /workspace/f; echo t > /tmp/f && cat /tmp/f; "
+			"grep -E ' /(project|usr|workspace|run/sandbox) ' /proc/self/mounts | cut -d' ' -f2,4 | cut -d, -f1 | tr '\\n' ' '";
+	r = run_n("bash", c, strlen(c), project_dir);
+	done(r, ok(has(r, "project-file\n") && !has(r, "WROTE") && has(r, "w\nt\n") &&
+			   has(r, "/project ro") && has(r, "/usr ro") && has(r, "/workspace rw") &&
+			   has(r, "/run/sandbox ro"),
+		   "/project, store paths, / and the code read-only; /workspace and /tmp writable"));
+	c = "echo nothing";
+	r = run_n("bash", c, strlen(c), "/nonexistent/project");
+	done(r, ok(r->setup_error[0] && strstr(r->setup_error, "/nonexistent/project") && r->exit_code == -1,
+		   "missing project dir -> setup_error naming it"));
+}
+
+static int listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t l = sizeof sa;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &l) < 0)
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void t_network(void)
+{
+	int port = 0, fd = listener(&port);
+	char code[256];
+	struct exec_result *r;
+	r = run("bash", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' '; "
+			"grep -c . /proc/net/route");
+	done(r, ok(!strcmp(r->out, "lo 1\n"), "only lo, no routes"));
+	snprintf(code, sizeof code, "exec " PROBE_DIR "/probe connect %d", port);
+	r = run("bash", code);
+	done(r, ok(r->exit_code == 1 && has(r, "connect ECONNREFUSED"),
+		   "connecting to the host's 127.0.0.1:%d fails (own net ns)", port));
+	r = run("python", "import socket\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen()\n"
+			  "c=socket.create_connection(s.getsockname()); print('lo-up')");
+	done(r, ok(has(r, "lo-up"), "loopback is up inside"));
+	r = run("bash-net", code);
+	done(r, ok(r->exit_code == 0 && has(r, "connect OK"), "network=1 environment keeps the host network"));
+	close(fd);
+}
+
+static void t_contained(void)
+{
+	struct exec_result *r;
+	uint64_t t0;
+	int left;
+
+	t0 = loop_now_ms();
+	r = run("bash-short", "bomb() { bomb | bomb & }; bomb; sleep 30");
+	left = leftovers();
+	done(r, ok(r->timed_out && r->exit_code == -1 && left == 0 && loop_now_ms() - t0 < 4000,
+		   "fork bomb: contained, timed out, %d leftovers", left));
+	r = run("python-short", "import os, time\nn = 0\ntry:\n    while n < 100:\n"
+				"        if os.fork() == 0:\n            time.sleep(10); os._exit(0)\n"
+				"        n += 1\nexcept OSError as e:\n    print('limit at', n, e.errno)\n");
+	left = leftovers();
+	done(r, ok(r->exit_code == 0 && has(r, "limit at ") && atoi(r->out + 9) <= 32 && atoi(r->out + 9) >= 25 &&
+			   left == 0,
+		   "process limit (%s): %.*s, %d leftovers",
+		   limits_mode() == LIMITS_CGROUP2 ? "pids.max" : "RLIMIT_NPROC", (int)strcspn(r->out, "\n"),
+		   r->out, left));
+	r = run("python", "x = bytearray(1 << 30)\nprint('allocated')");
+	done(r, ok(r->exit_code != 0 && !has(r, "allocated") && (strstr(r->err, "MemoryError") || r->oom_killed),
+		   "python memory hog (1 GiB > 256 MiB) stopped: %s", r->oom_killed ? "OOM kill" : "MemoryError"));
+	r = run("python", "import os\na=[]\nfor i in range(64):\n  a.append(os.urandom(1<<20))\nprint('64MiB ok')");
+	done(r, ok(r->exit_code == 0 && has(r, "64MiB ok"), "python can still use 64 MiB"));
+	r = run("node", "const a=[]; try { for (let i=0;i<64;i++) a.push(Buffer.alloc(1<<24, 1)); console.log('hog not stopped') } catch (e) { console.log('caught', e.message) }");
+	done(r, ok(!has(r, "hog not stopped") && (has(r, "caught") || r->oom_killed || r->term_signal),
+		   "node Buffer hog (1 GiB) stopped (%s)", has(r, "caught") ? "exception" : "V8 abort"));
+	r = run("node-short", "const a=[]; for(;;) a.push({x:[1,2,3,4,5,6,7,8]})");
+	done(r, ok(r->exit_code != 0 && (r->term_signal || r->exit_code > 0),
+		   "node heap hog ends (exit %d, signal %d, timed_out %d)", r->exit_code, r->term_signal, r->timed_out));
+	r = run("node", "let s=0; for (let i=0;i<1e6;i++) s+=i; console.log(s, process.memoryUsage().rss > 0)");
+	done(r, ok(r->exit_code == 0 && has(r, "499999500000 true"), "node works under the memory limit"));
+
+	t0 = loop_now_ms();
+	r = run("bash", "yes");
+	left = leftovers();
+	done(r, ok(r->output_killed && r->stdout_truncated && r->out_len == 65536 &&
+			   r->out_total > 65536 + EXEC_RUNAWAY_BYTES && r->exit_code == -1 && left == 0,
+		   "infinite output: %zu kept of %zu, runaway killed after %llums", r->out_len, r->out_total,
+		   (unsigned long long)(loop_now_ms() - t0)));
+	r = run("bash", "head -c 100000 /dev/zero | tr '\\0' a; head -c 70000 /dev/zero >&2; exit 4");
+	done(r, ok(r->exit_code == 4 && r->stdout_truncated && r->out_len == 65536 && r->out_total == 100000 &&
+			   r->stderr_truncated && r->err_total == 70000 && !r->output_killed,
+		   "output over the cap: truncated, counted, exit code kept"));
+	r = run("bash", "dd if=/dev/zero of=/workspace/big bs=1M count=100 2>/dev/null; echo rc=$?; "
+			"stat -c %s /workspace/big; df -m /workspace | tail -1 | tr -s ' ' | cut -d' ' -f2");
+	done(r, ok(!strcmp(r->out, "rc=153\n16777216\n32\n"),
+		   "one big file stopped by RLIMIT_FSIZE (SIGXFSZ at 16 MiB)"));
+	r = run("bash", "for i in 1 2 3; do head -c 12000000 /dev/zero > /workspace/f$i || echo fail$i; done; "
+			"ls /workspace | wc -l");
+	done(r, ok(has(r, "fail3"), "/workspace size cap (32 MiB) reached by several files"));
+
+	t0 = loop_now_ms();
+	r = run("bash-short", "trap '' TERM; ( trap '' TERM; setsid bash -c 'trap \"\" TERM HUP; "
+			      "while :; do sleep 1; done' & ) ; ( exec -a daemon2 bash -c 'trap \"\" TERM; sleep 1000' & ); "
+			      "echo daemons-started; sleep 1000");
+	left = leftovers();
+	done(r, ok(r->timed_out && r->exit_code == -1 && r->term_signal == SIGKILL && has(r, "daemons-started") &&
+			   left == 0 && r->duration_ms >= 2000 && r->duration_ms < 3000,
+		   "SIGTERM-ignoring double-forked daemons killed at the timeout (%llums), %d leftovers",
+		   (unsigned long long)r->duration_ms, left));
+	r = run("bash", "( setsid sleep 1000 & ); echo main-done");
+	left = leftovers();
+	done(r, ok(r->exit_code == 0 && !r->timed_out && has(r, "main-done") && left == 0 && r->duration_ms < 2000,
+		   "daemon left by a finished program is killed with it (%llums)", (unsigned long long)r->duration_ms));
+	r = run("bash", "ulimit -n; ulimit -f; exec 3</dev/null; for i in $(seq 200); do eval \"exec {fd}</dev/null\" 2>/dev/null || { echo fdlimit-at-$i; break; }; done");
+	done(r, ok(has(r, "64\n") && has(r, "fdlimit-at"), "RLIMIT_NOFILE = max_open_files"));
+	r = run("bash", "echo still works");
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "still works\n"), "a normal run afterwards works"));
+}
+
+struct multi {
+	int done;
+	struct exec_result *res[8];
+};
+
+static void on_multi(void *ctx, struct exec_result *res)
+{
+	struct multi *m = ctx;
+	m->res[m->done++] = res;
+}
+
+static void t_concurrency(void)
+{
+	struct multi m = { 0 };
+	struct err e;
+	const char *code = "sleep 0.3; echo concurrent";
+	struct exec_request rq = { env_find("bash"), code, strlen(code), NULL, NULL };
+	uint64_t t0 = loop_now_ms();
+	for (int i = 0; i < 4; i++)
+		if (!exec_start(&rq, on_multi, &m, &e))
+			printf("# start: %s\n", e.msg);
+	int rounds = 0;
+	while (m.done < 4 && loop_now_ms() - t0 < 10000) {
+		loop_run_once(50, &e);
+		rounds++;
+	}
+	int good = m.done == 4;
+	for (int i = 0; i < m.done; i++) {
+		good &= m.res[i]->exit_code == 0 && !strcmp(m.res[i]->out, "concurrent\n");
+		exec_result_free(m.res[i]);
+	}
+	ok(good && loop_now_ms() - t0 < 1500, "4 concurrent runs in %llums, loop stayed responsive (%d rounds)",
+	   (unsigned long long)(loop_now_ms() - t0), rounds);
+
+	/* two sandboxes at their process limit at the same time: the count is
+	 * per sandbox (user namespace), neither starves the other */
+	{
+		struct multi m2 = { 0 };
+		const char *fb = "import os, time\nn = 0\ntry:\n    while n < 100:\n"
+				 "        if os.fork() == 0:\n            time.sleep(2); os._exit(0)\n"
+				 "        n += 1\nexcept OSError as e:\n    print('limit at', n)\n    time.sleep(0.5)\n";
+		struct exec_request rq3 = { env_find("python"), fb, strlen(fb), NULL, NULL };
+		for (int i = 0; i < 2; i++)
+			if (!exec_start(&rq3, on_multi, &m2, &e))
+				printf("# start: %s\n", e.msg);
+		t0 = loop_now_ms();
+		while (m2.done < 2 && loop_now_ms() - t0 < 10000)
+			loop_run_once(50, &e);
+		int a = m2.done > 0 && m2.res[0]->out ? atoi(m2.res[0]->out + 9) : -1;
+		int b = m2.done > 1 && m2.res[1]->out ? atoi(m2.res[1]->out + 9) : -1;
+		ok(m2.done == 2 && a >= 25 && b >= 25 && a <= 32 && b <= 32,
+		   "two sandboxes at their process limit concurrently: %d and %d forks each", a, b);
+		for (int i = 0; i < m2.done; i++)
+			exec_result_free(m2.res[i]);
+	}
+
+	/* cancel: no callback, every process gone */
+	struct waiter w = { NULL, 0 };
+	const char *c2 = "( setsid sleep 1000 & ); sleep 1000";
+	struct exec_request rq2 = { env_find("bash"), c2, strlen(c2), NULL, NULL };
+	struct exec_run *r = exec_start(&rq2, on_done, &w, &e);
+	t0 = loop_now_ms();
+	while (loop_now_ms() - t0 < 300)
+		loop_run_once(50, &e);
+	exec_cancel(r);
+	t0 = loop_now_ms();
+	while (exec_active() && loop_now_ms() - t0 < 2000)
+		loop_run_once(20, &e);
+	int left = leftovers();
+	ok(!w.done && exec_active() == 0 && left == 0, "exec_cancel: no callback, resources released, %d leftovers", left);
+	/* cancel right after start (sandbox still in setup) */
+	r = exec_start(&rq2, on_done, &w, &e);
+	exec_cancel(r);
+	t0 = loop_now_ms();
+	while (exec_active() && loop_now_ms() - t0 < 2000)
+		loop_run_once(20, &e);
+	ok(!w.done && exec_active() == 0 && leftovers() == 0, "exec_cancel during setup");
+}
+
+int main(int argc, char **argv)
+{
+	struct err e = { 0, "" };
+	char doctor[4096];
+	(void)argc;
+	(void)argv;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	log_set_level(LOG_WARNING);
+	if (getenv("JAIL_TEST_LOG"))
+		log_set_level(LOG_DEBUG);
+	project_dir = getenv("JAIL_TEST_PROJECT");
+	n_foreign = scan_foreign(foreign, 65536);
+	int fds0 = count_fds();
+
+	int rc = jail_init(&e);
+	if (!ok(rc == 0, "jail_init")) {
+		printf("# %s\n", e.msg);
+		return 1;
+	}
+	printf("# enforcement: %s\n", jail_enforcement());
+	int problems = jail_doctor(doctor, sizeof doctor);
+	for (char *l = strtok(doctor, "\n"); l; l = strtok(NULL, "\n"))
+		printf("# doctor: %s\n", l);
+	ok(problems == 0, "jail_doctor reports no problem");
+
+	t_hello();
+	t_big_code();
+	t_stdin_env();
+	t_syscalls();
+	if (geteuid() == 0)
+		t_filter_alone();
+	t_visibility();
+	t_network();
+	t_contained();
+	t_concurrency();
+
+	ok(leftovers() == 0, "no sandbox process left at the end");
+	ok(loop_watch_count() == 0 && exec_active() == 0, "no loop watches or runs left");
+	jail_fini();
+	int fds1 = count_fds();
+	ok(fds0 == fds1, "no fd leak (%d before, %d after)", fds0, fds1);
+	{
+		int st;
+		ok(waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD, "no unreaped child");
+	}
+	printf("1..%d\n", n_test);
+	return n_fail ? 1 : 0;
+}
