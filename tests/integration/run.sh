@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Integration tests: drive the built binary over stdio. Builds the test
+# server (presets + a probe environment) with Nix and, from the same env.json,
+# an ASan/UBSan build of the server with the host's compiler; the protocol and
+# run tests go through both. Prints TAP.
+set -u
+cd "$(dirname "$0")/../.."
+root=$PWD
+out=$root/build/integration
+mkdir -p "$out"
+offline=$root/build/offline-nixpkgs
+if [ -f "$offline/default.nix" ]; then pkgs="import $offline { system = \"x86_64-linux\"; }"
+else pkgs="import <nixpkgs> { }"; fi
+
+n=0 fail=0
+emit() { # renumber a sub-suite's TAP into this one
+	local name=$1; shift
+	local rc=0 line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) n=$((n + 1)); echo "ok $n - $name: ${line#* - }" ;;
+		"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: ${line#* - }" ;;
+		"# exit 0") ;;
+		"# exit "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: exited ${line#\# exit }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done < <("$@" 2>"$out/$name.stderr"; echo "# exit $?")
+}
+
+if ! server=$(nix-build --no-out-link -E "import $root/tests/integration/server.nix { pkgs = $pkgs; }" 2>"$out/build.log"); then
+	echo "not ok 1 - the test server builds"; tail -n 30 "$out/build.log" | sed 's/^/#   /'; echo "1..1"; exit 1
+fi
+server=$(tail -n 1 <<<"$server")
+bin=$server/bin/nix-sandbox-mcp
+
+# The same table, compiled with sanitizers against the host's libraries.
+asan=$out/asan/nix-sandbox-mcp
+rm -rf "$out/asan" && mkdir -p "$out/asan" && cp csrc/*.c csrc/*.h csrc/Makefile "$out/asan/"
+if make -s -C codegen BUILDDIR="$out/codegen" >/dev/null 2>"$out/codegen.log" &&
+	"$out/codegen/nsm-codegen" -o "$out/asan/env_table.gen.h" "$server/share/nix-sandbox-mcp/env.json" &&
+	make -s -C "$out/asan" nix-sandbox-mcp SAN=1 CFLAGS=-O1 >"$out/asan.log" 2>&1; then
+	n=$((n + 1)); echo "ok $n - the ASan/UBSan server builds"
+else
+	n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - the ASan/UBSan server builds"; tail -n 20 "$out/asan.log" "$out/codegen.log" | sed 's/^/#   /'
+	asan=
+fi
+
+project=$out/project
+mkdir -p "$project" && echo "project file" > "$project/hello.txt"
+export NSM_PROJECT=$project
+export PYTHONDONTWRITEBYTECODE=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+for t in tests/integration/test_*.py; do
+	name=$(basename "$t" .py)
+	NSM_SERVER=$bin emit "$name" python3 "$t"
+	case "$name" in test_protocol|test_run)
+		[ -n "$asan" ] && NSM_SERVER=$asan emit "$name[asan]" python3 "$t" ;;
+	esac
+done
+echo "1..$n"
+[ "$fail" -eq 0 ]

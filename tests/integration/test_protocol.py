@@ -1,0 +1,136 @@
+"""MCP protocol over stdio, line by line: what SDK clients never send too."""
+import json
+import os
+import sys
+
+from mcp import Server, Tap
+
+BIN = os.environ["NSM_SERVER"]
+t = Tap()
+
+
+def text_of(res):
+    return "".join(c.get("text", "") for c in res.get("content", []))
+
+
+s = Server(BIN)
+# Before initialize: ping is fine, other requests are refused.
+r = s.request("ping", id="p0")
+t.ok(r and r.get("result") == {}, "ping before initialize is answered", r)
+r = s.request("tools/list", id=1)
+t.ok(r and r.get("error", {}).get("code") == -32600, "tools/list before initialize is refused", r)
+
+r = s.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                             "clientInfo": {"name": "t", "version": "0"}}, id=0)
+res = r and r.get("result", {})
+t.ok(res.get("protocolVersion") == "2025-06-18", "initialize echoes a supported version", r)
+t.ok(res.get("serverInfo", {}).get("name") == "nix-sandbox-mcp" and res["serverInfo"].get("version"),
+     "serverInfo has name and version", r)
+t.ok("tools" in res.get("capabilities", {}) and "logging" in res.get("capabilities", {}),
+     "capabilities: tools and logging", r)
+ins = res.get("instructions", "")
+t.ok(all(n in ins for n in ("shell", "python", "node")) and "session" in ins,
+     "instructions list the environments and sessions", ins)
+s.notify("notifications/initialized")
+
+tl = s.request("tools/list")
+tools = tl["result"]["tools"]
+t.ok(len(tools) == 1 and tools[0]["name"] == "run", "tools/list has the run tool only", tl)
+run = tools[0]
+props = run["inputSchema"]["properties"]
+t.ok(props["env"]["enum"] == ["node", "python", "shell"], "env is an enum of the baked names", props)
+t.ok(set(run["inputSchema"]["required"]) == {"code", "env"}, "code and env are required")
+t.ok(run["outputSchema"]["type"] == "object" and "exit_code" in run["outputSchema"]["properties"],
+     "outputSchema declares the structured result")
+ann = run.get("annotations", {})
+t.ok(ann.get("readOnlyHint") is False and ann.get("openWorldHint") is False,
+     "annotations: not read-only, closed world without network", ann)
+cost = len(json.dumps(tl["result"])) + len(ins)
+t.ok(cost < 2000, "fixed context cost (tools/list + instructions) is %d chars < 2000" % cost)
+r = s.request("tools/list", {"cursor": "bogus"})
+t.ok(r.get("error", {}).get("code") == -32602, "an invalid cursor is -32602", r)
+
+# Version negotiation.
+s2 = Server(BIN)
+for v in ("2024-11-05", "2025-03-26", "2025-11-25"):
+    r = s2.request("initialize", {"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}})
+    t.ok(r["result"]["protocolVersion"] == v, "version %s is accepted" % v, r)
+r = s2.request("initialize", {"protocolVersion": "2099-01-01", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}})
+t.ok(r["result"]["protocolVersion"] == "2025-11-25", "an unknown version gets our latest", r)
+r = s2.request("initialize", {"capabilities": {}})
+t.ok(r["error"]["code"] == -32602 and "2025-06-18" in r["error"]["data"]["supported"],
+     "a missing version is -32602 with the supported list", r)
+s2.close()
+
+# Framing and envelope errors; after each, the server still answers.
+cases = [
+    ("{oops", -32700, "malformed JSON"),
+    ('[{"jsonrpc":"2.0","id":1,"method":"ping"}]', -32600, "a batch"),
+    ('{"jsonrpc":"2.0","id":5}', -32600, "no method"),
+    ('{"jsonrpc":"1.0","id":6,"method":"ping"}', -32600, "wrong jsonrpc"),
+    ('{"jsonrpc":"2.0","id":7,"method":"no/such"}', -32601, "unknown method"),
+    ('{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"nope","arguments":{}}}', -32602, "unknown tool"),
+    ('{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{}}', -32602, "tools/call without name"),
+    ('"just a string"', -32600, "a non-object"),
+]
+for line, code, what in cases:
+    s.send_raw(line + "\n")
+    m = s.read(5)
+    t.ok(m and m.get("error", {}).get("code") == code, "%s gives %d" % (what, code), m)
+    t.ok(s.alive(), "still answers after %s" % what)
+
+# Notifications are never answered, even unknown ones.
+s.notify("notifications/whatever", {})
+s.send_raw('{"jsonrpc":"2.0","method":"ping"}\n')
+t.ok(s.drain(0.5) == [], "notifications get no response")
+
+# Ids come back exactly.
+for rid in ("abc", 0, -5, 1.5, "x\"y\\z", 2 ** 40):
+    r = s.request("ping", id=rid)
+    t.ok(r is not None and r["id"] == rid and type(r["id"]) == type(rid), "id %r comes back exactly" % (rid,), r)
+s.send_raw('{"jsonrpc":"2.0","id":null,"method":"ping"}\n')
+m = s.read(5)
+t.ok(m and m.get("error", {}).get("code") == -32600 and m.get("id") is None, "a null id is -32600", m)
+
+r = s.request("logging/setLevel", {"level": "debug"})
+t.ok(r.get("result") == {}, "logging/setLevel debug", r)
+r = s.request("logging/setLevel", {"level": "loud"})
+t.ok(r.get("error", {}).get("code") == -32602, "logging/setLevel with a bad level is -32602", r)
+
+# Invalid run arguments are tool results with isError, not protocol errors.
+for args, what in ((None, "no arguments"), ({"env": "shell"}, "no code"),
+                   ({"code": "", "env": "shell"}, "empty code"),
+                   ({"code": "true", "env": "cobol"}, "unknown env"),
+                   ({"code": "true"}, "no env"),
+                   ({"code": 5, "env": "shell"}, "non-string code"),
+                   ({"code": "true", "env": "shell", "extra": 1}, "unknown argument"),
+                   ({"code": "true", "env": "shell", "session": "bad id!"}, "bad session id"),
+                   ({"code": "x" * (4 * 1024 * 1024 + 1), "env": "shell"}, "oversized code")):
+    params = {"name": "run"}
+    if args is not None:
+        params["arguments"] = args
+    r = s.request("tools/call", params)
+    res = r.get("result", {}) if r else {}
+    t.ok(res.get("isError") is True and text_of(res), "run with %s: isError with a message" % what, r)
+r = s.run("true", "cobol")
+t.ok("shell" in text_of(r) and "python" in text_of(r), "unknown env lists the available ones", r)
+
+# A line over the documented maximum is rejected without killing the server.
+s.send_raw(b"x" * (17 * 1024 * 1024) + b"\n")
+m = s.read(10)
+t.ok(m and m.get("error", {}).get("code") == -32600, "a 17 MiB line is rejected", m)
+t.ok(s.alive(), "still answers after an over-long line")
+
+t.ok(not s.garbage, "stdout carried only JSON-RPC messages", s.garbage[:3])
+rc = s.close()
+t.ok(rc == 0, "clean exit 0 at end of input", rc)
+
+# A request whose line has no final newline is still handled at EOF.
+s3 = Server(BIN)
+s3.send_raw('{"jsonrpc":"2.0","id":1,"method":"ping"}')
+s3.p.stdin.close()
+m = s3.read(5)
+t.ok(m and m.get("id") == 1 and m.get("result") == {}, "a last line without newline is answered", m)
+t.ok(s3.p.wait(5) == 0, "then the server exits 0")
+
+sys.exit(t.done())
