@@ -254,6 +254,15 @@ static void unprepare(struct jail_prepared *jp)
 	memset(jp, 0, sizeof *jp);
 }
 
+char *jail_cmdline_start;
+size_t jail_cmdline_len;
+
+void jail_set_cmdline_area(char *start, size_t len)
+{
+	jail_cmdline_start = start;
+	jail_cmdline_len = len;
+}
+
 int jail_init(struct err *e)
 {
 	size_t n = env_count();

@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include "env.h"
 #include "err.h"
-#include "limits.h"
+#include "reslimits.h"
 #include "mounts.h"
 #include "sysfilter.h"
 
@@ -60,6 +60,10 @@ const char *jail_enforcement(void);
 /* Human report of the kernel features the jail needs, one per line;
  * returns the number of problems (0: the jail can work here). */
 int jail_doctor(char *buf, size_t len);
+/* The server's argv strings, [start, start+len): each sandbox init is a fork
+ * of the server, so it blanks them; else the sandbox's /proc/1/cmdline would
+ * show the server's path and options (the project's host path). */
+void jail_set_cmdline_area(char *start, size_t len);
 /* The hint for a failure to create namespaces (errno of clone). */
 const char *jail_hint(int err);
 
@@ -128,5 +132,7 @@ struct jail_child_args {
 };
 
 __attribute__((noreturn)) void jail_child_main(const struct jail_child_args *a);
+extern char *jail_cmdline_start;
+extern size_t jail_cmdline_len;
 
 #endif

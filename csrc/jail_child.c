@@ -298,6 +298,15 @@ void jail_child_main(const struct jail_child_args *a)
 	ssize_t n;
 	int keep[4] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd };
 
+	/* Blank the server's argv (see jail_set_cmdline_area): this process is
+	 * the sandbox's pid 1 and its cmdline is readable inside. */
+	if (jail_cmdline_start && jail_cmdline_len > 0) {
+		static const char title[] = "sandbox-init";
+		memset(jail_cmdline_start, 0, jail_cmdline_len);
+		memcpy(jail_cmdline_start, title,
+		       jail_cmdline_len > sizeof title ? sizeof title : jail_cmdline_len - 1);
+	}
+
 	sync_fd = a->sync_fd;
 	/* 1 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)

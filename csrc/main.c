@@ -200,6 +200,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (argc > 0)
+		jail_set_cmdline_area(argv[0], (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]));
+
 	/* A client that goes away must not kill us mid-cleanup: writes fail
 	 * with EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);

@@ -79,7 +79,7 @@ static bool any_network(void)
 
 /* Bounded so the fixed context cost stays small with many environments:
  * past the budget, the remaining names are only in the `env` enum. */
-#define INSTRUCTIONS_ENV_BUDGET 900
+#define INSTRUCTIONS_ENV_BUDGET 640
 
 char *mcp_instructions(void)
 {
@@ -100,9 +100,8 @@ char *mcp_instructions(void)
 	}
 	if (listed < env_count())
 		ADD("- and %zu more (see the env parameter)\n", env_count() - listed);
-	ADD("Each call without `session` starts fresh. Pass the same `session` id to keep "
-	    "interpreter state and /workspace between calls (a session stays with its env). ");
-	ADD("/workspace is writable scratch space and the working directory");
+	ADD("Without `session` each call starts fresh; reuse a `session` id to keep interpreter "
+	    "state and /workspace (a session stays in its env). /workspace is the writable cwd");
 	if (cfg->project_path[0])
 		ADD("; the project is mounted read-only at %s", cfg->project_mount);
 	ADD(". %s", any_network() ? "Only environments marked (network) reach the network."
@@ -132,16 +131,15 @@ cJSON *mcp_tools_list(void)
 	cJSON_AddStringToObject(tool, "name", "run");
 	cJSON_AddStringToObject(tool, "title", "Run code in a sandbox");
 	cJSON_AddStringToObject(tool, "description",
-		"Run code in an isolated, Nix-built sandbox and get stdout, stderr and the exit code. "
-		"`code` is a complete program for the environment's interpreter (bash script, Python "
-		"or JavaScript source). Limits (time, memory, output) are per environment.");
+		"Run a program (bash, Python or JavaScript source, per env) in an isolated sandbox; "
+		"returns stdout, stderr and the exit code.");
 
 	cJSON *schema = cJSON_AddObjectToObject(tool, "inputSchema");
 	cJSON_AddStringToObject(schema, "type", "object");
 	cJSON *props = cJSON_AddObjectToObject(schema, "properties");
 	cJSON *code = cJSON_AddObjectToObject(props, "code");
 	cJSON_AddStringToObject(code, "type", "string");
-	cJSON_AddStringToObject(code, "description", "Program source, passed to the interpreter as a file.");
+	cJSON_AddStringToObject(code, "description", "Program source.");
 	cJSON *envp = cJSON_AddObjectToObject(props, "env");
 	cJSON_AddStringToObject(envp, "type", "string");
 	cJSON_AddStringToObject(envp, "description", "Environment to run in.");
@@ -151,7 +149,7 @@ cJSON *mcp_tools_list(void)
 	cJSON *sess = cJSON_AddObjectToObject(props, "session");
 	cJSON_AddStringToObject(sess, "type", "string");
 	cJSON_AddStringToObject(sess, "description",
-		"Optional id ([A-Za-z0-9_.-], 1-64 chars) to keep interpreter state and /workspace across calls.");
+		"Optional id ([A-Za-z0-9_.-]{1,64}): reuse to keep state and /workspace.");
 	const char *req[] = { "code", "env" };
 	cJSON_AddItemToObject(schema, "required", string_array(req, 2));
 	cJSON_AddFalseToObject(schema, "additionalProperties");

@@ -38,13 +38,17 @@ tools = tl["result"]["tools"]
 t.ok(len(tools) == 1 and tools[0]["name"] == "run", "tools/list has the run tool only", tl)
 run = tools[0]
 props = run["inputSchema"]["properties"]
-t.ok(props["env"]["enum"] == ["node", "python", "shell"], "env is an enum of the baked names", props)
+import subprocess
+baked = json.loads(subprocess.check_output([BIN, "--list-envs"]))["environments"]
+t.ok(props["env"]["enum"] == [e["name"] for e in baked] and {"node", "python", "shell"} <= set(props["env"]["enum"]),
+     "env is an enum of the baked names", props)
 t.ok(set(run["inputSchema"]["required"]) == {"code", "env"}, "code and env are required")
 t.ok(run["outputSchema"]["type"] == "object" and "exit_code" in run["outputSchema"]["properties"],
      "outputSchema declares the structured result")
 ann = run.get("annotations", {})
-t.ok(ann.get("readOnlyHint") is False and ann.get("openWorldHint") is False,
-     "annotations: not read-only, closed world without network", ann)
+networked = any(e["network"] == "host" for e in baked)
+t.ok(ann.get("readOnlyHint") is False and ann.get("openWorldHint") is networked,
+     "annotations: not read-only; open world exactly when an environment has network", ann)
 cost = len(json.dumps(tl["result"])) + len(ins)
 t.ok(cost < 2000, "fixed context cost (tools/list + instructions) is %d chars < 2000" % cost)
 r = s.request("tools/list", {"cursor": "bogus"})

@@ -3,7 +3,6 @@
  * namespaces, mounts, code transfer, seccomp, exec, reap, result), against
  * `bwrap --unshare-all` with equivalent read-only binds running
  * `bash -c true`, both from this process, N launches each. */
-#define _GNU_SOURCE
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>

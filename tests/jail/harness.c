@@ -1,6 +1,5 @@
 /* harness.c — TAP tests of the jail, run by tests/jail/run.sh (as root or
  * as a normal user). Every run goes through exec_start and the real loop. */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>

@@ -8,9 +8,9 @@ root=$(cd "$here/../.." && pwd)
 out="$here/build"
 mkdir -p "$out"
 CC=${CC:-gcc}
-CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror -DPROBE_DIR=\"$out\""
+CFLAGS="-std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -DPROBE_DIR=\"$out\""
 SRC="$root/csrc/jail.c $root/csrc/jail_child.c $root/csrc/mounts.c $root/csrc/sysfilter.c
-     $root/csrc/limits.c $root/csrc/exec.c $root/csrc/err.c $root/csrc/loop.c $root/csrc/log.c
+     $root/csrc/reslimits.c $root/csrc/exec.c $root/csrc/err.c $root/csrc/loop.c $root/csrc/log.c
      $here/test_env.c"
 
 $CC -static -O2 -Wall -Wextra -Werror -o "$out/probe" "$root/tests/probe/probe.c"

@@ -1,4 +1,4 @@
-/* limits.c — cgroup v2 per run where delegated, rlimits otherwise.
+/* reslimits.c — cgroup v2 per run where delegated, rlimits otherwise.
  *
  * Owns: detection of a usable cgroup v2 subtree, the per-run group and the
  * child's rlimits. Must not: spawn, signal anything but through cgroup.kill,
@@ -19,7 +19,7 @@
  * has its own user namespace, so one sandbox's fork bomb does not eat
  * another's budget; the sandbox init counts too, hence +1.
  */
-#include "limits.h"
+#include "reslimits.h"
 
 #include <errno.h>
 #include <fcntl.h>

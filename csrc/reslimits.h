@@ -1,12 +1,12 @@
-/* limits.h — resource limits of a sandbox: cgroup v2 when the server may
+/* reslimits.h — resource limits of a sandbox: cgroup v2 when the server may
  * create child groups, rlimits otherwise.
  *
  * Owns: detection (once, at start-up), the per-run cgroup (create, kill,
  * OOM check, remove) and the rlimits the child sets on itself.
  * Must not: spawn processes or know about namespaces.
  */
-#ifndef NSM_LIMITS_H
-#define NSM_LIMITS_H
+#ifndef NSM_RESLIMITS_H
+#define NSM_RESLIMITS_H
 
 #include <stdbool.h>
 #include <stddef.h>
