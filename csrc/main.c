@@ -96,7 +96,6 @@ static int doctor(void)
 	char report[4096];
 	int problems = jail_doctor(report, sizeof report);
 	printf("%s", report);
-	printf("limits enforcement: %s\n", jail_enforcement());
 	printf("%s\n", problems ? "Some checks failed: see the hints above." : "All checks passed.");
 	return problems ? 1 : 0;
 }

@@ -36,6 +36,11 @@ lim=$(jq -c '[.environments[] | [.interpreter_type, .limits.timeout_seconds, .li
 [ "$lim" = '[["node",30,512,true],["python",30,512,true],["bash",30,512,true]]' ] \
 	&& ok "--list-envs shows interpreter, limits and closure size" || notok "--list-envs shows interpreter, limits and closure size" "$lim"
 
+doc=$("$bin" --doctor 2>/dev/null); rc=$?
+if [ $rc -eq 0 ] && grep -q '^ok   user, pid, mount, net, ipc, uts namespaces' <<<"$doc" && grep -q 'limits enforced with' <<<"$doc"; then
+	ok "--doctor checks the kernel and says which limits are enforced"
+else notok "--doctor checks the kernel and says which limits are enforced" "$doc"; fi
+
 # The closure: the binary's runtime closure holds every environment's closure
 # (env.json beside it lists them) and nothing used only to build it.
 closure=$(nix-store -qR "$(readlink -f result)")
@@ -55,6 +60,11 @@ bad=$(while read -r p; do grep -qx "$p" <<<"$closure" || echo "$p"; done < build
 if out=$(nix build --no-write-lock-file "${override[@]}" --rebuild .#default 2>&1); then
 	ok "a rebuild gives an identical binary"
 else notok "a rebuild gives an identical binary" "$out"; fi
+
+# `nix flake check`: evaluates every output (packages, apps, lib, checks,
+# devShells) and builds the checks (list-envs, handshake).
+if out=$(nix flake check --no-write-lock-file "${override[@]}" 2>&1); then ok "nix flake check"
+else notok "nix flake check" "$(grep -v '^warning' <<<"$out" | tail -n 20)"; fi
 
 # The handshake over stdio.
 resp=$(printf '%s\n' \
