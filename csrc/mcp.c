@@ -200,33 +200,55 @@ static void add_repaired(cJSON *obj, const char *key, const char *s, size_t n)
 	free(fixed);
 }
 
+/* Append to a fixed buffer; output past its end is cut, never overflowed. */
+static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	if (*n >= cap - 1)
+		return;
+	va_start(ap, fmt);
+	int w = vsnprintf(buf + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n = *n + (size_t)w < cap - 1 ? *n + (size_t)w : cap - 1;
+}
+
 static cJSON *run_result(const struct env_entry *env, const struct exec_result *res)
 {
 	bool truncated = res->stdout_truncated || res->stderr_truncated;
 	bool failed = res->timed_out || res->exit_code != 0;
-	char status[512];
+	char status[768];
 	size_t sn = 0;
 
+	/* The status line says what happened and, when the run failed because
+	 * of a limit, what to do next. */
 	if (res->timed_out)
-		sn += (size_t)snprintf(status + sn, sizeof status - sn,
-				       "[timed out after %u s; every process of the sandbox was killed",
-				       env->limits.timeout_seconds);
+		addf(status, sizeof status, &sn,
+		     "[timed out after %u s; every process of the sandbox was killed. Make the code "
+		     "faster, or split the work across calls of a session",
+		     env->limits.timeout_seconds);
+	else if (res->output_killed)
+		addf(status, sizeof status, &sn,
+		     "[stopped: the output ran on far past its %u-byte cap. Write large output to a "
+		     "file in /workspace and print a summary",
+		     env->limits.max_output_bytes);
+	else if (res->oom_killed)
+		addf(status, sizeof status, &sn,
+		     "[killed: out of memory (the limit is %u MB). Process the data in smaller pieces",
+		     env->limits.memory_mb);
 	else if (res->exit_code < 0)
-		sn += (size_t)snprintf(status + sn, sizeof status - sn, "[killed by signal %d%s",
-				       res->term_signal,
-				       res->oom_killed ? " (out of memory)" : "");
+		addf(status, sizeof status, &sn, "[killed by signal %d", res->term_signal);
 	else
-		sn += (size_t)snprintf(status + sn, sizeof status - sn, "[exit code %d", res->exit_code);
-	sn += (size_t)snprintf(status + sn, sizeof status - sn, "; %llu ms",
-			       (unsigned long long)res->duration_ms);
+		addf(status, sizeof status, &sn, "[exit code %d", res->exit_code);
+	addf(status, sizeof status, &sn, "; %llu ms", (unsigned long long)res->duration_ms);
 	if (res->stdout_truncated)
-		sn += (size_t)snprintf(status + sn, sizeof status - sn,
-				       "; stdout truncated to %zu of %zu bytes", res->out_len, res->out_total);
+		addf(status, sizeof status, &sn, "; stdout truncated to %zu of %zu bytes", res->out_len,
+		     res->out_total);
 	if (res->stderr_truncated)
-		sn += (size_t)snprintf(status + sn, sizeof status - sn,
-				       "; stderr truncated to %zu of %zu bytes", res->err_len, res->err_total);
-	if (sn < sizeof status - 2)
-		snprintf(status + sn, sizeof status - sn, "]");
+		addf(status, sizeof status, &sn, "; stderr truncated to %zu of %zu bytes", res->err_len,
+		     res->err_total);
+	addf(status, sizeof status, &sn, "]");
 
 	cJSON *r = cJSON_CreateObject();
 	cJSON *sc = cJSON_CreateObject();
