@@ -1,30 +1,30 @@
 # nix-sandbox-mcp — the two commands a newcomer needs:
 #   make run     build the server with the bundled presets and serve MCP on stdio
-#   make check   install what is missing (apt, Nix settings, offline package set)
-#                and run every test
+#   make check   install what is missing (apt packages, Nix settings, offline
+#                package set: tests/setup.sh, Debian/root) and run every test
 # `make` alone builds the server into ./result/bin/nix-sandbox-mcp.
 #
 # Offline mode: with no nixpkgs reachable, the build uses the offline package
-# set that tests/setup.sh assembles under build/offline-nixpkgs. It is chosen
-# automatically when that set exists or when Nix is not installed yet (a fresh
-# Debian machine); OFFLINE=0 forces the pinned nixpkgs, OFFLINE=1 the set.
+# set that tests/setup.sh assembles under build/offline-nixpkgs. It is used
+# whenever that set exists; when Nix is not installed yet (a fresh Debian
+# machine) `make` runs tests/setup.sh first. OFFLINE=0 forces the nixpkgs
+# pinned in flake.lock, OFFLINE=1 the offline set.
 OFFLINE_SET := $(CURDIR)/build/offline-nixpkgs
-ifeq ($(origin OFFLINE),undefined)
-  OFFLINE := $(if $(or $(wildcard $(OFFLINE_SET)/flake.nix),$(if $(shell command -v nix 2>/dev/null),,none)),1,0)
-endif
-ifeq ($(OFFLINE),1)
-  NIX_OVERRIDE := --override-input nixpkgs path:$(OFFLINE_SET)
-endif
-NIX_BUILD := nix --extra-experimental-features 'nix-command flakes' build --no-write-lock-file $(NIX_OVERRIDE)
+# Recursive (=) on purpose: decided when a recipe runs, i.e. after setup.
+OFFLINE ?= $(if $(wildcard $(OFFLINE_SET)/flake.nix),1,0)
+NIX_OVERRIDE = $(if $(filter 1,$(OFFLINE)),--override-input nixpkgs path:$(OFFLINE_SET))
+NIX_BUILD = nix --extra-experimental-features 'nix-command flakes' build --no-write-lock-file $(NIX_OVERRIDE)
+HAVE_NIX := $(shell command -v nix 2>/dev/null)
 
 all: build
 
 setup:
-ifeq ($(OFFLINE),1)
 	bash tests/setup.sh
-endif
 
+ifeq ($(HAVE_NIX),)
 build: setup
+endif
+build:
 	$(NIX_BUILD) .#default -o result
 	@ls -l result/bin/nix-sandbox-mcp
 
@@ -35,6 +35,7 @@ check: setup
 	bash tests/run.sh
 
 bench: build
-	bash tests/bench/run.sh
+	bash tests/bench/size-rss.sh
+	python3 tests/bench/oneshot.py result/bin/nix-sandbox-mcp 100
 
 .PHONY: all setup build run check bench
