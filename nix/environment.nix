@@ -14,8 +14,6 @@
 , limits
 }:
 let
-  lib = pkgs.lib;
-
   # What code is handed to, by interpreter_type, unless the spec says otherwise.
   defaultProgram = {
     bash = "bash";
@@ -42,14 +40,29 @@ let
 
   program = if interpreter != null then interpreter else "${root}/bin/${defaultProgram}";
 
-  # The closure is everything the sandbox may see. An interpreter given as a
-  # store path with context joins the roots; a bare string must live in root.
-  closure = pkgs.closureInfo {
-    rootPaths = [ root ] ++ lib.optional (builtins.hasContext program) program;
-  };
+  # The session agent (agent/, PROTOCOL.md) for this interpreter_type: a
+  # derivation holding only that one file, so a node environment carries no
+  # Python and the other way round. It runs on the environment's own
+  # interpreter.
+  agentFile = {
+    bash = ../agent/bash_agent.sh;
+    python = ../agent/python_agent.py;
+    node = ../agent/node_agent.js;
+  }.${interpreter_type};
+  agentName = baseNameOf (toString agentFile);
+  agent = pkgs.runCommand "nsm-agent-${interpreter_type}" { preferLocalBuild = true; } ''
+    mkdir -p $out/share/nix-sandbox-mcp
+    cp ${agentFile} $out/share/nix-sandbox-mcp/${agentName}
+    chmod 0444 $out/share/nix-sandbox-mcp/${agentName}
+  '';
+
+  # The closure is everything the sandbox may see: the environment and its
+  # agent. The interpreter must be inside it (its package among `packages`):
+  # nix/server.nix checks that.
+  closure = pkgs.closureInfo { rootPaths = [ root agent ]; };
 in
 {
-  inherit name interpreter_type root closure limits;
+  inherit name interpreter_type root closure limits agent;
   description =
     if description != null then description
     else "Custom ${interpreter_type} environment";
@@ -57,7 +70,8 @@ in
   sh = "${pkgs.bash}/bin/bash";
   env_bin = "${pkgs.coreutils}/bin/env";
   argv = [ program ] ++ interpreterFlags;
-  # Sessions keep an in-sandbox agent alive (agent/); until that lands the
-  # session argv is the one-shot interpreter and the server refuses `session`.
-  agent_argv = [ program ] ++ interpreterFlags;
+  # Sessions keep the agent alive as the sandbox's interpreter (fd 3 is its
+  # control channel; see agent/PROTOCOL.md).
+  agent_argv = [ program ] ++ interpreterFlags
+    ++ [ "${agent}/share/nix-sandbox-mcp/${agentName}" ];
 }

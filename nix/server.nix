@@ -49,6 +49,14 @@ let
       mv env.json.new env.json
       i=$((i + 1))
     done
+    # Every program the jail starts must be inside its environment's closure,
+    # or the sandbox could not see it.
+    jq -r '.environments[] | .name as $n | .closure as $c
+      | ([.argv[0], .agent_argv[0], .agent_argv[-1], .sh, .env_bin][]
+         | select(. as $p | any($c[]; . as $s | $p == $s or ($p | startswith($s + "/"))) | not)
+         | "environment \($n): \(.) is not in its closure; add its package to packages")' \
+      env.json > outside.txt
+    if [ -s outside.txt ]; then cat outside.txt >&2; exit 1; fi
     jq -S . env.json > "$out"
   '';
 in
