@@ -8,12 +8,18 @@ root=$(cd "$here/../.." && pwd)
 out="$here/build"
 mkdir -p "$out"
 CC=${CC:-gcc}
-CFLAGS="-std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -DPROBE_DIR=\"$out\""
+# The probe's directory is part of the test environment's "closure" and must
+# not lie under /tmp (the sandbox's own /tmp would hide it) even when the
+# repository does (a CI clone in /tmp).
+probe_dir=$(mktemp -d /usr/local/lib/nsm-jail-probe.XXXXXX) # /usr is in the closure already
+trap 'rm -rf "$probe_dir"' EXIT
+chmod 0755 "$probe_dir" # the sandbox user must reach the probe
+CFLAGS="-std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -DPROBE_DIR=\"$probe_dir\""
 SRC="$root/csrc/jail.c $root/csrc/jail_child.c $root/csrc/mounts.c $root/csrc/sysfilter.c
      $root/csrc/reslimits.c $root/csrc/exec.c $root/csrc/err.c $root/csrc/loop.c $root/csrc/log.c
      $here/test_env.c"
 
-$CC -static -O2 -Wall -Wextra -Werror -o "$out/probe" "$root/tests/probe/probe.c"
+$CC -static -O2 -Wall -Wextra -Werror -o "$probe_dir/probe" "$root/tests/probe/probe.c"
 # shellcheck disable=SC2086
 $CC $CFLAGS -o "$out/harness" $SRC "$here/harness.c" -lseccomp
 # shellcheck disable=SC2086
@@ -37,7 +43,7 @@ fi
 # A project directory under /tmp: the jail must still bind it although the
 # sandbox's own /tmp covers that path during setup.
 proj=$(mktemp -d /tmp/jail-project.XXXXXX)
-trap 'rm -rf "$proj"' EXIT
+trap 'rm -rf "$proj" "$probe_dir"' EXIT
 echo project-file > "$proj/hello.txt"
 chmod -R a+rX "$proj"
 export JAIL_TEST_PROJECT="$proj"
