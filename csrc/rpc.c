@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,29 @@ static void send_msg(cJSON *msg)
 	free(line);
 }
 
+bool rpc_id_equal(const cJSON *a, const cJSON *b)
+{
+	if (cJSON_IsString(a) && cJSON_IsString(b))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+		return a->valuedouble == b->valuedouble;
+	return false;
+}
+
+cJSON *rpc_id_dup(const cJSON *id)
+{
+	if (cJSON_IsNumber(id)) {
+		double v = id->valuedouble;
+		char num[64];
+		if (v == floor(v) && fabs(v) <= 9007199254740992.0)
+			snprintf(num, sizeof num, "%.0f", v);
+		else
+			snprintf(num, sizeof num, "%.17g", v);
+		return cJSON_CreateRaw(num);
+	}
+	return cJSON_Duplicate(id, 1);
+}
+
 static cJSON *envelope(const cJSON *id)
 {
 	cJSON *m = cJSON_CreateObject();
@@ -84,7 +109,7 @@ static cJSON *envelope(const cJSON *id)
 		return NULL;
 	cJSON_AddStringToObject(m, "jsonrpc", "2.0");
 	if (id)
-		cJSON_AddItemToObject(m, "id", cJSON_Duplicate(id, 1));
+		cJSON_AddItemToObject(m, "id", rpc_id_dup(id));
 	else
 		cJSON_AddNullToObject(m, "id");
 	return m;
@@ -136,10 +161,11 @@ void rpc_notify(const char *method, cJSON *params)
 	cJSON_Delete(m);
 }
 
-/* A JSON-RPC id as MCP allows it: a string or a number (never null). */
+/* A JSON-RPC id as MCP allows it: a string or a finite number (never null;
+ * 1e400 parses to infinity, which cannot be echoed). */
 static bool id_valid(const cJSON *id)
 {
-	return cJSON_IsString(id) || cJSON_IsNumber(id);
+	return cJSON_IsString(id) || (cJSON_IsNumber(id) && isfinite(id->valuedouble));
 }
 
 void rpc_handle_line(const char *line, size_t len)

@@ -33,6 +33,13 @@ bool rpc_input_closed(void);
 /* True once a write to stdout failed (the client is gone). */
 bool rpc_output_broken(void);
 
+/* Same JSON-RPC id: both strings and equal, or both numbers and exactly
+ * equal (cJSON_Compare treats close doubles as equal). */
+bool rpc_id_equal(const cJSON *a, const cJSON *b);
+/* A copy of an id that prints exactly as the client sent it when it is an
+ * integer of at most 2^53 (cJSON prints 15 significant digits otherwise). */
+cJSON *rpc_id_dup(const cJSON *id);
+
 /* Each takes ownership of the cJSON it is given. */
 void rpc_reply_result(const cJSON *id, cJSON *result);
 void rpc_reply_error(const cJSON *id, int code, const char *message, cJSON *data);

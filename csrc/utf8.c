@@ -75,3 +75,23 @@ char *utf8_repair(const char *s, size_t n, size_t *out_len)
 		*out_len = o;
 	return out;
 }
+
+size_t utf8_clip(char *dst, size_t cap, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0, n = strlen(src);
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = seq_len(p + i, n - i);
+		const char *piece = l ? src + i : "\xef\xbf\xbd";
+		size_t pl = l ? l : 3;
+		if (o + pl > cap - 1)
+			break;
+		memcpy(dst + o, piece, pl);
+		o += pl;
+		i += l ? l : 1;
+	}
+	dst[o] = '\0';
+	return o;
+}

@@ -84,6 +84,19 @@ int main(void)
 	rpc_reply_result(id, NULL);
 	TAP_OK(strstr(drain(), "\"id\":12345678901,") != NULL, "large numeric ids round-trip");
 	cJSON_Delete(id);
+	id = cJSON_CreateNumber(9007199254740991.0);
+	rpc_reply_result(id, NULL);
+	TAP_OK(strstr(drain(), "\"id\":9007199254740991,") != NULL, "2^53-1 comes back digit for digit");
+	cJSON_Delete(id);
+	line("{\"jsonrpc\":\"2.0\",\"id\":1e400,\"method\":\"ping\"}");
+	r = drain();
+	TAP_OK(strstr(r, "-32600") && strstr(r, "\"id\":null") && !seen[0], "an infinite id is invalid");
+	cJSON *a = cJSON_CreateNumber(9007199254740991.0), *b = cJSON_CreateNumber(9007199254740990.0);
+	cJSON *c = cJSON_CreateString("9007199254740991");
+	TAP_OK(!rpc_id_equal(a, b) && rpc_id_equal(a, a) && !rpc_id_equal(a, c), "ids compare exactly, by type");
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
 
 	/* Framing through the loop: two messages in one write, one split across
 	 * writes, and a final message without its newline. */

@@ -28,5 +28,11 @@ int main(void)
 	TAP_OK(repaired_is("\xe6\x97", 2, "\xef\xbf\xbd\xef\xbf\xbd"), "each byte of a cut sequence is replaced");
 	TAP_OK(repaired_is("\xc3\xa9", 2, "\xc3\xa9"), "valid text is unchanged");
 	TAP_OK(repaired_is("", 0, ""), "empty input");
+	char small[8];
+	TAP_OK(utf8_clip(small, sizeof small, "ab\xc3\xa9\xc3\xa9\xc3\xa9") == 6 && strcmp(small, "ab\xc3\xa9\xc3\xa9") == 0,
+	       "clip cuts on a character boundary");
+	TAP_OK(utf8_clip(small, sizeof small, "a\xff") == 4 && strcmp(small, "a\xef\xbf\xbd") == 0,
+	       "clip repairs invalid bytes");
+	TAP_OK(utf8_clip(small, 1, "abc") == 0 && small[0] == '\0', "clip into one byte gives an empty string");
 	return TAP_DONE();
 }
