@@ -9,7 +9,7 @@
 #   bash tests/run.sh unit nix   only these
 set -u
 cd "$(dirname "$0")/.."
-all=(nix codegen unit build jail integration)
+all=(nix codegen unit build jail integration clients fuzz valgrind)
 suites=("${@:-${all[@]}}")
 passed=0 failed=0
 log_dir=${NSM_TEST_LOGS:-build/test-logs}
@@ -27,7 +27,8 @@ for s in "${suites[@]}"; do
 	bash "$script" > "$log_dir/$s.log" 2>&1
 	rc=$?
 	p=$(grep -c '^ok ' "$log_dir/$s.log")
-	f=$(grep -c '^not ok ' "$log_dir/$s.log")
+	# A "not ok … # TODO" line is a known gap, not a failure (TAP).
+	f=$(grep '^not ok ' "$log_dir/$s.log" | grep -vc '# TODO')
 	grep -E '^(ok|not ok) |^#' "$log_dir/$s.log" | sed "s/^/[$s] /"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $s: suite exited $rc without a failing test; last lines:"
