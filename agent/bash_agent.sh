@@ -22,6 +22,10 @@ __nsm_send() { # JSON reply → "<len>\n<json>" on fd 3
 __nsm_dir=${TMPDIR:-/tmp}/.nsm-agent
 __nsm_file=$__nsm_dir/code.sh
 
+# Between calls SIGINT is ignored: an interrupt that arrives just after a
+# call ended must not kill the shell (and with it the session's state).
+trap '' INT
+
 while :; do
 	LC_ALL=C IFS= read -r __nsm_len <&3 || exit 0
 	LC_ALL=C IFS= read -r -N "$__nsm_len" __nsm_req <&3 || exit 0
@@ -42,10 +46,10 @@ while :; do
 	__nsm_interrupted=false
 	[ -d "$__nsm_dir" ] || mkdir -p "$__nsm_dir"
 	printf '%s' "$__nsm_code" > "$__nsm_file"
-	trap 'trap - INT; return 130' INT
+	trap 'trap "" INT; return 130' INT
 	. "$__nsm_file" 3<&- </dev/null
 	__nsm_rc=$?
-	trap - INT
+	trap '' INT
 	[ "$__nsm_rc" -eq 130 ] && __nsm_interrupted=true
 	printf '\036%s:%s\036' "$__nsm_token" "$__nsm_id"
 	printf '\036%s:%s\036' "$__nsm_token" "$__nsm_id" >&2

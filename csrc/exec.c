@@ -26,11 +26,11 @@
 #include "jail.h"
 #include "log.h"
 #include "loop.h"
+#include "outcap.h"
 
 struct stream {
 	int fd;
-	char *buf;
-	size_t len, alloc, total;
+	struct outcap o;
 	bool eof;
 };
 
@@ -89,8 +89,8 @@ static void run_free(struct exec_run *r)
 		loop_unwatch(r->jp.code_fd);
 		jail_release(&r->jp);
 	}
-	free(r->out.buf);
-	free(r->err.buf);
+	outcap_free(&r->out.o);
+	outcap_free(&r->err.o);
 	free(r->code);
 	exec_result_free(r->res);
 	free(r);
@@ -109,27 +109,7 @@ static void stream_read(struct exec_run *r, struct stream *s, bool drain)
 {
 	char scratch[65536];
 	for (int rounds = 0; drain || rounds < 16; rounds++) {
-		char *dst = scratch;
-		size_t room = sizeof scratch;
-		if (s->len < r->cap) {
-			if (s->alloc < r->cap + 1) {
-				size_t want = s->alloc ? s->alloc * 2 : 16384;
-				if (want > r->cap + 1)
-					want = r->cap + 1;
-				char *nb = realloc(s->buf, want);
-				if (nb) {
-					s->buf = nb;
-					s->alloc = want;
-				}
-			}
-			if (s->alloc > s->len + 1) {
-				dst = s->buf + s->len;
-				room = s->alloc - 1 - s->len;
-				if (room > r->cap - s->len)
-					room = r->cap - s->len;
-			}
-		}
-		ssize_t n = read(s->fd, dst, room);
+		ssize_t n = read(s->fd, scratch, sizeof scratch);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -143,10 +123,8 @@ static void stream_read(struct exec_run *r, struct stream *s, bool drain)
 			s->eof = true;
 			break;
 		}
-		if (dst != scratch)
-			s->len += (size_t)n;
-		s->total += (size_t)n;
-		if (s->total > r->cap + EXEC_RUNAWAY_BYTES && !r->res->output_killed) {
+		outcap_add(&s->o, scratch, (size_t)n);
+		if (s->o.total > r->cap + EXEC_RUNAWAY_BYTES && !r->res->output_killed) {
 			r->res->output_killed = true;
 			kill_run(r);
 		}
@@ -201,19 +179,6 @@ static void on_code(void *ctx, int fd, short revents)
 	push_code(ctx);
 }
 
-static void take_stream(struct stream *s, char **buf, size_t *len, size_t *total, bool *trunc)
-{
-	if (!s->buf)
-		s->buf = calloc(1, 1);
-	if (s->buf)
-		s->buf[s->len] = '\0';
-	*buf = s->buf;
-	*len = s->buf ? s->len : 0;
-	*total = s->total;
-	*trunc = s->total > s->len;
-	s->buf = NULL;
-}
-
 static void finish(struct exec_run *r)
 {
 	struct exec_result *res = r->res;
@@ -260,8 +225,8 @@ static void finish(struct exec_run *r)
 				 "sandbox init ended unexpectedly (code %d, status %d)", r->jp.init_code,
 				 r->jp.init_status);
 	}
-	take_stream(&r->out, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
-	take_stream(&r->err, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
+	outcap_take(&r->out.o, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
+	outcap_take(&r->err.o, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
 
 	exec_done_cb *cb = r->cb;
 	void *ctx = r->ctx;
@@ -344,6 +309,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	r->ctx = ctx;
 	r->cap = req->env->limits.max_output_bytes;
 	r->out.fd = r->err.fd = -1;
+	outcap_init(&r->out.o, r->cap);
+	outcap_init(&r->err.o, r->cap);
 	r->res->exit_code = -1;
 	r->start_ms = loop_now_ms();
 

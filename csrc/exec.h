@@ -47,6 +47,12 @@ struct exec_result {
 	uint64_t duration_ms;  /* from exec_start to the sandbox's end */
 	char setup_error[512]; /* non-empty: the jail failed before the code ran; says what
 	                          and what to do */
+	/* Session calls only (session.c fills them; one-shot runs leave them false). */
+	bool interrupted;      /* the agent interrupted the code (SIGINT) and kept its state */
+	bool session_lost;     /* the session's sandbox ended during this call: state lost */
+	bool interpreter_died; /* ... because the interpreter exited or crashed */
+	bool protocol_error;   /* ... because the agent broke the protocol (killed) */
+	bool restarted;        /* ran in a fresh sandbox replacing a lost one */
 };
 
 /* Called from the loop exactly once per run unless cancelled. res belongs to

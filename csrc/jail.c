@@ -230,8 +230,21 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 		jp->argv[i] = (char *)env->argv[i];
 	jp->argv[n_argv] = (char *)jp->code_path;
 
+	n_argv = 0;
+	while (env->agent_argv && env->agent_argv[n_argv])
+		n_argv++;
+	if (n_argv == 0 || env->agent_argv[0][0] != '/')
+		return err_set(e, EINVAL, "environment %s: agent_argv[0] must be an absolute path", env->name);
+	jp->agent_argv = calloc(n_argv + 1, sizeof *jp->agent_argv);
+	if (!jp->agent_argv)
+		return err_set(e, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_argv; i++)
+		jp->agent_argv[i] = (char *)env->agent_argv[i];
+
 	size_t n_env = sizeof jail_env_fixed / sizeof jail_env_fixed[0];
-	jp->envp = calloc(n_env + 2, sizeof *jp->envp);
+	/* PATH, the fixed list, a slot for the session token, NULL. */
+	jp->n_envp = n_env + 1;
+	jp->envp = calloc(n_env + 3, sizeof *jp->envp);
 	if (!jp->envp)
 		return err_set(e, ENOMEM, "out of memory");
 	jp->envp[0] = ownf(jp, "PATH=%s/bin", env->root);
@@ -247,6 +260,7 @@ static void unprepare(struct jail_prepared *jp)
 	sysfilter_free(&jp->filter);
 	free(jp->ops);
 	free(jp->argv);
+	free(jp->agent_argv);
 	free(jp->envp);
 	for (size_t i = 0; i < jp->n_owned; i++)
 		free(jp->owned[i]);
@@ -421,6 +435,11 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	if (!jp)
 		return err_set(e, EINVAL, "environment %s was not prepared by jail_init",
 			       s->env ? s->env->name : "(null)");
+	if (s->agent_token) {
+		size_t tl = strlen(s->agent_token);
+		if (tl == 0 || tl > JAIL_TOKEN_MAX || strspn(s->agent_token, "0123456789abcdef") != tl)
+			return err_set(e, EINVAL, "jail: bad agent token");
+	}
 	memset(&a, 0, sizeof a);
 	if (s->project_dir) {
 		/* Resolve in the server: symlinks in the path are the host's. */
@@ -450,6 +469,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	a.jp = jp;
 	a.own_net = !s->env->network;
 	a.may_setgroups = server_is_root;
+	a.agent_token = s->agent_token;
 	a.sync_fd = sync_sp[1];
 	a.code_fd = code_sp[1];
 	a.out_fd = out[1];

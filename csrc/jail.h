@@ -4,7 +4,7 @@
  * variables, seccomp program), the spawn of a sandbox (clone into new
  * namespaces, id maps, cgroup placement) and the kernel feature report.
  * Must not: touch the event loop, read the sandbox's output or keep run
- * state (exec.c and, later, session.c do); exit the server.
+ * state (exec.c and session.c do); exit the server.
  *
  * A sandbox is two processes in a fresh pid namespace: pid 1 is a tiny init
  * (jail_child.c) that builds the root, waits for the code on code_fd, then
@@ -31,6 +31,14 @@
  *   list jail_env_fixed in jail.c (HOME TMPDIR USER LOGNAME SHELL LANG TERM
  *   NO_COLOR PYTHONDONTWRITEBYTECODE PYTHONUNBUFFERED).
  *   stdin /dev/null; stdout/stderr pipes to the server.
+ *
+ * Session mode (jail_spec.agent_token set): identical walls and limits, but
+ * init reads no code (/run/sandbox stays empty) and the interpreter runs
+ * env->agent_argv with code_fd as its fd 3 (the agent's control channel,
+ * agent/PROTOCOL.md) and NSM_AGENT_TOKEN=<token> added to its environment.
+ * Init closes its own copy of code_fd, so the server sees EOF when the agent
+ * is gone, and forwards a SIGINT it receives to the interpreter's process
+ * group (the server's "interrupt this call"; the server cannot name pid 2).
  */
 #ifndef NSM_JAIL_H
 #define NSM_JAIL_H
@@ -72,13 +80,17 @@ struct jail_spec {
 	const struct env_entry *env;   /* must be one of env_at() */
 	const char *project_dir;       /* host path, NULL: none */
 	const char *project_mount;     /* e.g. "/project" */
+	const char *agent_token;       /* non-NULL: session mode; [0-9a-f]{1,JAIL_TOKEN_MAX} */
 };
+
+#define JAIL_TOKEN_MAX 64
 
 struct jail_proc {
 	int pid;      /* sandbox init, in the server's pid namespace */
 	int pidfd;    /* readable once init has exited */
 	int sync_fd;  /* SOCK_SEQPACKET: struct jail_msg from the sandbox */
-	int code_fd;  /* SOCK_STREAM: write the code, then close (EOF = end) */
+	int code_fd;  /* SOCK_STREAM: one-shot: write the code, then close (EOF =
+	               * end); session: the agent's control channel (its fd 3) */
 	int out_fd;   /* read ends of the interpreter's stdout and stderr */
 	int err_fd;
 	struct limits_cg cg;
@@ -115,7 +127,10 @@ struct jail_prepared {
 	size_t n_ops;
 	char *root_opts;
 	char **argv;       /* env->argv + code path + NULL */
-	char **envp;
+	char **agent_argv; /* env->agent_argv + NULL */
+	char **envp;       /* PATH + jail_env_fixed + NULL, and one free slot
+	                    * before the NULL for NSM_AGENT_TOKEN */
+	size_t n_envp;
 	const char *code_path;
 	struct sysfilter filter;
 	char **owned;      /* strings to free */
@@ -128,6 +143,7 @@ struct jail_child_args {
 	bool has_project;
 	bool own_net;
 	bool may_setgroups;
+	const char *agent_token; /* session mode when non-NULL */
 	int sync_fd, code_fd, out_fd, err_fd;
 };
 

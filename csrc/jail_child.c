@@ -20,14 +20,18 @@
  *  5. hostname, loopback up (own net ns only).
  *  6. new root (mounts.c), pivot, root read-only.
  *  --- a pool may stop here and continue when the code arrives ---
- *  7. read the code into /run/sandbox, then make that read-only.
- *  8. fork the interpreter; in it: session, stdio, cwd, rlimits, drop
- *     capabilities (bounding, ambient, then the sets), NO_NEW_PRIVS,
- *     seccomp LAST (it forbids calls the steps before it need), execve.
- *  9. init drops its capabilities, becomes non-dumpable (the interpreter,
- *     same uid, must not reach it through /proc/1/mem), reaps until the
- *     interpreter is gone, reports its status and exits: the kernel then
- *     SIGKILLs the rest of the namespace (pid_namespaces(7)).
+ *  7. read the code into /run/sandbox, then make that read-only (session
+ *     mode: no code; code_fd is the agent's control channel instead).
+ *  8. fork the interpreter; in it: session, stdio (+ fd 3 = code_fd in
+ *     session mode), cwd, rlimits, drop capabilities (bounding, ambient,
+ *     then the sets), NO_NEW_PRIVS, seccomp LAST (it forbids calls the
+ *     steps before it need), execve.
+ *  9. init closes its copy of code_fd (the server must see EOF when the
+ *     agent is gone), drops its capabilities, becomes non-dumpable (the
+ *     interpreter, same uid, must not reach it through /proc/1/mem), reaps
+ *     until the interpreter is gone, reports its status and exits: the
+ *     kernel then SIGKILLs the rest of the namespace (pid_namespaces(7)).
+ *     In session mode it forwards SIGINT to the interpreter's process group.
  */
 #include "jail.h"
 
@@ -60,6 +64,22 @@
 #endif
 
 static int sync_fd = -1;
+/* The interpreter, for init's SIGINT forwarding (pid in our namespace). */
+static volatile pid_t interp_pid;
+
+/* Init is pid 1 of its namespace: the kernel delivers a signal from the
+ * server (an ancestor namespace) only when init has a handler for it
+ * (pid_namespaces(7)), so this handler is what lets the server interrupt
+ * pid 2, whose host pid it does not know. The interpreter called setsid(),
+ * so its process group is its pid: a `sleep` it waits for is interrupted
+ * too, as Ctrl-C would. kill(2) is async-signal-safe. */
+static void forward_sigint(int sig)
+{
+	int saved = errno;
+	if (interp_pid > 0)
+		kill(-interp_pid, sig);
+	errno = saved;
+}
 
 __attribute__((noreturn)) static void fail(struct err *e, const char *hint)
 {
@@ -216,10 +236,30 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 		err_sys(&e, errno, "dup2 stdio");
 		fail(&e, NULL);
 	}
+	int first_closed = 3;
+	if (a->agent_token) {
+		/* The agent's control channel is fd 3 (agent/PROTOCOL.md). sync_fd
+		 * may sit there: move it up first (code_fd is never 3 then, so
+		 * the dup2 below cannot hit it). dup2 clears FD_CLOEXEC; when
+		 * code_fd already is 3, clear it by hand. */
+		if (sync_fd == 3) {
+			int n = fcntl(sync_fd, F_DUPFD_CLOEXEC, 4);
+			if (n < 0) {
+				err_sys(&e, errno, "move sync fd");
+				fail(&e, NULL);
+			}
+			sync_fd = n; /* fd 3 is replaced by the dup2 below */
+		}
+		if (a->code_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(a->code_fd, 3) < 0) {
+			err_sys(&e, errno, "control channel on fd 3");
+			fail(&e, NULL);
+		}
+		first_closed = 4;
+	}
 	/* Everything else closes at execve; sync_fd stays open until then so
 	 * an execve failure can still be reported. */
-	if (xclose_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		for (int fd = 3; fd < 1024; fd++)
+	if (xclose_range((unsigned)first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (int fd = first_closed; fd < 1024; fd++)
 			if (fd != sync_fd)
 				close(fd);
 	if (chdir("/workspace") < 0) {
@@ -244,8 +284,23 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 		err_sys(&e, -r, "load seccomp filter");
 		fail(&e, "the kernel needs CONFIG_SECCOMP_FILTER");
 	}
-	execve(a->jp->argv[0], a->jp->argv, a->jp->envp);
-	err_sys(&e, errno, "execve %s", a->jp->argv[0]);
+	char *const *argv = a->jp->argv;
+	if (a->agent_token) {
+		/* Our memory is a private copy of the server's (clone without
+		 * CLONE_VM): filling envp's spare slot changes only this
+		 * process. The token was checked by jail_spawn (hex, bounded). */
+		static char token_var[sizeof "NSM_AGENT_TOKEN=" + JAIL_TOKEN_MAX];
+		size_t k = 0;
+		for (const char *p = "NSM_AGENT_TOKEN="; *p; p++)
+			token_var[k++] = *p;
+		for (const char *p = a->agent_token; *p && k + 1 < sizeof token_var; p++)
+			token_var[k++] = *p;
+		token_var[k] = '\0';
+		a->jp->envp[a->jp->n_envp] = token_var;
+		argv = a->jp->agent_argv;
+	}
+	execve(argv[0], argv, a->jp->envp);
+	err_sys(&e, errno, "execve %s", argv[0]);
 	fail(&e, "the environment's interpreter is missing from its closure");
 }
 
@@ -257,6 +312,20 @@ __attribute__((noreturn)) static void be_init(const struct jail_child_args *a, p
 
 	close(a->out_fd);
 	close(a->err_fd);
+	if (a->agent_token) {
+		struct sigaction sa;
+		close(a->code_fd);
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = forward_sigint;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		interp_pid = child;
+		if (sigaction(SIGINT, &sa, NULL) < 0) {
+			err_sys(&e, errno, "init: sigaction SIGINT");
+			kill(child, SIGKILL);
+			fail(&e, NULL);
+		}
+	}
 	prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0);
 	/* Non-dumpable before the capabilities go: while init holds them the
 	 * interpreter fails ptrace's capability-subset check, afterwards the
@@ -269,7 +338,8 @@ __attribute__((noreturn)) static void be_init(const struct jail_child_args *a, p
 		fail(&e, NULL);
 	}
 	/* As pid 1 we get no signal from inside the namespace that we have no
-	 * handler for (we install none); the server kills us from outside. */
+	 * handler for (we install none but session mode's SIGINT forwarder);
+	 * the server kills us from outside. */
 	for (;;) {
 		pid_t p = waitpid(-1, &st, __WALL);
 		if (p < 0) {
@@ -373,7 +443,7 @@ void jail_child_main(const struct jail_child_args *a)
 		fail(&e, NULL);
 	}
 	/* 7 */
-	if (read_code(a, &e) < 0)
+	if (!a->agent_token && read_code(a, &e) < 0)
 		fail(&e, NULL);
 	if (mounts_remount_ro(JAIL_CODE_DIR, &e) < 0)
 		fail(&e, NULL);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "err.h"
 
-#define LOOP_MAX_FDS 1024
+#define LOOP_MAX_FDS 2048
 #define LOOP_MAX_TIMERS 1024
 
 typedef void loop_fd_cb(void *ctx, int fd, short revents);

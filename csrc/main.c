@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -206,6 +207,15 @@ int main(int argc, char **argv)
 	 * with EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Each session holds four descriptors while its sandbox lives; the
+	 * usual soft limit of 1024 is below what the tables allow. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 4096 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
+		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+			log_msg(LOG_WARNING, "raise RLIMIT_NOFILE: %s", strerror(errno));
+	}
+
 	struct err e = { 0 };
 	if (jail_init(&e) < 0) {
 		fprintf(stderr, "nix-sandbox-mcp: %s\n", e.msg);
@@ -234,7 +244,15 @@ int main(int argc, char **argv)
 
 	/* Run until a signal, or until stdin is closed and every run in flight
 	 * has answered (each is bounded by its timeout). */
+	bool input_closed = false;
 	while (!stop_signal && !rpc_output_broken() && !(rpc_input_closed() && mcp_inflight() == 0)) {
+		if (rpc_input_closed() && !input_closed) {
+			/* Calls waiting in sessions are answered now, not run;
+			 * running ones finish. Then mcp_shutdown ends sessions. */
+			input_closed = true;
+			mcp_input_closed();
+			continue;
+		}
 		if (loop_run_once(-1, &e) < 0) {
 			log_msg(LOG_ERROR, "%s", e.msg);
 			break;

@@ -1,8 +1,9 @@
 /* mcp.c — see mcp.h.
  *
  * Requests are answered from a table { method, handler }. `tools/call` for
- * `run` starts an asynchronous sandbox (exec.c) and the reply is sent from its
- * completion callback, so pings and other calls are answered meanwhile.
+ * `run` starts an asynchronous sandbox (exec.c), or queues a call in a session
+ * (session.c), and the reply is sent from its completion callback, so pings
+ * and other calls are answered meanwhile.
  * Errors in the *arguments* of `run` are tool results with isError, as the
  * specification asks; JSON-RPC errors are for the envelope, unknown methods,
  * unknown tools and malformed params of the protocol's own methods.
@@ -20,6 +21,7 @@
 #include "jail.h"
 #include "log.h"
 #include "rpc.h"
+#include "session.h"
 #include "utf8.h"
 
 static const char *const supported_versions[] = {
@@ -33,8 +35,10 @@ static const char *protocol_version = "2025-11-25";
 
 struct call {
 	bool used;
-	cJSON *id;                 /* request id, duplicated */
-	struct exec_run *run;
+	cJSON *id;                  /* request id, duplicated */
+	struct exec_run *run;       /* a one-shot run, or */
+	struct session_call *scall; /* a session call */
+	char session[65];           /* its session id */
 	const struct env_entry *env;
 };
 static struct call calls[MCP_MAX_INFLIGHT];
@@ -214,16 +218,29 @@ static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
 		*n = *n + (size_t)w < cap - 1 ? *n + (size_t)w : cap - 1;
 }
 
-static cJSON *run_result(const struct env_entry *env, const struct exec_result *res)
+/* res of a one-shot run (session NULL) or of a call of that session. */
+static cJSON *run_result(const struct env_entry *env, const struct exec_result *res, const char *session)
 {
 	bool truncated = res->stdout_truncated || res->stderr_truncated;
-	bool failed = res->timed_out || res->exit_code != 0;
-	char status[768];
+	bool failed = res->timed_out || res->exit_code != 0 || res->protocol_error;
+	char status[1024];
 	size_t sn = 0;
 
 	/* The status line says what happened and, when the run failed because
 	 * of a limit, what to do next. */
-	if (res->timed_out)
+	if (session && res->restarted)
+		addf(status, sizeof status, &sn, "[the session was restarted: previous state lost]\n");
+	if (res->timed_out && session && !res->session_lost)
+		addf(status, sizeof status, &sn,
+		     "[timed out after %u s; the call was interrupted (SIGINT) and the session's state "
+		     "is kept. Make the code faster, or split the work across calls",
+		     env->limits.timeout_seconds);
+	else if (res->timed_out && session)
+		addf(status, sizeof status, &sn,
+		     "[timed out after %u s; the code did not stop on SIGINT, so the session's sandbox "
+		     "was killed and its state was lost (the next call starts a fresh interpreter)",
+		     env->limits.timeout_seconds);
+	else if (res->timed_out)
 		addf(status, sizeof status, &sn,
 		     "[timed out after %u s; every process of the sandbox was killed. Make the code "
 		     "faster, or split the work across calls of a session",
@@ -241,6 +258,14 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 		addf(status, sizeof status, &sn, "[killed by signal %d", res->term_signal);
 	else
 		addf(status, sizeof status, &sn, "[exit code %d", res->exit_code);
+	if (session && !res->timed_out) {
+		const char *why = res->protocol_error ? "the session agent broke its protocol and was killed"
+				: res->interpreter_died ? "the interpreter died"
+				: res->session_lost ? "the session's sandbox ended" : NULL;
+		if (why)
+			addf(status, sizeof status, &sn,
+			     "; %s: the session's state was lost (the next call starts a fresh interpreter)", why);
+	}
 	addf(status, sizeof status, &sn, "; %llu ms", (unsigned long long)res->duration_ms);
 	if (res->stdout_truncated)
 		addf(status, sizeof status, &sn, "; stdout truncated to %zu of %zu bytes", res->out_len,
@@ -262,6 +287,8 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 	cJSON_AddBoolToObject(sc, "truncated", truncated);
 	cJSON_AddNumberToObject(sc, "duration_ms", (double)res->duration_ms);
 	cJSON_AddStringToObject(sc, "env", env->name);
+	if (session)
+		cJSON_AddStringToObject(sc, "session", session);
 
 	/* The text block a human reads: stdout, stderr under a marker, status. */
 	const char *out = cJSON_GetStringValue(get(sc, "stdout"));
@@ -304,7 +331,22 @@ static void on_run_done(void *ctx, struct exec_result *res)
 	if (res->setup_error[0])
 		r = tool_error("The sandbox could not start: %s", res->setup_error);
 	else
-		r = run_result(c->env, res);
+		r = run_result(c->env, res, NULL);
+	rpc_reply_result(c->id, r);
+	exec_result_free(res);
+	call_free(c);
+}
+
+static void on_session_done(void *ctx, struct exec_result *res, const char *error)
+{
+	struct call *c = ctx;
+	cJSON *r;
+	if (error)
+		r = tool_error("%s", error);
+	else if (res->setup_error[0])
+		r = tool_error("The sandbox of session \"%s\" could not start: %s", c->session, res->setup_error);
+	else
+		r = run_result(c->env, res, c->session);
 	rpc_reply_result(c->id, r);
 	exec_result_free(res);
 	call_free(c);
@@ -343,8 +385,10 @@ static void tool_run(const cJSON *id, const cJSON *args)
 	}
 	for (const cJSON *a = args->child; a; a = a->next)
 		if (strcmp(a->string, "code") && strcmp(a->string, "env") && strcmp(a->string, "session")) {
-			rpc_reply_result(id, tool_error("Unknown argument `%.64s`; `run` takes code, env and optionally session.",
-							a->string));
+			char arg[65];
+			utf8_clip(arg, sizeof arg, a->string);
+			rpc_reply_result(id, tool_error("Unknown argument `%s`; `run` takes code, env and optionally session.",
+							arg));
 			return;
 		}
 	const cJSON *code = get(args, "code"), *envn = get(args, "env"), *sess = get(args, "session");
@@ -354,7 +398,9 @@ static void tool_run(const cJSON *id, const cJSON *args)
 	}
 	const struct env_entry *env = env_find(envn->valuestring);
 	if (!env) {
-		rpc_reply_result(id, tool_error("Unknown environment \"%.64s\". Available: %s.", envn->valuestring, names));
+		char given[65];
+		utf8_clip(given, sizeof given, envn->valuestring);
+		rpc_reply_result(id, tool_error("Unknown environment \"%s\". Available: %s.", given, names));
 		return;
 	}
 	if (!cJSON_IsString(code)) {
@@ -377,9 +423,6 @@ static void tool_run(const cJSON *id, const cJSON *args)
 			rpc_reply_result(id, tool_error("`session` must be 1-64 characters of A-Z a-z 0-9 _ . -"));
 			return;
 		}
-		rpc_reply_result(id, tool_error("Sessions are not available in this build yet; call `run` "
-						"without `session` (each call then starts a fresh sandbox)."));
-		return;
 	}
 
 	struct call *c = NULL;
@@ -404,6 +447,23 @@ static void tool_run(const cJSON *id, const cJSON *args)
 	c->id = cJSON_Duplicate(id, 1);
 	c->env = env;
 	struct err e = { 0 };
+	if (cJSON_IsString(sess)) {
+		struct session_request sr = {
+			.id = sess->valuestring,
+			.env = env,
+			.code = code->valuestring,
+			.code_len = code_len,
+			.project_dir = project_dir,
+			.project_mount = cfg->project_mount,
+		};
+		snprintf(c->session, sizeof c->session, "%s", sess->valuestring);
+		c->scall = session_run(&sr, on_session_done, c, &e);
+		if (!c->scall) {
+			rpc_reply_result(id, tool_error("%s", e.msg));
+			call_free(c);
+		}
+		return;
+	}
 	c->run = exec_start(&req, on_run_done, c, &e);
 	if (!c->run) {
 		log_msg(LOG_WARNING, "run in %s: %s", env->name, e.msg);
@@ -503,9 +563,14 @@ static void n_cancelled(const cJSON *params)
 		return;
 	for (int i = 0; i < MCP_MAX_INFLIGHT; i++) {
 		struct call *c = &calls[i];
-		if (c->used && cJSON_Compare(c->id, rid, 1)) {
-			log_msg(LOG_INFO, "request cancelled by the client; its sandbox is killed");
-			exec_cancel(c->run);
+		if (c->used && rpc_id_equal(c->id, rid)) {
+			if (c->scall) {
+				log_msg(LOG_INFO, "request cancelled by the client; its session call is interrupted");
+				session_cancel(c->scall);
+			} else {
+				log_msg(LOG_INFO, "request cancelled by the client; its sandbox is killed");
+				exec_cancel(c->run);
+			}
 			call_free(c);
 			return;
 		}
@@ -560,16 +625,26 @@ void mcp_handle(const cJSON *msg)
 	}
 	if (id) {
 		char msgbuf[160];
-		snprintf(msgbuf, sizeof msgbuf, "Method not found: %.100s", name);
+		char shown[101];
+		utf8_clip(shown, sizeof shown, name);
+		snprintf(msgbuf, sizeof msgbuf, "Method not found: %s", shown);
 		rpc_reply_error(id, RPC_METHOD_NOT_FOUND, msgbuf, NULL);
 	}
+}
+
+void mcp_input_closed(void)
+{
+	session_input_closed();
 }
 
 void mcp_shutdown(void)
 {
 	for (int i = 0; i < MCP_MAX_INFLIGHT; i++)
 		if (calls[i].used) {
-			exec_cancel(calls[i].run);
+			if (!calls[i].scall)
+				exec_cancel(calls[i].run);
 			call_free(&calls[i]);
 		}
+	/* Session calls go with their sessions, without callbacks. */
+	session_shutdown();
 }

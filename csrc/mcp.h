@@ -16,7 +16,11 @@
 void mcp_handle(const cJSON *msg);
 /* Directory mounted read-only at the project mount point; NULL or "" for none. */
 void mcp_set_project(const char *dir);
-/* Kill every run in flight (stdin closed, SIGTERM, SIGINT). */
+/* stdin closed: calls still queued in sessions are answered (not run);
+ * running ones finish, each bounded by its timeout. */
+void mcp_input_closed(void);
+/* Kill every run in flight and every session (end of input, SIGTERM,
+ * SIGINT); waits for the sessions' sandboxes. */
 void mcp_shutdown(void);
 int mcp_inflight(void);
 /* The instructions string and the tools/list result (tests, --help). */

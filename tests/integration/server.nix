@@ -1,6 +1,7 @@
 # The server the integration tests drive: the bundled presets plus a
 # test-only "probe" environment holding a static probe program (tests/probe)
-# that checks the sandbox's walls from inside.
+# that checks the sandbox's walls from inside, and short-timeout Python and
+# Node environments for the session tests.
 { pkgs, nsm ? import ../../nix/lib.nix }:
 let
   probe = pkgs.pkgsStatic.stdenv.mkDerivation {
@@ -30,9 +31,30 @@ let
     packages = [ probe pkgs.bash pkgs.coreutils ];
     network = "host";
   };
+  # Short timeouts, for the session tests' interrupts (the probe env is the
+  # bash one).
+  pyShort = nsm.mkSandbox {
+    inherit pkgs;
+    name = "pyshort";
+    interpreter_type = "python";
+    packages = [ (pkgs.python3.withPackages (ps: [ ps.pyyaml ])) pkgs.coreutils ];
+    timeout_seconds = 3;
+  };
+  nodeShort = nsm.mkSandbox {
+    inherit pkgs;
+    name = "nodeshort";
+    interpreter_type = "node";
+    packages = [ pkgs.nodejs pkgs.coreutils ];
+    timeout_seconds = 3;
+  };
+  # The example configuration (presets, defaults), with session limits the
+  # tests can reach: 24 sessions (the soak uses 20), a 10 s idle timeout.
+  example = builtins.fromTOML (builtins.readFile ../../config.example.toml);
+  config = example // {
+    session = example.session // { max_sessions = 24; idle_timeout_seconds = 10; };
+  };
 in
 nsm.mkServer {
-  inherit pkgs;
-  config = ../../config.example.toml;
-  sandboxes = [ probeEnv netEnv ];
+  inherit pkgs config;
+  sandboxes = [ probeEnv netEnv pyShort nodeShort ];
 }

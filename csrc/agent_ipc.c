@@ -1,0 +1,112 @@
+/* agent_ipc.c — see agent_ipc.h and agent/PROTOCOL.md. */
+#include "agent_ipc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+char *agent_request(uint64_t id, const char *code, size_t code_len, size_t *len)
+{
+	char json[96], head[128];
+	int jn = snprintf(json, sizeof json, "{\"id\":%llu,\"code_bytes\":%zu}", (unsigned long long)id,
+			  code_len);
+	int hn = snprintf(head, sizeof head, "%d\n%s", jn, json);
+	if (jn < 0 || hn < 0 || (size_t)hn >= sizeof head)
+		return NULL;
+	char *b = malloc((size_t)hn + code_len);
+	if (!b)
+		return NULL;
+	memcpy(b, head, (size_t)hn);
+	if (code_len)
+		memcpy(b + hn, code, code_len);
+	*len = (size_t)hn + code_len;
+	return b;
+}
+
+int agent_reply_parse(char *buf, size_t *len, struct agent_reply *r)
+{
+	size_t i, n = 0;
+	for (i = 0; i < *len && buf[i] != '\n'; i++) {
+		if (buf[i] < '0' || buf[i] > '9' || i >= 6)
+			return -1;
+		n = n * 10 + (size_t)(buf[i] - '0');
+	}
+	if (i == *len)
+		return 0;
+	if (i == 0 || n == 0 || n > AGENT_FRAME_MAX - 8)
+		return -1;
+	if (*len < i + 1 + n)
+		return 0;
+	cJSON *j = cJSON_ParseWithLength(buf + i + 1, n);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+	const cJSON *ec = cJSON_GetObjectItemCaseSensitive(j, "exit_code");
+	const cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "interrupted");
+	int rc = -1;
+	/* Every agent reports an exit status as a shell would: 0..255. */
+	if (cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < 9e15 && cJSON_IsNumber(ec) &&
+	    ec->valuedouble >= 0 && ec->valuedouble <= 255 && (!in || cJSON_IsBool(in))) {
+		r->id = (uint64_t)id->valuedouble;
+		r->exit_code = (int)ec->valuedouble;
+		r->interrupted = cJSON_IsTrue(in);
+		rc = 1;
+	}
+	cJSON_Delete(j);
+	if (rc == 1) {
+		memmove(buf, buf + i + 1 + n, *len - (i + 1 + n));
+		*len -= i + 1 + n;
+	}
+	return rc;
+}
+
+size_t agent_marker(char *m, const char *token, uint64_t id)
+{
+	int n = snprintf(m, AGENT_MARKER_MAX, "\x1e%s:%llu\x1e", token, (unsigned long long)id);
+	return n < 0 ? 0 : (size_t)n < AGENT_MARKER_MAX ? (size_t)n : AGENT_MARKER_MAX - 1;
+}
+
+/* The marker holds 0x1e only as its first and last byte (token: hex, id:
+ * digits), so no proper prefix of it is a suffix of another prefix: after a
+ * mismatch the search restarts at the mismatching byte, and held-back bytes
+ * are exactly marker[0..matched). */
+size_t agent_scan_feed(struct agent_scan *s, const char *p, size_t n, agent_emit_fn *emit, void *ctx)
+{
+	size_t i = 0;
+	if (s->found)
+		return n;
+	while (i < n) {
+		if (s->matched == 0) {
+			const char *rs = memchr(p + i, 0x1e, n - i);
+			size_t plain = rs ? (size_t)(rs - (p + i)) : n - i;
+			if (plain)
+				emit(ctx, p + i, plain);
+			i += plain;
+			if (!rs)
+				break;
+			s->matched = 1;
+			i++;
+			continue;
+		}
+		if (p[i] == s->marker[s->matched]) {
+			s->matched++;
+			i++;
+			if (s->matched == s->marker_len) {
+				s->found = true;
+				s->matched = 0;
+				return i;
+			}
+			continue;
+		}
+		emit(ctx, s->marker, s->matched);
+		s->matched = 0; /* p[i] is looked at again from state 0 */
+	}
+	return n;
+}
+
+void agent_scan_flush(struct agent_scan *s, agent_emit_fn *emit, void *ctx)
+{
+	if (s->matched)
+		emit(ctx, s->marker, s->matched);
+	s->matched = 0;
+}

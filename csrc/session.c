@@ -1,0 +1,914 @@
+/* session.c — the session table on the event loop; see session.h.
+ *
+ * Owns: struct session (slots of a fixed table), its sandbox while it lives,
+ * its calls from session_run until their callback (or cancel), and the
+ * reapers of sandboxes that were killed without a call waiting on them.
+ * Must not: wait for anything outside the loop (session_shutdown excepted:
+ * the process is ending), or trust the sandbox: output is capped per call
+ * (outcap.h), control frames are bounded (agent_ipc.h), a silent agent is
+ * bounded by the call's timeout.
+ *
+ * Re-entrancy rule: finish_call() may hand the session its next call, or
+ * close it (its slot is then zeroed). Every path that can reach it
+ * (maybe_complete, on_exit) is the last thing a callback does with s.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent_ipc.h"
+#include "jail.h"
+#include "log.h"
+#include "loop.h"
+#include "outcap.h"
+
+/* After the reply, how long a marker that has not shown up is waited for
+ * (the code closed its stdout, say). */
+#define MARKER_GRACE_MS 1000
+
+struct session_call {
+	struct session_call *next;
+	struct session *s;
+	char *code;
+	size_t code_len;
+	session_done_cb *cb; /* NULL: cancelled, the result is dropped */
+	void *ctx;
+};
+
+struct stream {
+	int fd;
+	struct outcap o;
+	struct agent_scan scan;
+	bool eof;
+};
+
+struct session {
+	bool used;
+	char id[65];
+	const struct env_entry *env;
+	const char *project_dir, *project_mount;
+	uint64_t last_used_ms;
+	long idle_timer, life_timer, kick_timer;
+	bool closing; /* lifetime reached while busy: act at the next idle point */
+
+	/* The sandbox (valid while live). */
+	bool live;
+	bool killed;  /* we sent SIGKILL: its end is not the interpreter's doing */
+	bool lost;    /* a sandbox with state ended: the next call notes a restart */
+	struct jail_proc jp;
+	char token[33];
+	char ctl[AGENT_FRAME_MAX];
+	size_t ctl_len;
+	bool ctl_eof;
+	char *wbuf;   /* request being sent */
+	size_t wlen, woff;
+	uint64_t next_id;
+
+	/* The call in flight and the queue behind it. */
+	struct session_call *cur, *qhead, *qtail;
+	unsigned qlen;
+	struct exec_result *res;
+	uint64_t call_id, call_start_ms;
+	char marker[AGENT_MARKER_MAX];
+	struct stream out, err;
+	long call_timer, grace_timer, marker_timer;
+	bool got_reply, sigint_sent;
+	struct agent_reply reply;
+};
+
+struct reaper {
+	struct reaper *next;
+	struct jail_proc jp;
+};
+
+static struct session *table;
+static size_t table_len;
+static struct reaper *reapers;
+
+static void start_next(struct session *s);
+
+int session_count(void)
+{
+	int n = 0;
+	for (size_t i = 0; i < table_len; i++)
+		n += table[i].used;
+	return n;
+}
+
+/* ---- timers --------------------------------------------------------------- */
+
+static void timer_off(long *t)
+{
+	if (*t > 0)
+		loop_timer_cancel(*t);
+	*t = 0;
+}
+
+static long timer_on(uint64_t delay_ms, loop_timer_cb *cb, struct session *s)
+{
+	struct err e;
+	long t = loop_timer_add(loop_now_ms() + delay_ms, cb, s, &e);
+	if (t < 0) {
+		log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
+		return 0;
+	}
+	return t;
+}
+
+/* ---- the sandbox ---------------------------------------------------------- */
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* An empty jail_proc: releasing it is a no-op. */
+static void jp_clear(struct jail_proc *jp)
+{
+	memset(jp, 0, sizeof *jp);
+	jp->pid = -1;
+	jp->pidfd = jp->sync_fd = jp->code_fd = jp->out_fd = jp->err_fd = -1;
+	limits_cg_init(&jp->cg);
+}
+
+static void on_reaper(void *ctx, int fd, short revents)
+{
+	struct reaper *r = ctx;
+	(void)revents;
+	int rc = jail_reap(&r->jp);
+	if (rc == 0)
+		return;
+	if (rc < 0)
+		log_msg(LOG_WARNING, "session: waitid on sandbox %d: %s", r->jp.pid, strerror(errno));
+	loop_unwatch(fd);
+	jail_release(&r->jp);
+	for (struct reaper **p = &reapers; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	free(r);
+}
+
+static void reap_blocking(struct jail_proc *jp)
+{
+	/* The init is SIGKILLed and the kernel is tearing down its namespace:
+	 * short. */
+	int rc;
+	while ((rc = jail_reap(jp)) == 0)
+		poll(NULL, 0, 1);
+	jail_release(jp);
+}
+
+static void release_sandbox(struct session *s)
+{
+	loop_unwatch(s->jp.pidfd);
+	loop_unwatch(s->jp.out_fd);
+	loop_unwatch(s->jp.err_fd);
+	loop_unwatch(s->jp.code_fd);
+	jail_release(&s->jp);
+	s->live = false;
+	s->killed = false;
+	s->ctl_len = 0;
+	s->ctl_eof = false;
+	free(s->wbuf);
+	s->wbuf = NULL;
+	s->out.fd = s->err.fd = -1;
+}
+
+/* Kill the sandbox and forget it; it is reaped from the loop. */
+static void discard_sandbox(struct session *s)
+{
+	struct err e;
+	if (!s->live)
+		return;
+	loop_unwatch(s->jp.pidfd);
+	loop_unwatch(s->jp.out_fd);
+	loop_unwatch(s->jp.err_fd);
+	loop_unwatch(s->jp.code_fd);
+	jail_kill(&s->jp);
+	close_fd(&s->jp.out_fd);
+	close_fd(&s->jp.err_fd);
+	close_fd(&s->jp.code_fd);
+	close_fd(&s->jp.sync_fd);
+	/* Only the pidfd and the cgroup are left: they move to a reaper. */
+	struct jail_proc jp = s->jp;
+	jp_clear(&s->jp);
+	release_sandbox(s);
+	if (jail_reap(&jp) != 0) {
+		jail_release(&jp);
+		return;
+	}
+	struct reaper *r = malloc(sizeof *r);
+	if (r) {
+		r->jp = jp;
+		if (loop_watch(r->jp.pidfd, POLLIN, on_reaper, r, &e) == 0) {
+			r->next = reapers;
+			reapers = r;
+			return;
+		}
+		free(r);
+	}
+	reap_blocking(&jp);
+}
+
+static void kill_sandbox(struct session *s)
+{
+	if (s->live && !s->killed) {
+		s->killed = true;
+		jail_kill(&s->jp);
+	}
+}
+
+static void on_exit_fd(void *ctx, int fd, short revents);
+static void on_output(void *ctx, int fd, short revents);
+static void on_ctl(void *ctx, int fd, short revents);
+
+static int make_token(char *tok, size_t len, struct err *e)
+{
+	unsigned char raw[16];
+	size_t got = 0;
+	while (got < sizeof raw) {
+		ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_sys(e, errno, "getrandom");
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < len; i++)
+		snprintf(tok + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+/* Start the session's sandbox. On failure res->setup_error says why. */
+static int spawn(struct session *s)
+{
+	struct err e = { 0 };
+	struct exec_result *res = s->res;
+	if (make_token(s->token, sizeof s->token, &e) < 0) {
+		snprintf(res->setup_error, sizeof res->setup_error, "%s", e.msg);
+		return -1;
+	}
+	struct jail_spec spec = { s->env, s->project_dir, s->project_mount, s->token };
+	int rc = jail_spawn(&spec, &s->jp, &e);
+	if (rc == -2) {
+		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e.msg, jail_hint(e.code));
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(res->setup_error, sizeof res->setup_error, "the server could not start it: %.256s", e.msg);
+		return -1;
+	}
+	s->live = true;
+	s->killed = false;
+	s->ctl_len = 0;
+	s->ctl_eof = false;
+	s->out.fd = s->jp.out_fd;
+	s->err.fd = s->jp.err_fd;
+	s->out.eof = s->err.eof = false;
+	if (loop_watch(s->jp.pidfd, POLLIN, on_exit_fd, s, &e) < 0 ||
+	    loop_watch(s->jp.out_fd, POLLIN, on_output, s, &e) < 0 ||
+	    loop_watch(s->jp.err_fd, POLLIN, on_output, s, &e) < 0 ||
+	    loop_watch(s->jp.code_fd, POLLIN, on_ctl, s, &e) < 0) {
+		snprintf(res->setup_error, sizeof res->setup_error, "the server could not watch it: %.256s", e.msg);
+		discard_sandbox(s);
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "session %s: sandbox %d started", s->id, s->jp.pid);
+	return 0;
+}
+
+/* ---- one call ------------------------------------------------------------- */
+
+static void emit(void *ctx, const char *p, size_t n)
+{
+	outcap_add(ctx, p, n);
+}
+
+static void interrupt_call(struct session *s);
+
+static void on_grace(void *ctx)
+{
+	struct session *s = ctx;
+	s->grace_timer = 0;
+	log_msg(LOG_INFO, "session %s: no answer %d ms after SIGINT; killing its sandbox", s->id,
+		SESSION_GRACE_MS);
+	kill_sandbox(s);
+}
+
+/* SIGINT to the sandbox init, which forwards it to the agent's process
+ * group (jail_child.c); then a grace period before the kill. */
+static void interrupt_call(struct session *s)
+{
+	if (s->sigint_sent || !s->live)
+		return;
+	s->sigint_sent = true;
+	timer_off(&s->call_timer);
+	if (syscall(SYS_pidfd_send_signal, s->jp.pidfd, SIGINT, NULL, 0) < 0 && errno != ESRCH)
+		log_msg(LOG_WARNING, "session %s: SIGINT: %s", s->id, strerror(errno));
+	s->grace_timer = timer_on(SESSION_GRACE_MS, on_grace, s);
+	if (!s->grace_timer)
+		kill_sandbox(s);
+}
+
+static void on_call_timeout(void *ctx)
+{
+	struct session *s = ctx;
+	s->call_timer = 0;
+	if (s->res)
+		s->res->timed_out = true;
+	interrupt_call(s);
+}
+
+static void take_stream(struct stream *st, char **buf, size_t *len, size_t *total, bool *trunc)
+{
+	if (!st->scan.found)
+		agent_scan_flush(&st->scan, emit, &st->o);
+	outcap_take(&st->o, buf, len, total, trunc);
+}
+
+/* The call is over (answered, or its sandbox ended): hand over the result
+ * and go on with the queue. Last thing a callback does with s. */
+static void finish_call(struct session *s, const char *error)
+{
+	struct session_call *c = s->cur;
+	struct exec_result *res = s->res;
+
+	timer_off(&s->call_timer);
+	timer_off(&s->grace_timer);
+	timer_off(&s->marker_timer);
+	s->cur = NULL;
+	s->res = NULL;
+	s->last_used_ms = loop_now_ms();
+	if (res) {
+		take_stream(&s->out, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
+		take_stream(&s->err, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
+		res->duration_ms = loop_now_ms() - s->call_start_ms;
+	} else {
+		outcap_free(&s->out.o);
+		outcap_free(&s->err.o);
+	}
+	free(s->wbuf);
+	s->wbuf = NULL;
+	if (c->cb)
+		c->cb(c->ctx, error ? NULL : res, error);
+	if (error || !c->cb)
+		exec_result_free(res);
+	free(c->code);
+	free(c);
+	start_next(s);
+}
+
+static void on_marker_grace(void *ctx)
+{
+	struct session *s = ctx;
+	s->marker_timer = 0;
+	s->res->exit_code = s->reply.exit_code;
+	s->res->interrupted = s->reply.interrupted;
+	finish_call(s, NULL);
+}
+
+/* Done when the agent replied and both streams showed their marker (or
+ * ended). Last thing a callback does with s. */
+static void maybe_complete(struct session *s)
+{
+	if (!s->cur || !s->got_reply || !s->live)
+		return;
+	bool out_done = s->out.scan.found || s->out.eof, err_done = s->err.scan.found || s->err.eof;
+	if (!out_done || !err_done) {
+		if (!s->marker_timer)
+			s->marker_timer = timer_on(MARKER_GRACE_MS, on_marker_grace, s);
+		if (s->marker_timer)
+			return;
+	}
+	s->res->exit_code = s->reply.exit_code;
+	s->res->interrupted = s->reply.interrupted;
+	finish_call(s, NULL);
+}
+
+static void push_request(struct session *s)
+{
+	struct err e;
+	while (s->wbuf && s->woff < s->wlen) {
+		ssize_t n = send(s->jp.code_fd, s->wbuf + s->woff, s->wlen - s->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (loop_modify(s->jp.code_fd, POLLIN | POLLOUT, &e) < 0)
+				log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
+			return;
+		}
+		if (n < 0) {
+			/* The agent is gone: its sandbox's end answers the call. */
+			log_msg(LOG_DEBUG, "session %s: send request: %s", s->id, strerror(errno));
+			break;
+		}
+		s->woff += (size_t)n;
+	}
+	free(s->wbuf);
+	s->wbuf = NULL;
+	if (!s->ctl_eof && loop_modify(s->jp.code_fd, POLLIN, &e) < 0)
+		log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
+}
+
+static void protocol_error(struct session *s, const char *what)
+{
+	log_msg(LOG_WARNING, "session %s: agent protocol error (%s); killing its sandbox", s->id, what);
+	if (s->res)
+		s->res->protocol_error = true;
+	kill_sandbox(s);
+}
+
+static void read_ctl(struct session *s)
+{
+	for (;;) {
+		if (s->ctl_len == sizeof s->ctl) {
+			protocol_error(s, "frame too large");
+			return;
+		}
+		ssize_t n = read(s->jp.code_fd, s->ctl + s->ctl_len, sizeof s->ctl - s->ctl_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* EOF: the agent closed its end (it is exiting, or the
+			 * code closed fd 3). Its end, or the call's timeout,
+			 * decides; an idle sandbox in this state is replaced at
+			 * the next call. */
+			s->ctl_eof = true;
+			loop_unwatch(s->jp.code_fd);
+			break;
+		}
+		s->ctl_len += (size_t)n;
+		struct agent_reply r;
+		int rc;
+		while ((rc = agent_reply_parse(s->ctl, &s->ctl_len, &r)) == 1) {
+			if (s->cur && !s->got_reply && r.id == s->call_id) {
+				s->got_reply = true;
+				s->reply = r;
+			} else {
+				log_msg(LOG_DEBUG, "session %s: reply for call %llu ignored", s->id,
+					(unsigned long long)r.id);
+			}
+		}
+		if (rc < 0) {
+			protocol_error(s, "malformed reply");
+			return;
+		}
+	}
+}
+
+static void on_ctl(void *ctx, int fd, short revents)
+{
+	struct session *s = ctx;
+	(void)fd;
+	if ((revents & POLLOUT) && s->wbuf)
+		push_request(s);
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		read_ctl(s);
+	maybe_complete(s);
+}
+
+static void read_stream(struct session *s, struct stream *st, bool drain)
+{
+	char buf[65536];
+	for (int rounds = 0; !st->eof && (drain || rounds < 16); rounds++) {
+		ssize_t n = read(st->fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			if (n < 0)
+				log_msg(LOG_WARNING, "session %s: read output: %s", s->id, strerror(errno));
+			st->eof = true;
+			loop_unwatch(st->fd);
+			break;
+		}
+		/* Output with no call to belong to (a background job between
+		 * calls, or after this call's marker) is read and dropped. */
+		if (!s->cur || st->scan.found)
+			continue;
+		agent_scan_feed(&st->scan, buf, (size_t)n, emit, &st->o);
+		if (st->o.total > st->o.cap + EXEC_RUNAWAY_BYTES && !s->res->output_killed) {
+			s->res->output_killed = true;
+			kill_sandbox(s);
+		}
+	}
+}
+
+static void on_output(void *ctx, int fd, short revents)
+{
+	struct session *s = ctx;
+	(void)revents;
+	read_stream(s, fd == s->out.fd ? &s->out : &s->err, false);
+	maybe_complete(s);
+}
+
+/* The sandbox ended (init reaped): by then the kernel has killed every
+ * process of its pid namespace, so no writer of the pipes is left. */
+static void on_exit_fd(void *ctx, int fd, short revents)
+{
+	struct session *s = ctx;
+	(void)fd;
+	(void)revents;
+	int rc = jail_reap(&s->jp);
+	if (rc == 0)
+		return;
+	if (rc < 0)
+		log_msg(LOG_WARNING, "session %s: waitid on sandbox %d: %s", s->id, s->jp.pid, strerror(errno));
+	if (!s->out.eof)
+		read_stream(s, &s->out, true);
+	if (!s->err.eof)
+		read_stream(s, &s->err, true);
+	if (!s->ctl_eof && !s->killed)
+		read_ctl(s);
+
+	char setup_error[sizeof s->res->setup_error] = "";
+	bool have_exit = false;
+	int status = 0;
+	struct jail_msg m;
+	for (;;) {
+		ssize_t n = recv(s->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof m)
+			break;
+		m.text[sizeof m.text - 1] = '\0';
+		if (m.type == JAIL_MSG_ERROR && !setup_error[0])
+			snprintf(setup_error, sizeof setup_error, "sandbox setup failed: %.480s", m.text);
+		else if (m.type == JAIL_MSG_EXIT) {
+			have_exit = true;
+			status = m.status;
+		}
+	}
+	bool oom = limits_cg_oom_killed(&s->jp.cg);
+	bool killed = s->killed;
+	log_msg(LOG_DEBUG, "session %s: sandbox %d ended", s->id, s->jp.pid);
+	release_sandbox(s);
+	if (!setup_error[0])
+		s->lost = true;
+	if (!s->cur) {
+		start_next(s);
+		return;
+	}
+	struct exec_result *res = s->res;
+	if (setup_error[0]) {
+		snprintf(res->setup_error, sizeof res->setup_error, "%s", setup_error);
+	} else {
+		res->session_lost = true;
+		res->oom_killed = oom;
+		if (s->got_reply && !killed) {
+			/* Answered, then ended (the code left a process that
+			 * killed the agent, say). */
+			res->exit_code = s->reply.exit_code;
+			res->interrupted = s->reply.interrupted;
+		} else if (have_exit && !killed) {
+			res->interpreter_died = true;
+			if (WIFEXITED(status))
+				res->exit_code = WEXITSTATUS(status);
+			else if (WIFSIGNALED(status))
+				res->term_signal = WTERMSIG(status);
+		} else {
+			res->term_signal = SIGKILL;
+			res->interpreter_died = !killed;
+		}
+	}
+	finish_call(s, NULL);
+}
+
+/* ---- the queue ------------------------------------------------------------ */
+
+static void close_session(struct session *s);
+
+static void on_idle(void *ctx)
+{
+	struct session *s = ctx;
+	s->idle_timer = 0;
+	if (!s->cur && !s->qhead) {
+		log_msg(LOG_INFO, "session %s: idle for %u s; closed", s->id,
+			env_config()->session.idle_timeout_seconds);
+		close_session(s);
+	}
+}
+
+static void on_lifetime(void *ctx)
+{
+	struct session *s = ctx;
+	s->life_timer = 0;
+	if (!s->cur && !s->qhead) {
+		log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
+		close_session(s);
+	} else {
+		s->closing = true;
+	}
+}
+
+static void on_kick(void *ctx)
+{
+	struct session *s = ctx;
+	s->kick_timer = 0;
+	start_next(s);
+}
+
+/* Run the next queued call, if the session is free. */
+static void start_next(struct session *s)
+{
+	const struct env_config *cfg = env_config();
+	while (!s->cur) {
+		if (s->closing) {
+			/* Past its lifetime: closed when nothing waits, else the
+			 * waiting calls get a fresh sandbox (state lost). */
+			s->closing = false;
+			if (!s->qhead) {
+				log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
+				close_session(s);
+				return;
+			}
+			if (s->live) {
+				discard_sandbox(s);
+				s->lost = true;
+			}
+			s->life_timer = timer_on((uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
+		}
+		if (!s->qhead) {
+			if (!s->idle_timer)
+				s->idle_timer = timer_on((uint64_t)cfg->session.idle_timeout_seconds * 1000u, on_idle, s);
+			return;
+		}
+		timer_off(&s->idle_timer);
+		timer_off(&s->kick_timer);
+		struct session_call *c = s->qhead;
+		s->qhead = c->next;
+		if (!s->qhead)
+			s->qtail = NULL;
+		s->qlen--;
+		s->cur = c;
+		s->call_start_ms = loop_now_ms();
+		s->got_reply = s->sigint_sent = false;
+		s->res = calloc(1, sizeof *s->res);
+		if (!s->res) {
+			finish_call(s, "The server is out of memory; the call was not run.");
+			return;
+		}
+		s->res->exit_code = -1;
+		outcap_init(&s->out.o, s->env->limits.max_output_bytes);
+		outcap_init(&s->err.o, s->env->limits.max_output_bytes);
+		if (s->live && s->ctl_eof) {
+			/* The agent closed its channel between calls: unusable. */
+			discard_sandbox(s);
+			s->lost = true;
+		}
+		if (!s->live) {
+			if (spawn(s) < 0) {
+				finish_call(s, NULL);
+				return;
+			}
+			s->res->restarted = s->lost;
+			s->lost = false;
+		}
+		s->call_id = ++s->next_id;
+		size_t ml = agent_marker(s->marker, s->token, s->call_id);
+		s->out.scan = (struct agent_scan){ s->marker, ml, 0, false };
+		s->err.scan = (struct agent_scan){ s->marker, ml, 0, false };
+		free(s->wbuf);
+		s->wbuf = agent_request(s->call_id, c->code, c->code_len, &s->wlen);
+		s->woff = 0;
+		free(c->code);
+		c->code = NULL;
+		if (!s->wbuf) {
+			finish_call(s, "The server is out of memory; the call was not run.");
+			return;
+		}
+		s->call_timer = timer_on((uint64_t)s->env->limits.timeout_seconds * 1000u, on_call_timeout, s);
+		if (!s->call_timer) {
+			kill_sandbox(s); /* no deadline: do not run unbounded */
+			return;
+		}
+		push_request(s);
+		return;
+	}
+}
+
+static void free_call(struct session_call *c)
+{
+	free(c->code);
+	free(c);
+}
+
+/* Drop the session and its sandbox. Callbacks of its calls are not called. */
+static void close_session(struct session *s)
+{
+	timer_off(&s->idle_timer);
+	timer_off(&s->life_timer);
+	timer_off(&s->kick_timer);
+	timer_off(&s->call_timer);
+	timer_off(&s->grace_timer);
+	timer_off(&s->marker_timer);
+	discard_sandbox(s);
+	while (s->qhead) {
+		struct session_call *c = s->qhead;
+		s->qhead = c->next;
+		free_call(c);
+	}
+	if (s->cur)
+		free_call(s->cur);
+	exec_result_free(s->res);
+	outcap_free(&s->out.o);
+	outcap_free(&s->err.o);
+	free(s->wbuf);
+	memset(s, 0, sizeof *s);
+	jp_clear(&s->jp);
+	s->out.fd = s->err.fd = -1;
+}
+
+static struct session *find_session(const char *id)
+{
+	for (size_t i = 0; i < table_len; i++)
+		if (table[i].used && strcmp(table[i].id, id) == 0)
+			return &table[i];
+	return NULL;
+}
+
+static struct session *new_session(const struct session_request *req, struct err *e)
+{
+	const struct env_config *cfg = env_config();
+	struct session *s = NULL, *lru = NULL;
+	if (!table) {
+		size_t n = cfg->session.max_sessions;
+		if (n > SESSION_TABLE_MAX)
+			n = SESSION_TABLE_MAX;
+		if (n == 0)
+			n = 1;
+		table = calloc(n, sizeof *table);
+		if (!table) {
+			err_set(e, ENOMEM, "The server is out of memory; try again later.");
+			return NULL;
+		}
+		table_len = n;
+	}
+	for (size_t i = 0; i < table_len && !s; i++)
+		if (!table[i].used)
+			s = &table[i];
+	if (!s) {
+		for (size_t i = 0; i < table_len; i++) {
+			struct session *t = &table[i];
+			if (!t->cur && !t->qhead && (!lru || t->last_used_ms < lru->last_used_ms))
+				lru = t;
+		}
+		if (!lru) {
+			err_set(e, EBUSY, "All %zu sessions are busy running calls; wait for one to finish, "
+				"or run without `session`.", table_len);
+			return NULL;
+		}
+		log_msg(LOG_INFO, "session %s: evicted (least recently used) for session %s", lru->id, req->id);
+		close_session(lru);
+		s = lru;
+	}
+	memset(s, 0, sizeof *s);
+	jp_clear(&s->jp);
+	s->out.fd = s->err.fd = -1;
+	snprintf(s->id, sizeof s->id, "%s", req->id);
+	s->env = req->env;
+	s->project_dir = req->project_dir;
+	s->project_mount = req->project_mount;
+	s->last_used_ms = loop_now_ms();
+	s->life_timer = timer_on((uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
+	if (!s->life_timer) {
+		err_set(e, ENOSPC, "The server has no timer left for a new session; try again later.");
+		return NULL;
+	}
+	s->used = true;
+	log_msg(LOG_INFO, "session %s: created in environment %s", s->id, s->env->name);
+	return s;
+}
+
+struct session_call *session_run(const struct session_request *req, session_done_cb *cb, void *ctx,
+				 struct err *e)
+{
+	struct err te;
+	if (!req->env || !req->id || !cb || (!req->code && req->code_len)) {
+		err_set(e, EINVAL, "session: bad request");
+		return NULL;
+	}
+	struct session *s = find_session(req->id);
+	if (s && s->env != req->env) {
+		err_set(e, EINVAL, "Session \"%s\" belongs to env \"%s\"; call it with env \"%s\", "
+			"or use another session id.", s->id, s->env->name, s->env->name);
+		return NULL;
+	}
+	if (s && s->qlen >= SESSION_QUEUE_MAX) {
+		err_set(e, EBUSY, "Session \"%s\" already has %d calls waiting; wait for them to finish.",
+			s->id, SESSION_QUEUE_MAX);
+		return NULL;
+	}
+	struct session_call *c = calloc(1, sizeof *c);
+	if (!c || !(c->code = malloc(req->code_len ? req->code_len : 1))) {
+		free(c);
+		err_set(e, ENOMEM, "The server is out of memory; try again later.");
+		return NULL;
+	}
+	if (req->code_len)
+		memcpy(c->code, req->code, req->code_len);
+	c->code_len = req->code_len;
+	c->cb = cb;
+	c->ctx = ctx;
+	if (!s && !(s = new_session(req, e))) {
+		free_call(c);
+		return NULL;
+	}
+	if (!s->cur && !s->kick_timer) {
+		/* Start from the loop: never call back from inside session_run. */
+		s->kick_timer = loop_timer_add(loop_now_ms(), on_kick, s, &te);
+		if (s->kick_timer < 0) {
+			s->kick_timer = 0;
+			free_call(c);
+			err_set(e, ENOSPC, "The server has no timer left; try again later.");
+			return NULL;
+		}
+	}
+	c->s = s;
+	if (s->qtail)
+		s->qtail->next = c;
+	else
+		s->qhead = c;
+	s->qtail = c;
+	s->qlen++;
+	timer_off(&s->idle_timer);
+	return c;
+}
+
+void session_cancel(struct session_call *c)
+{
+	struct session *s = c->s;
+	if (s->cur == c) {
+		c->cb = NULL;
+		interrupt_call(s);
+		return;
+	}
+	struct session_call **p = &s->qhead, *prev = NULL;
+	for (; *p; prev = *p, p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			if (s->qtail == c)
+				s->qtail = prev;
+			s->qlen--;
+			free_call(c);
+			break;
+		}
+	if (!s->cur && !s->qhead && !s->idle_timer) {
+		timer_off(&s->kick_timer);
+		s->idle_timer = timer_on((uint64_t)env_config()->session.idle_timeout_seconds * 1000u, on_idle, s);
+	}
+}
+
+void session_input_closed(void)
+{
+	for (size_t i = 0; i < table_len; i++) {
+		struct session *s = &table[i];
+		if (!s->used)
+			continue;
+		while (s->qhead) {
+			struct session_call *c = s->qhead;
+			s->qhead = c->next;
+			s->qlen--;
+			if (c->cb)
+				c->cb(c->ctx, NULL, "The server's input was closed before this call ran; it was not run.");
+			free_call(c);
+		}
+		s->qtail = NULL;
+		timer_off(&s->kick_timer);
+	}
+}
+
+void session_shutdown(void)
+{
+	for (size_t i = 0; i < table_len; i++)
+		if (table[i].used)
+			close_session(&table[i]);
+	while (reapers) {
+		struct reaper *r = reapers;
+		reapers = r->next;
+		loop_unwatch(r->jp.pidfd);
+		reap_blocking(&r->jp);
+		free(r);
+	}
+	free(table);
+	table = NULL;
+	table_len = 0;
+}

@@ -1,0 +1,72 @@
+/* session.h — persistent interpreters: the bounded session table.
+ *
+ * Owns: every session (id, environment, sandbox running the agent, FIFO of
+ * calls), the per-call deadline and interrupt, the idle and lifetime
+ * deadlines, eviction at the bound, and recovery when a sandbox is lost.
+ * Must not: block (everything runs on loop.h), build MCP results (mcp.c
+ * does, from struct exec_result) or call a callback from inside
+ * session_run.
+ *
+ * A session is created by its first call and bound to that call's
+ * environment. Its sandbox (jail.c session mode) is started by the first call
+ * and again by the first call after it was lost. Calls to one session run one
+ * at a time in arrival order; other sessions, one-shot runs and pings go on
+ * meanwhile.
+ *
+ * Per call: the code goes to the agent over its control socket
+ * (agent_ipc.h); stdout and stderr are captured with the one-shot caps until
+ * the end marker shows on each; then the agent's reply gives the exit code.
+ * At the environment's timeout the agent gets SIGINT (state kept if it
+ * answers within SESSION_GRACE_MS), else the sandbox is killed (state lost).
+ * A sandbox that ends (exit, crash, OOM, kill) answers its call with what was
+ * captured, and the next call runs in a fresh one with result->restarted.
+ *
+ * Bound: env_config()->session.max_sessions. A new session evicts the least
+ * recently used idle one; when every session is busy it is refused.
+ */
+#ifndef NSM_SESSION_H
+#define NSM_SESSION_H
+
+#include <stddef.h>
+#include "env.h"
+#include "err.h"
+#include "exec.h"
+
+#define SESSION_QUEUE_MAX 16      /* calls waiting per session, besides the running one */
+#define SESSION_GRACE_MS 2000     /* after SIGINT, before the sandbox is killed */
+#define SESSION_TABLE_MAX 256     /* hard ceiling whatever the configuration says */
+
+struct session_call;
+
+/* Exactly once per call unless cancelled: res (free with exec_result_free)
+ * or, when the call could not run at all, res NULL and error a message for
+ * the client. */
+typedef void session_done_cb(void *ctx, struct exec_result *res, const char *error);
+
+struct session_request {
+	const char *id;            /* [A-Za-z0-9_.-]{1,64}, checked by the caller */
+	const struct env_entry *env;
+	const char *code;          /* copied */
+	size_t code_len;
+	const char *project_dir;   /* must outlive the session (static in mcp.c) */
+	const char *project_mount;
+};
+
+/* Queue a call. NULL with e->msg a message for the client (environment
+ * mismatch, every session busy, queue full, out of memory). */
+struct session_call *session_run(const struct session_request *req, session_done_cb *cb, void *ctx,
+				 struct err *e);
+/* The client gave up on the call: cb is not called. A queued call is
+ * dropped; a running one is interrupted (SIGINT) and the session kept if the
+ * agent answers within SESSION_GRACE_MS, else its sandbox is killed. */
+void session_cancel(struct session_call *c);
+/* stdin closed: answer every queued call with an error now; running calls
+ * finish (each bounded by its timeout). */
+void session_input_closed(void);
+/* Kill every session's sandbox and wait for them (SIGTERM, end of input).
+ * Callbacks are not called. */
+void session_shutdown(void);
+/* Sessions in the table / sandboxes not yet reaped (tests, logs). */
+int session_count(void);
+
+#endif
