@@ -57,6 +57,11 @@ int exec_active(void)
 	return n_active;
 }
 
+size_t exec_output_bytes(const struct exec_run *r)
+{
+	return r->out.o.total + r->err.o.total;
+}
+
 void exec_result_free(struct exec_result *r)
 {
 	if (!r)
@@ -281,7 +286,7 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 			    struct err *e)
 {
 	struct exec_run *r;
-	struct jail_spec spec = { req->env, req->project_dir, req->project_mount };
+	struct jail_spec spec = { .env = req->env, .project_dir = req->project_dir, .project_mount = req->project_mount };
 	int rc;
 
 	if (!req->env || !cb || (!req->code && req->code_len)) {

@@ -34,6 +34,7 @@
  *     In session mode it forwards SIGINT to the interpreter's process group.
  */
 #include "jail.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -367,6 +368,10 @@ void jail_child_main(const struct jail_child_args *a)
 	char go;
 	ssize_t n;
 	int keep[4] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd };
+
+	/* Log lines of this process go to stderr only, never to the client's
+	 * protocol stream (we share the server's stdout until the dup2s). */
+	log_set_sink(NULL, LOG_ERROR);
 
 	/* Blank the server's argv (see jail_set_cmdline_area): this process is
 	 * the sandbox's pid 1 and its cmdline is readable inside. */

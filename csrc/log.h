@@ -14,4 +14,11 @@ void log_set_level(enum log_level l);
 enum log_level log_get_level(void);
 void log_msg(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A second destination for log lines at or above `min` (MCP
+ * notifications/message once the client asked for them with
+ * logging/setLevel). Only the process that installed it uses it: a forked
+ * sandbox child logging before its exec never writes protocol. NULL removes. */
+typedef void log_sink_fn(enum log_level l, const char *msg);
+void log_set_sink(log_sink_fn *fn, enum log_level min);
+
 #endif

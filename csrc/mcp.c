@@ -10,6 +10,7 @@
  */
 #include "mcp.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "exec.h"
 #include "jail.h"
 #include "log.h"
+#include "loop.h"
 #include "rpc.h"
 #include "session.h"
 #include "utf8.h"
@@ -28,6 +30,20 @@ static const char *const supported_versions[] = {
 	"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",
 };
 #define N_VERSIONS (sizeof supported_versions / sizeof supported_versions[0])
+
+/* Stateless revisions: no initialize; every request names its version in
+ * params._meta and server/discover replaces the handshake. */
+static const char *const stateless_versions[] = { "2026-07-28" };
+#define N_STATELESS (sizeof stateless_versions / sizeof stateless_versions[0])
+#define META_VERSION "io.modelcontextprotocol/protocolVersion"
+#define MCP_UNSUPPORTED_VERSION (-32022)
+/* How often a call that asked for progress hears from us. */
+#define PROGRESS_INTERVAL_MS 1000
+
+/* The request being handled came in the stateless protocol: its result
+ * carries resultType. Set around each synchronous dispatch and each
+ * asynchronous reply. */
+static bool stateless_request;
 
 static bool initialized;
 static const char *project_dir; /* NULL: no project mounted */
@@ -40,6 +56,10 @@ struct call {
 	struct session_call *scall; /* a session call */
 	char session[65];           /* its session id */
 	const struct env_entry *env;
+	bool stateless;             /* reply with resultType */
+	cJSON *progress_token;      /* _meta.progressToken, or NULL */
+	long progress_timer;
+	uint64_t start_ms;
 };
 static struct call calls[MCP_MAX_INFLIGHT];
 
@@ -177,6 +197,15 @@ cJSON *mcp_tools_list(void)
 }
 
 /* ---- tool results -------------------------------------------------------- */
+
+/* Every result of this module goes out here: the stateless protocol wants
+ * resultType on each. */
+static void reply(const cJSON *id, cJSON *result)
+{
+	if (stateless_request && result)
+		cJSON_AddStringToObject(result, "resultType", "complete");
+	rpc_reply_result(id, result);
+}
 
 /* A tool result that is an error the model can act on. */
 static cJSON *tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -320,6 +349,9 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 
 static void call_free(struct call *c)
 {
+	if (c->progress_timer)
+		loop_timer_cancel(c->progress_timer);
+	cJSON_Delete(c->progress_token);
 	cJSON_Delete(c->id);
 	memset(c, 0, sizeof *c);
 }
@@ -332,7 +364,11 @@ static void on_run_done(void *ctx, struct exec_result *res)
 		r = tool_error("The sandbox could not start: %s", res->setup_error);
 	else
 		r = run_result(c->env, res, NULL);
-	rpc_reply_result(c->id, r);
+	log_msg(LOG_DEBUG, "run in %s: exit %d%s, %llu ms", c->env->name, res->exit_code,
+		res->timed_out ? " (timed out)" : "", (unsigned long long)res->duration_ms);
+	stateless_request = c->stateless;
+	reply(c->id, r);
+	stateless_request = false;
 	exec_result_free(res);
 	call_free(c);
 }
@@ -347,9 +383,46 @@ static void on_session_done(void *ctx, struct exec_result *res, const char *erro
 		r = tool_error("The sandbox of session \"%s\" could not start: %s", c->session, res->setup_error);
 	else
 		r = run_result(c->env, res, c->session);
-	rpc_reply_result(c->id, r);
+	stateless_request = c->stateless;
+	reply(c->id, r);
+	stateless_request = false;
 	exec_result_free(res);
 	call_free(c);
+}
+
+/* notifications/progress while a call that asked for it runs: elapsed time
+ * and output so far, so clients whose request timeout resets on progress
+ * keep waiting. Stops with the call (call_free cancels the timer). */
+static void on_progress(void *ctx)
+{
+	struct call *c = ctx;
+	c->progress_timer = 0;
+	if (!c->used)
+		return;
+	uint64_t ms = loop_now_ms() - c->start_ms;
+	size_t bytes = c->run ? exec_output_bytes(c->run) : c->scall ? session_call_output_bytes(c->scall) : 0;
+	char msg[128];
+	snprintf(msg, sizeof msg, "running for %llu s; %zu bytes of output so far",
+		 (unsigned long long)(ms / 1000), bytes);
+	cJSON *p = cJSON_CreateObject();
+	if (p) {
+		cJSON_AddItemToObject(p, "progressToken", rpc_id_dup(c->progress_token));
+		/* Strictly increasing: each tick is at least the interval after the last. */
+		cJSON_AddNumberToObject(p, "progress", (double)ms / 1000.0);
+		cJSON_AddStringToObject(p, "message", msg);
+		rpc_notify("notifications/progress", p);
+	}
+	struct err e = { 0 };
+	long t = loop_timer_add(loop_now_ms() + PROGRESS_INTERVAL_MS, on_progress, c, &e);
+	c->progress_timer = t > 0 ? t : 0;
+}
+
+static void progress_arm(struct call *c, const cJSON *token)
+{
+	struct err e = { 0 };
+	c->progress_token = cJSON_Duplicate(token, 1);
+	long t = loop_timer_add(loop_now_ms() + PROGRESS_INTERVAL_MS, on_progress, c, &e);
+	c->progress_timer = t > 0 ? t : 0;
 }
 
 static bool session_id_valid(const char *s)
@@ -374,53 +447,53 @@ static void env_names(char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", env_at(i)->name);
 }
 
-static void tool_run(const cJSON *id, const cJSON *args)
+static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_token)
 {
 	char names[512];
 	env_names(names, sizeof names);
 
 	if (!cJSON_IsObject(args)) {
-		rpc_reply_result(id, tool_error("`run` needs arguments {\"code\": \"...\", \"env\": \"one of: %s\"}.", names));
+		reply(id, tool_error("`run` needs arguments {\"code\": \"...\", \"env\": \"one of: %s\"}.", names));
 		return;
 	}
 	for (const cJSON *a = args->child; a; a = a->next)
 		if (strcmp(a->string, "code") && strcmp(a->string, "env") && strcmp(a->string, "session")) {
 			char arg[65];
 			utf8_clip(arg, sizeof arg, a->string);
-			rpc_reply_result(id, tool_error("Unknown argument `%s`; `run` takes code, env and optionally session.",
+			reply(id, tool_error("Unknown argument `%s`; `run` takes code, env and optionally session.",
 							arg));
 			return;
 		}
 	const cJSON *code = get(args, "code"), *envn = get(args, "env"), *sess = get(args, "session");
 	if (!cJSON_IsString(envn)) {
-		rpc_reply_result(id, tool_error("`env` is required and must be a string: one of %s.", names));
+		reply(id, tool_error("`env` is required and must be a string: one of %s.", names));
 		return;
 	}
 	const struct env_entry *env = env_find(envn->valuestring);
 	if (!env) {
 		char given[65];
 		utf8_clip(given, sizeof given, envn->valuestring);
-		rpc_reply_result(id, tool_error("Unknown environment \"%s\". Available: %s.", given, names));
+		reply(id, tool_error("Unknown environment \"%s\". Available: %s.", given, names));
 		return;
 	}
 	if (!cJSON_IsString(code)) {
-		rpc_reply_result(id, tool_error("`code` is required and must be a string."));
+		reply(id, tool_error("`code` is required and must be a string."));
 		return;
 	}
 	size_t code_len = strlen(code->valuestring);
 	if (code_len == 0) {
-		rpc_reply_result(id, tool_error("`code` is empty: send the program to run."));
+		reply(id, tool_error("`code` is empty: send the program to run."));
 		return;
 	}
 	if (code_len > MCP_MAX_CODE_BYTES) {
-		rpc_reply_result(id, tool_error("`code` is %zu bytes; the limit is %u bytes. Write large data "
+		reply(id, tool_error("`code` is %zu bytes; the limit is %u bytes. Write large data "
 						"from code in several calls of a session, or generate it in the sandbox.",
 						code_len, MCP_MAX_CODE_BYTES));
 		return;
 	}
 	if (sess && !cJSON_IsNull(sess)) {
 		if (!cJSON_IsString(sess) || !session_id_valid(sess->valuestring)) {
-			rpc_reply_result(id, tool_error("`session` must be 1-64 characters of A-Z a-z 0-9 _ . -"));
+			reply(id, tool_error("`session` must be 1-64 characters of A-Z a-z 0-9 _ . -"));
 			return;
 		}
 	}
@@ -432,7 +505,7 @@ static void tool_run(const cJSON *id, const cJSON *args)
 			break;
 		}
 	if (!c) {
-		rpc_reply_result(id, tool_error("%d runs are already in flight; wait for one to finish.", MCP_MAX_INFLIGHT));
+		reply(id, tool_error("%d runs are already in flight; wait for one to finish.", MCP_MAX_INFLIGHT));
 		return;
 	}
 	const struct env_config *cfg = env_config();
@@ -446,6 +519,10 @@ static void tool_run(const cJSON *id, const cJSON *args)
 	c->used = true;
 	c->id = cJSON_Duplicate(id, 1);
 	c->env = env;
+	c->stateless = stateless_request;
+	c->start_ms = loop_now_ms();
+	log_msg(LOG_DEBUG, "run in %s: %zu bytes of code%s%s", env->name, code_len,
+		cJSON_IsString(sess) ? ", session " : "", cJSON_IsString(sess) ? sess->valuestring : "");
 	struct err e = { 0 };
 	if (cJSON_IsString(sess)) {
 		struct session_request sr = {
@@ -459,20 +536,50 @@ static void tool_run(const cJSON *id, const cJSON *args)
 		snprintf(c->session, sizeof c->session, "%s", sess->valuestring);
 		c->scall = session_run(&sr, on_session_done, c, &e);
 		if (!c->scall) {
-			rpc_reply_result(id, tool_error("%s", e.msg));
+			reply(id, tool_error("%s", e.msg));
 			call_free(c);
+			return;
 		}
-		return;
+	} else {
+		c->run = exec_start(&req, on_run_done, c, &e);
+		if (!c->run) {
+			log_msg(LOG_WARNING, "run in %s: %s", env->name, e.msg);
+			reply(id, tool_error("The sandbox could not start: %s", e.msg));
+			call_free(c);
+			return;
+		}
 	}
-	c->run = exec_start(&req, on_run_done, c, &e);
-	if (!c->run) {
-		log_msg(LOG_WARNING, "run in %s: %s", env->name, e.msg);
-		rpc_reply_result(id, tool_error("The sandbox could not start: %s", e.msg));
-		call_free(c);
-	}
+	if (progress_token)
+		progress_arm(c, progress_token);
 }
 
 /* ---- methods ------------------------------------------------------------- */
+
+/* Capabilities, identity and instructions: the same for initialize and
+ * server/discover. */
+static void add_server_description(cJSON *r)
+{
+	cJSON *caps = cJSON_AddObjectToObject(r, "capabilities");
+	cJSON *tools = cJSON_AddObjectToObject(caps, "tools");
+	cJSON_AddFalseToObject(tools, "listChanged");
+	cJSON_AddObjectToObject(caps, "logging");
+	cJSON *info = cJSON_AddObjectToObject(r, "serverInfo");
+	cJSON_AddStringToObject(info, "name", "nix-sandbox-mcp");
+	cJSON_AddStringToObject(info, "title", "Nix sandbox");
+	cJSON_AddStringToObject(info, "version", env_config()->version);
+	char *ins = mcp_instructions();
+	if (ins)
+		cJSON_AddStringToObject(r, "instructions", ins);
+	free(ins);
+}
+
+static cJSON *all_versions(void)
+{
+	cJSON *a = string_array(stateless_versions, N_STATELESS);
+	for (size_t i = 0; a && i < N_VERSIONS; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(supported_versions[i]));
+	return a;
+}
 
 static void m_initialize(const cJSON *id, const cJSON *params)
 {
@@ -490,29 +597,30 @@ static void m_initialize(const cJSON *id, const cJSON *params)
 		if (strcmp(pv->valuestring, supported_versions[i]) == 0)
 			protocol_version = supported_versions[i];
 
-	const struct env_config *cfg = env_config();
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "protocolVersion", protocol_version);
-	cJSON *caps = cJSON_AddObjectToObject(r, "capabilities");
-	cJSON *tools = cJSON_AddObjectToObject(caps, "tools");
-	cJSON_AddFalseToObject(tools, "listChanged");
-	cJSON_AddObjectToObject(caps, "logging");
-	cJSON *info = cJSON_AddObjectToObject(r, "serverInfo");
-	cJSON_AddStringToObject(info, "name", "nix-sandbox-mcp");
-	cJSON_AddStringToObject(info, "title", "Nix sandbox");
-	cJSON_AddStringToObject(info, "version", cfg->version);
-	char *ins = mcp_instructions();
-	if (ins)
-		cJSON_AddStringToObject(r, "instructions", ins);
-	free(ins);
+	add_server_description(r);
 	initialized = true;
-	rpc_reply_result(id, r);
+	reply(id, r);
+}
+
+/* server/discover (2026-07-28): what initialize tells, without a handshake;
+ * any client may call it at any time. */
+static void m_discover(const cJSON *id, const cJSON *params)
+{
+	(void)params;
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddItemToObject(r, "supportedVersions", all_versions());
+	add_server_description(r);
+	if (!stateless_request)
+		cJSON_AddStringToObject(r, "resultType", "complete");
+	reply(id, r);
 }
 
 static void m_ping(const cJSON *id, const cJSON *params)
 {
 	(void)params;
-	rpc_reply_result(id, cJSON_CreateObject());
+	reply(id, cJSON_CreateObject());
 }
 
 static void m_tools_list(const cJSON *id, const cJSON *params)
@@ -523,7 +631,7 @@ static void m_tools_list(const cJSON *id, const cJSON *params)
 		rpc_reply_error(id, RPC_INVALID_PARAMS, "tools/list: invalid cursor", NULL);
 		return;
 	}
-	rpc_reply_result(id, mcp_tools_list());
+	reply(id, mcp_tools_list());
 }
 
 static void m_tools_call(const cJSON *id, const cJSON *params)
@@ -537,7 +645,26 @@ static void m_tools_call(const cJSON *id, const cJSON *params)
 		rpc_reply_error(id, RPC_INVALID_PARAMS, "tools/call: unknown tool (the only tool is \"run\")", NULL);
 		return;
 	}
-	tool_run(id, get(params, "arguments"));
+	const cJSON *meta = get(params, "_meta");
+	const cJSON *token = cJSON_IsObject(meta) ? get(meta, "progressToken") : NULL;
+	if (token && !cJSON_IsString(token) && !(cJSON_IsNumber(token) && isfinite(token->valuedouble)))
+		token = NULL;
+	tool_run(id, get(params, "arguments"), token);
+}
+
+/* The server's own events as notifications/message (never code output). */
+static void log_to_client(enum log_level l, const char *msg)
+{
+	static const char *const level_names[] = { "debug", "info", "warning", "error" };
+	cJSON *p = cJSON_CreateObject();
+	if (!p)
+		return;
+	cJSON_AddStringToObject(p, "level", level_names[l]);
+	cJSON_AddStringToObject(p, "logger", "nix-sandbox-mcp");
+	char *clean = utf8_repair(msg, strlen(msg), NULL);
+	cJSON_AddStringToObject(p, "data", clean ? clean : "");
+	free(clean);
+	rpc_notify("notifications/message", p);
 }
 
 static void m_set_level(const cJSON *id, const cJSON *params)
@@ -549,8 +676,10 @@ static void m_set_level(const cJSON *id, const cJSON *params)
 	const cJSON *lv = get(params, "level");
 	for (size_t i = 0; cJSON_IsString(lv) && i < 8; i++)
 		if (strcmp(lv->valuestring, mcp_levels[i]) == 0) {
-			log_set_level(map[i]);
-			rpc_reply_result(id, cJSON_CreateObject());
+			/* The client's level decides what it is sent; stderr keeps
+			 * the server's own level. */
+			log_set_sink(log_to_client, map[i]);
+			reply(id, cJSON_CreateObject());
 			return;
 		}
 	rpc_reply_error(id, RPC_INVALID_PARAMS, "logging/setLevel: params.level must be an RFC 5424 level name", NULL);
@@ -586,6 +715,7 @@ struct method {
 
 static const struct method methods[] = {
 	{ "initialize", m_initialize, NULL, true },
+	{ "server/discover", m_discover, NULL, true },
 	{ "ping", m_ping, NULL, true },
 	{ "tools/list", m_tools_list, NULL, false },
 	{ "tools/call", m_tools_call, NULL, false },
@@ -603,6 +733,28 @@ void mcp_handle(const cJSON *msg)
 	if (!params || !cJSON_IsObject(params))
 		params = &empty;
 
+	/* A request that names its protocol version in _meta is stateless
+	 * (2026-07-28): no initialize needed. An unknown version is refused with
+	 * the versions we speak, so the client can pick one. */
+	const cJSON *meta = get(params, "_meta");
+	const cJSON *pv = cJSON_IsObject(meta) ? get(meta, META_VERSION) : NULL;
+	bool stateless = false;
+	if (pv && id) {
+		for (size_t i = 0; cJSON_IsString(pv) && i < N_STATELESS; i++)
+			stateless = stateless || strcmp(pv->valuestring, stateless_versions[i]) == 0;
+		if (!stateless) {
+			cJSON *data = cJSON_CreateObject();
+			cJSON_AddItemToObject(data, "supported", all_versions());
+			if (cJSON_IsString(pv)) {
+				char req[65];
+				utf8_clip(req, sizeof req, pv->valuestring);
+				cJSON_AddStringToObject(data, "requested", req);
+			}
+			rpc_reply_error(id, MCP_UNSUPPORTED_VERSION, "Unsupported protocol version", data);
+			return;
+		}
+	}
+
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
 		const struct method *m = &methods[i];
 		if (strcmp(m->name, name) != 0)
@@ -616,11 +768,14 @@ void mcp_handle(const cJSON *msg)
 			rpc_reply_error(id, RPC_INVALID_REQUEST, "Invalid Request: this method is a notification", NULL);
 			return;
 		}
-		if (!initialized && !m->before_init) {
-			rpc_reply_error(id, RPC_INVALID_REQUEST, "Server not initialized: send initialize first", NULL);
+		if (!initialized && !m->before_init && !stateless) {
+			rpc_reply_error(id, RPC_INVALID_REQUEST, "Server not initialized: send initialize "
+					"first (or name a stateless protocol version in params._meta)", NULL);
 			return;
 		}
+		stateless_request = stateless;
 		m->request(id, params);
+		stateless_request = false;
 		return;
 	}
 	if (id) {

@@ -97,6 +97,13 @@ static struct reaper *reapers;
 
 static void start_next(struct session *s);
 
+size_t session_call_output_bytes(const struct session_call *c)
+{
+	if (!c->s || c->s->cur != c)
+		return 0;
+	return c->s->out.o.total + c->s->err.o.total;
+}
+
 int session_count(void)
 {
 	int n = 0;

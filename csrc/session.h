@@ -60,6 +60,8 @@ struct session_call *session_run(const struct session_request *req, session_done
  * dropped; a running one is interrupted (SIGINT) and the session kept if the
  * agent answers within SESSION_GRACE_MS, else its sandbox is killed. */
 void session_cancel(struct session_call *c);
+/* Bytes the call wrote so far (0 while it waits in the queue). */
+size_t session_call_output_bytes(const struct session_call *c);
 /* stdin closed: answer every queued call with an error now; running calls
  * finish (each bounded by its timeout). */
 void session_input_closed(void);

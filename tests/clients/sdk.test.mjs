@@ -259,7 +259,7 @@ test('progress notifications for a run with a progressToken', async () => {
 	assert.equal(r.structuredContent.stdout, '1\n2\n3\n4\n');
 	assert.ok(seen.length >= 1, `expected notifications/progress during a 1.6 s run, got ${seen.length}`);
 	for (let i = 1; i < seen.length; i++) assert.ok(seen[i].progress > seen[i - 1].progress, 'progress increases');
-}, { todo: 'server does not send them yet', timeout: 15000 });
+}, { timeout: 15000 });
 
 test('close: the server exits by itself (status 0) when stdin closes', async () => {
 	const proc = c.transport._process; // private, but the only handle on the child's status

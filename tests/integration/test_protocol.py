@@ -137,4 +137,74 @@ m = s3.read(5)
 t.ok(m and m.get("id") == 1 and m.get("result") == {}, "a last line without newline is answered", m)
 t.ok(s3.p.wait(5) == 0, "then the server exits 0")
 
+# The stateless revision (2026-07-28): server/discover and per-request _meta,
+# with no initialize; a legacy client on the same server is unaffected.
+s4 = Server(BIN)
+r = s4.request("server/discover", {})
+res = r and r.get("result", {})
+t.ok(res.get("supportedVersions", [None])[0] == "2026-07-28" and "2025-06-18" in res["supportedVersions"]
+     and res.get("resultType") == "complete" and res.get("serverInfo", {}).get("name") == "nix-sandbox-mcp"
+     and "tools" in res.get("capabilities", {}) and res.get("instructions"),
+     "server/discover lists versions, capabilities, identity and instructions", r)
+meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}}
+r = s4.request("tools/list", {"_meta": meta})
+t.ok(r and r.get("result", {}).get("resultType") == "complete" and r["result"]["tools"][0]["name"] == "run",
+     "a stateless tools/list works without initialize and carries resultType", r)
+r = s4.request("tools/call", {"_meta": meta, "name": "run", "arguments": {"code": "echo hi", "env": "shell"}})
+res = r and r.get("result", {})
+t.ok(res.get("resultType") == "complete" and res.get("structuredContent", {}).get("stdout") == "hi\n",
+     "a stateless tools/call runs and its result carries resultType", r)
+r = s4.request("tools/list", {"_meta": {"io.modelcontextprotocol/protocolVersion": "2031-01-01"}})
+err = r and r.get("error", {})
+t.ok(err.get("code") == -32022 and err.get("data", {}).get("requested") == "2031-01-01"
+     and "2026-07-28" in err["data"].get("supported", []),
+     "an unknown per-request version is -32022 with the supported list", r)
+r = s4.request("tools/list")
+t.ok(r and r.get("error", {}).get("code") == -32600, "a legacy request still needs initialize", r)
+s4.close()
+
+# Logging: nothing is sent until the client asks; then the server's own
+# events at the level asked for, never the code's output.
+s6 = Server(BIN)
+s6.initialize()
+s6.run("echo quiet-before", "shell")
+t.ok(not [m for m in s6.drain(0.3) if m.get("method") == "notifications/message"],
+     "no log notifications before logging/setLevel")
+s6.request("logging/setLevel", {"level": "debug"})
+s6.run("echo top-secret-output", "shell")
+msgs = [m for m in s6.drain(0.5) if m.get("method") == "notifications/message"]
+t.ok(msgs and all(m["params"]["level"] == "debug" and m["params"].get("logger") == "nix-sandbox-mcp" for m in msgs)
+     and not any("top-secret-output" in json.dumps(m) for m in msgs),
+     "after setLevel debug: the server's events, without the code's output", msgs)
+s6.request("logging/setLevel", {"level": "error"})
+s6.run("echo x", "shell")
+t.ok(not [m for m in s6.drain(0.3) if m.get("method") == "notifications/message"],
+     "after setLevel error: no debug events")
+s6.close()
+
+# Progress: a call with a progressToken hears notifications/progress while it
+# runs, with increasing progress, and none after its result.
+s5 = Server(BIN)
+s5.initialize()
+s5.send({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
+         "params": {"_meta": {"progressToken": "p-1"}, "name": "run",
+                    "arguments": {"code": "echo a; sleep 2.6; echo b", "env": "shell"}}})
+final = s5.read(30, lambda m: m.get("id") == 77)
+notes = [m for m in s5.pending if m.get("method") == "notifications/progress"]
+s5.pending = [m for m in s5.pending if m.get("method") != "notifications/progress"]
+prog = [n["params"]["progress"] for n in notes]
+t.ok(final and final["result"]["structuredContent"]["stdout"] == "a\nb\n", "the call with a progressToken completes", final)
+t.ok(len(notes) >= 2 and all(n["params"]["progressToken"] == "p-1" for n in notes)
+     and all(b > a for a, b in zip(prog, prog[1:])) and "bytes of output" in notes[-1]["params"].get("message", ""),
+     "notifications/progress carry the token, increase and report output (%d seen)" % len(notes), notes)
+later = s5.drain(1.5)
+t.ok(not [m for m in later if m.get("method") == "notifications/progress"], "no progress after the result", later)
+s5.send({"jsonrpc": "2.0", "id": 78, "method": "tools/call",
+         "params": {"name": "run", "arguments": {"code": "sleep 1.5", "env": "shell"}}})
+final = s5.read(30, lambda m: m.get("id") == 78)
+t.ok(final and not [m for m in s5.pending if m.get("method") == "notifications/progress"],
+     "no progress for a call without a token", s5.pending)
+s5.close()
+
 sys.exit(t.done())
