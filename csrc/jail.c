@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 #ifndef CLONE_PIDFD
@@ -317,21 +318,6 @@ static const struct jail_prepared *find_prepared(const struct env_entry *env)
 
 /* ---- spawn ---- */
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	if (fd < 0)
-		return -1;
-	do
-		n = write(fd, s, strlen(s));
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 static int write_id_maps(pid_t pid, struct err *e)
 {
 	char path[64], map[64];
@@ -343,16 +329,16 @@ static int write_id_maps(pid_t pid, struct err *e)
 	 * the child drops root's supplementary groups itself. */
 	if (!server_is_root) {
 		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
-		if (write_file(path, "deny") < 0 && errno != ENOENT)
+		if (fs_write_str_at(AT_FDCWD, path, "deny") < 0 && errno != ENOENT)
 			return err_sys(e, errno, "write %s", path);
 	}
 	snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
 	snprintf(map, sizeof map, "%u %u 1\n", JAIL_UID, host_uid);
-	if (write_file(path, map) < 0)
+	if (fs_write_str_at(AT_FDCWD, path, map) < 0)
 		return err_sys(e, errno, "write %s", path);
 	snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
 	snprintf(map, sizeof map, "%u %u 1\n", JAIL_GID, host_gid);
-	if (write_file(path, map) < 0)
+	if (fs_write_str_at(AT_FDCWD, path, map) < 0)
 		return err_sys(e, errno, "write %s", path);
 	return 0;
 }
@@ -586,17 +572,8 @@ void jail_release(struct jail_proc *p)
 static int read_num(const char *path, long *v)
 {
 	char buf[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	if (fd < 0)
+	if (fs_read_small(path, buf, sizeof buf) <= 0)
 		return -1;
-	do
-		n = read(fd, buf, sizeof buf - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	*v = strtol(buf, NULL, 10);
 	return 0;
 }

@@ -20,6 +20,7 @@
  * another's budget; the sandbox init counts too, hence +1.
  */
 #include "reslimits.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,61 +62,6 @@ const char *limits_describe(void)
 			 "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0)"
 		       : "rlimits (RLIMIT_DATA per process, RLIMIT_NPROC per sandbox user namespace, "
 			 "RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0); no cgroup v2 delegation";
-}
-
-static int read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-	if (fd < 0)
-		return -1;
-	while (got + 1 < len) {
-		ssize_t n = read(fd, buf + got, len - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int s = errno;
-			close(fd);
-			errno = s;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	close(fd);
-	return (int)got;
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	if (fd < 0)
-		return -1;
-	do
-		n = write(fd, s, strlen(s));
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-static int write_at(int dirfd, const char *name, const char *s)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-	if (fd < 0)
-		return -1;
-	do
-		n = write(fd, s, strlen(s));
-	while (n < 0 && errno == EINTR);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
 static int has_word(const char *list, const char *w)
@@ -164,7 +110,7 @@ static int detect(void)
 		sfmt(cg_reason, sizeof cg_reason, "no cgroup2 file system mounted");
 		return -1;
 	}
-	if (read_small("/proc/self/cgroup", buf, sizeof buf) < 0) {
+	if (fs_read_small("/proc/self/cgroup", buf, sizeof buf) < 0) {
 		sfmt(cg_reason, sizeof cg_reason, "cannot read /proc/self/cgroup");
 		return -1;
 	}
@@ -186,19 +132,19 @@ static int detect(void)
 		return -1;
 	}
 	sfmt(path, sizeof path, "%s/cgroup.controllers", cg_base);
-	if (read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") || !has_word(buf, "pids")) {
+	if (fs_read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") || !has_word(buf, "pids")) {
 		sfmt(cg_reason, sizeof cg_reason,
 			 "memory and pids controllers not available in %.200s (delegate them, "
 			 "e.g. systemd Delegate=yes)", cg_base);
 		return -1;
 	}
 	sfmt(path, sizeof path, "%s/cgroup.subtree_control", cg_base);
-	if (read_small(path, buf, sizeof buf) < 0) {
+	if (fs_read_small(path, buf, sizeof buf) < 0) {
 		sfmt(cg_reason, sizeof cg_reason, "cannot read %.200s", path);
 		return -1;
 	}
 	if (!has_word(buf, "memory") || !has_word(buf, "pids")) {
-		if (write_str(path, "+memory +pids") < 0 && errno == EBUSY) {
+		if (fs_write_str_at(AT_FDCWD, path, "+memory +pids") < 0 && errno == EBUSY) {
 			/* "No internal processes": move ourselves to a leaf first. */
 			char leaf[512], pid[32];
 			sfmt(leaf, sizeof leaf, "%s/nsm-server", cg_base);
@@ -208,17 +154,17 @@ static int detect(void)
 			}
 			sfmt(leaf, sizeof leaf, "%s/nsm-server/cgroup.procs", cg_base);
 			sfmt(pid, sizeof pid, "%d", (int)getpid());
-			if (write_str(leaf, pid) < 0) {
+			if (fs_write_str_at(AT_FDCWD, leaf, pid) < 0) {
 				sfmt(cg_reason, sizeof cg_reason, "cannot move the server into %.200s: %s",
 					 leaf, strerror(errno));
 				return -1;
 			}
-			if (write_str(path, "+memory +pids") < 0) {
+			if (fs_write_str_at(AT_FDCWD, path, "+memory +pids") < 0) {
 				sfmt(cg_reason, sizeof cg_reason, "enable controllers in %.200s: %s",
 					 path, strerror(errno));
 				return -1;
 			}
-		} else if (read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") ||
+		} else if (fs_read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") ||
 			   !has_word(buf, "pids")) {
 			sfmt(cg_reason, sizeof cg_reason, "cannot enable memory,pids in %.200s: %s",
 				 path, strerror(errno));
@@ -294,18 +240,18 @@ int limits_cg_create(const struct env_limits *l, struct limits_cg *cg, struct er
 		goto fail;
 	}
 	sfmt(v, sizeof v, "%llu", (unsigned long long)l->memory_mb << 20);
-	if (write_at(cg->dirfd, "memory.max", v) < 0) {
+	if (fs_write_str_at(cg->dirfd, "memory.max", v) < 0) {
 		err_sys(e, errno, "cgroup: %s/memory.max", cg->path);
 		goto fail;
 	}
 	/* Without this a hog swaps instead of being stopped; absent when the
 	 * kernel has no swap accounting, which is fine. */
-	if (write_at(cg->dirfd, "memory.swap.max", "0") < 0 && errno != ENOENT) {
+	if (fs_write_str_at(cg->dirfd, "memory.swap.max", "0") < 0 && errno != ENOENT) {
 		err_sys(e, errno, "cgroup: %s/memory.swap.max", cg->path);
 		goto fail;
 	}
 	sfmt(v, sizeof v, "%u", l->max_processes + 1);
-	if (write_at(cg->dirfd, "pids.max", v) < 0) {
+	if (fs_write_str_at(cg->dirfd, "pids.max", v) < 0) {
 		err_sys(e, errno, "cgroup: %s/pids.max", cg->path);
 		goto fail;
 	}
@@ -321,14 +267,14 @@ int limits_cg_attach(const struct limits_cg *cg, int pid, struct err *e)
 	if (cg->dirfd < 0)
 		return 0;
 	sfmt(v, sizeof v, "%d", pid);
-	if (write_at(cg->dirfd, "cgroup.procs", v) < 0)
+	if (fs_write_str_at(cg->dirfd, "cgroup.procs", v) < 0)
 		return err_sys(e, errno, "cgroup: move %d into %s", pid, cg->path);
 	return 0;
 }
 
 void limits_cg_kill(const struct limits_cg *cg)
 {
-	if (cg->dirfd >= 0 && write_at(cg->dirfd, "cgroup.kill", "1") < 0 && errno != ENOENT)
+	if (cg->dirfd >= 0 && fs_write_str_at(cg->dirfd, "cgroup.kill", "1") < 0 && errno != ENOENT)
 		log_msg(LOG_DEBUG, "cgroup: kill %s: %s", cg->path, strerror(errno));
 }
 
@@ -338,7 +284,7 @@ bool limits_cg_oom_killed(const struct limits_cg *cg)
 	if (cg->dirfd < 0)
 		return false;
 	sfmt(path, sizeof path, "%s/memory.events", cg->path);
-	if (read_small(path, buf, sizeof buf) < 0)
+	if (fs_read_small(path, buf, sizeof buf) < 0)
 		return false;
 	const char *p = strstr(buf, "oom_kill ");
 	return p && strtoul(p + 9, NULL, 10) > 0;

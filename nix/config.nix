@@ -79,6 +79,19 @@ let
     if isString v && match "/.*" v != null && match ".*(^|/)\\.\\.(/|$).*" v == null then v
     else fail where "must be an absolute path without '..', got ${show v}";
 
+  # How code is handed over: a program (an absolute path, or a name / a path
+  # relative to the environment's root, e.g. "python3" or "bin/python3.12")
+  # and optional arguments that go before the code file's path.
+  interpreterCmd = where: v:
+    let
+      words = if isString v then filter (w: isString w && w != "") (builtins.split "[ \t]+" v) else [ ];
+      prog = builtins.head words;
+      progOk = match ".*(^|/)\\.\\.(/|$).*" prog == null
+        && (match "/[^[:space:]]+" prog != null || match "[A-Za-z0-9._+-][A-Za-z0-9._+/-]*" prog != null);
+    in
+    if words != [ ] && progOk then concatStringsSep " " words
+    else fail where "must be a program of the environment (\"python3\", \"bin/python3.12\" or an absolute path) with optional arguments, got ${show v}";
+
   # Project path: "" means none; otherwise absolute.
   projectPath = where: v:
     if v == "" then v else absolutePath where v;
@@ -94,14 +107,20 @@ let
   # nix/environments.nix resolves preset / flake / sandbox into derivations).
   envAllowed = [ "preset" "flake" "interpreter_type" "interpreter" "description" "network" ] ++ limitKeys;
 
-  normalizeEnv = defaults: name: raw0:
+  # `projectSource`: the source of the environment named "project" when
+  # [project] use_flake = true (its devShell), else null.
+  normalizeEnv = defaults: projectSource: name: raw0:
     let
       where = "environments.${name}";
       raw = checkKeys where envAllowed (checkTable where raw0);
       hasPreset = raw ? preset;
       hasFlake = raw ? flake;
       source =
-        if hasPreset && hasFlake then fail where "set either preset or flake, not both"
+        if projectSource != null && name == "project" then
+          (if hasPreset || hasFlake then
+             fail "${where}.${if hasPreset then "preset" else "flake"}" "\"project\" is the devShell environment of project.use_flake = true: remove this key (the table may still set interpreter_type and limits) or rename the environment"
+           else projectSource)
+        else if hasPreset && hasFlake then fail where "set either preset or flake, not both"
         else if hasPreset then { kind = "preset"; preset = oneOf "${where}.preset" presetNames raw.preset; }
         else if hasFlake then {
           kind = "flake";
@@ -115,6 +134,7 @@ let
       interpreterType =
         if raw ? interpreter_type then oneOf "${where}.interpreter_type" interpreterTypes raw.interpreter_type
         else if source.kind == "flake" then fail "${where}.interpreter_type" "is required for a flake environment (one of ${concatStringsSep ", " interpreterTypes})"
+        else if source.kind == "devshell" then "bash"
         else null; # the preset supplies it
     in
     if !(envNameOk name) then
@@ -122,7 +142,7 @@ let
     else {
       inherit name source;
       interpreter_type = interpreterType;
-      interpreter = if raw ? interpreter then absolutePath "${where}.interpreter" raw.interpreter else null;
+      interpreter = if raw ? interpreter then interpreterCmd "${where}.interpreter" raw.interpreter else null;
       description = if raw ? description then nonEmptyString "${where}.description" raw.description else null;
       network = if raw ? network then oneOf "${where}.network" networkModes raw.network else defaults.network;
       limits = limitsOf where defaults.limits raw;
@@ -137,7 +157,7 @@ let
 
       daemon = checkKeys "daemon" [ "log_level" ] (section "daemon");
       defaultsRaw = checkKeys "defaults" (limitKeys ++ [ "network" ]) (section "defaults");
-      project = checkKeys "project" [ "path" "mount_point" ] (section "project");
+      project = checkKeys "project" [ "path" "mount_point" "use_flake" "flake" ] (section "project");
       session = checkKeys "session" [ "idle_timeout_seconds" "max_lifetime_seconds" "max_sessions" ] (section "session");
       # No [environments] at all: the bundled presets. An explicit empty
       # table: none from config (mkServer { sandboxes } supplies them).
@@ -148,17 +168,37 @@ let
         network = if defaultsRaw ? network then oneOf "defaults.network" networkModes defaultsRaw.network else "none";
       };
 
-      envs =
-        if !(cfg ? environments) then
-          map (p: normalizeEnv defaults p { preset = p; }) presetNames
+      # [project] use_flake = true: an environment "project" made of the
+      # packages of a flake's devShell (by default the flake in the directory
+      # of config.toml: flake = "path:.").
+      useFlake =
+        if !(project ? use_flake) then false
+        else if isBool project.use_flake then project.use_flake
+        else fail "project.use_flake" "must be true or false, got ${show project.use_flake}";
+      projectFlake =
+        if !(project ? flake) then (if useFlake then "path:." else null)
+        else if !useFlake then fail "project.flake" "is only read with use_flake = true"
         else
-          map (n: normalizeEnv defaults n envsRaw.${n}) (attrNames envsRaw);
+          let f = nonEmptyString "project.flake" project.flake;
+          in if match "[^#]+(#[^#]+)?" f != null then f
+             else fail "project.flake" "must look like \"flakeref\" or \"flakeref#devShell\", got ${toJSON f}";
+      projectSource = if useFlake then { kind = "devshell"; flake = projectFlake; } else null;
+
+      envs0 =
+        if !(cfg ? environments) then
+          map (p: normalizeEnv defaults null p { preset = p; }) presetNames
+        else
+          map (n: normalizeEnv defaults projectSource n envsRaw.${n}) (attrNames envsRaw);
+      envs = envs0
+        ++ (if useFlake && !(envsRaw ? project) then [ (normalizeEnv defaults projectSource "project" { }) ] else [ ]);
     in {
       daemon.log_level = if daemon ? log_level then oneOf "daemon.log_level" logLevels daemon.log_level else "info";
       inherit defaults;
       project = {
         path = if project ? path then projectPath "project.path" project.path else "";
         mount_point = if project ? mount_point then absolutePath "project.mount_point" project.mount_point else "/project";
+        use_flake = useFlake;
+        flake = projectFlake;
       };
       session = {
         idle_timeout_seconds = if session ? idle_timeout_seconds then positiveInt "session.idle_timeout_seconds" 604800 session.idle_timeout_seconds else 300;

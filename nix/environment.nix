@@ -32,13 +32,34 @@ let
   # whatever its packages, so add them last (the environment's own win).
   jailTools = [ pkgs.bash pkgs.coreutils ];
 
+  # `interpreter`: null (the default program of interpreter_type), or a
+  # command line "PROGRAM [ARG…]": PROGRAM is an absolute path, or a path
+  # relative to the environment's root ("bin/python3.12"), or a name in its
+  # bin/ ("python3"); the ARGs replace the default flags before the code
+  # file in one-shot runs (sessions start PROGRAM with the agent).
+  words = if interpreter == null then [ ]
+    else builtins.filter (w: builtins.isString w && w != "") (builtins.split "[ \t]+" interpreter);
+  prog0 = if words == [ ] then "bin/${defaultProgram}" else builtins.head words;
+  absolute = builtins.substring 0 1 prog0 == "/";
+  relProgram = if builtins.match ".*/.*" prog0 != null then prog0 else "bin/${prog0}";
+  extraArgs = if words == [ ] then [ ] else builtins.tail words;
+
   root = pkgs.buildEnv {
     name = "sandbox-env-${name}";
     paths = packages ++ jailTools;
     ignoreCollisions = true;
+    # A program inside the root must exist: fail the build naming the
+    # environment, not the first run. (Empty for the presets, which name an
+    # absolute path: their roots stay as they were.)
+    postBuild = if absolute then "" else ''
+      if [ ! -x "$out/${relProgram}" ]; then
+        echo "environment ${name}: ${relProgram} is not in the environment; add the package providing it to packages (or set interpreter)" >&2
+        exit 1
+      fi
+    '';
   };
 
-  program = if interpreter != null then interpreter else "${root}/bin/${defaultProgram}";
+  program = if absolute then prog0 else "${root}/${relProgram}";
 
   # The session agent (agent/, PROTOCOL.md) for this interpreter_type: a
   # derivation holding only that one file, so a node environment carries no
@@ -69,7 +90,7 @@ in
   network = network == "host";
   sh = "${pkgs.bash}/bin/bash";
   env_bin = "${pkgs.coreutils}/bin/env";
-  argv = [ program ] ++ interpreterFlags;
+  argv = [ program ] ++ (if extraArgs != [ ] then extraArgs else interpreterFlags);
   # Sessions keep the agent alive as the sandbox's interpreter (fd 3 is its
   # control channel; see agent/PROTOCOL.md).
   agent_argv = [ program ] ++ interpreterFlags

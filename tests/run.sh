@@ -9,7 +9,7 @@
 #   bash tests/run.sh unit nix   only these
 set -u
 cd "$(dirname "$0")/.."
-all=(nix codegen unit build jail integration clients fuzz valgrind)
+all=(nix codegen unit build jail integration deploy clients fuzz valgrind)
 suites=("${@:-${all[@]}}")
 passed=0 failed=0
 log_dir=${NSM_TEST_LOGS:-build/test-logs}

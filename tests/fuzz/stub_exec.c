@@ -39,6 +39,12 @@ int exec_active(void)
 	return n_active;
 }
 
+/* Progress reports ask how much a run printed so far: the canned result's. */
+size_t exec_output_bytes(const struct exec_run *r)
+{
+	return r->res ? r->res->out_total + r->res->err_total : 0;
+}
+
 void exec_result_free(struct exec_result *r)
 {
 	if (!r)
@@ -237,6 +243,11 @@ void session_input_closed(void)
 
 void session_shutdown(void)
 {
+}
+
+size_t session_call_output_bytes(const struct session_call *c)
+{
+	return c->res ? c->res->out_total + c->res->err_total : 0;
 }
 
 int session_count(void)

@@ -104,6 +104,38 @@ static struct exec_result *run(const char *env, const char *code)
 
 /* ---- leftovers: processes in pid namespaces other than ours ---- */
 
+/* The parent pid of pid (host view), or -1. */
+static int ppid_of(int pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int pp = -1;
+	if (!p || sscanf(p + 1, " %*c %d", &pp) != 1)
+		return -1;
+	return pp;
+}
+
+/* Descends from this test process: every sandbox's processes do (a daemon
+ * is reparented to its sandbox's init, our child), other programs on the
+ * machine do not, so concurrent work elsewhere cannot disturb the count. */
+static int ours(int pid)
+{
+	int me = getpid();
+	for (int hops = 0; pid > 1 && hops < 4096; hops++) {
+		pid = ppid_of(pid);
+		if (pid == me)
+			return 1;
+	}
+	return 0;
+}
+
 static int foreign[65536];
 static int n_foreign;
 
@@ -125,7 +157,7 @@ static int scan_foreign(int *out, int max)
 		if (k <= 0)
 			continue;
 		ns[k] = '\0';
-		if (strcmp(ns, self) != 0 && n < max)
+		if (strcmp(ns, self) != 0 && n < max && ours(pid))
 			out[n++] = pid;
 	}
 	if (d)

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Deployment end to end: build a server (presets, custom environments from a
+# local flake, nixpkgs and mkSandbox, the project's devShell), ship its
+# closure to other store roots — `nix-store --export/--import` (air-gapped)
+# and `nix copy --to local?root=…` (signed, and --no-check-sigs) — and run it
+# FROM THERE: in a private mount namespace whose /nix/store is the other
+# root's, with an empty environment, HOME and cwd=/, so nothing of the build
+# store and no config file is visible. Also: a mkSandbox value built alone,
+# the flake CLI route of examples/envs, and what adding an environment
+# rebuilds. Prints TAP; measured numbers go to build/deploy-numbers.txt.
+set -u
+cd "$(dirname "$0")/../.."
+root=$PWD
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | head -n 25 | sed 's/^/#   /'; return 0; }
+bail() { notok "$1" "${2:-}"; echo "1..$n"; exit 1; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# Lines of drive.py (PASS/FAIL/#) as TAP.
+tap() { while IFS= read -r l; do case $l in
+	"PASS "*) ok "$2: ${l#PASS }" ;;
+	"FAIL "*) notok "$2: ${l#FAIL }" ;;
+	*) echo "$l" ;; esac; done < "$1"; }
+
+offline=$root/build/offline-nixpkgs
+[ -f "$offline/default.nix" ] || bail "offline package set present (run tests/setup.sh)"
+pkgs="import $offline { system = \"x86_64-linux\"; }"
+work=$(mktemp -d /tmp/nsm-deploy.XXXXXX)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+numbers=$root/build/deploy-numbers.txt
+: > "$numbers"
+note() { echo "$1" >> "$numbers"; echo "# $1"; }
+
+# ---- build ------------------------------------------------------------------
+t0=$(now)
+out=$(nix-build --no-out-link "$root/tests/deploy/server.nix" --arg pkgs "$pkgs" 2>&1) \
+	|| bail "the deploy server builds" "$(tail -n 20 <<<"$out")"
+P=$(tail -n 1 <<<"$out")
+ok "the deploy server builds (examples/config.toml + a sandboxes override)"
+note "build (environments cached): $(secs "$t0" "$(now)") s"
+bin=$P/bin/nix-sandbox-mcp
+"$bin" --list-envs > "$work/envs.json"
+names=$(jq -c '[.environments[].name]' "$work/envs.json")
+[ "$names" = '["calc","jq","node","project","python","shell","tools"]' ] \
+	&& ok "--list-envs: presets, custom, mkSandbox and project environments" || notok "--list-envs names" "$names"
+got=$(jq -c '[.environments[] | select(.name == "calc" or .name == "python") | [.name, .limits.timeout_seconds, .limits.memory_mb, .description]]' "$work/envs.json")
+[ "$got" = '[["calc",10,128,"bc and a greeting, for arithmetic"],["python",20,512,"Python 3 with PyYAML and greet (examples/envs)"]]' ] \
+	&& ok "mkSandbox values keep their limits and description; config.toml overrides what it sets" \
+	|| notok "mkSandbox limits and description" "$got"
+
+closure=$(nix-store -qR "$P")
+npaths=$(wc -l <<<"$closure")
+size=$(nix path-info -S "$P" | awk '{print $2}')
+note "closure: $npaths paths, $((size / 1048576)) MiB (nix path-info -S)"
+
+# ---- adding an environment rebuilds only the small parts ---------------------
+nonce="$(date +%s%N)"
+plan=$(nix-build --dry-run "$root/tests/deploy/server.nix" --arg pkgs "$pkgs" --argstr added "$nonce" 2>&1)
+built=$(grep '^  /nix/store/.*\.drv$' <<<"$plan" | sed 's|.*/[a-z0-9]\{32\}-||; s|\.drv$||' | sort | tr '\n' ' ')
+want="closure-info nix-sandbox-mcp-0.1.0 nonce nsm-env.json sandbox-env-added "
+[ "$built" = "$want" ] && ok "adding an environment builds only it, its closure list, env.json and the server" \
+	|| notok "adding an environment builds only it, its closure list, env.json and the server" "$built"
+t0=$(now)
+out=$(nix-build --no-out-link "$root/tests/deploy/server.nix" --arg pkgs "$pkgs" --argstr added "$nonce" 2>&1) \
+	&& ok "the server with one more environment builds" || notok "the server with one more environment builds" "$(tail -n 20 <<<"$out")"
+note "rebuild after adding an environment: $(secs "$t0" "$(now)") s"
+P2=$(tail -n 1 <<<"$out")
+[ "$("$P2/bin/nix-sandbox-mcp" --list-envs | jq -r '[.environments[].name] | join(",")')" = "added,calc,jq,node,project,python,shell,tools" ] \
+	&& ok "it lists the added environment" || notok "it lists the added environment"
+
+# ---- a mkSandbox value built alone; the flake CLI route ----------------------
+out=$(nix-build --no-out-link -E "((import $root/nix/lib.nix).callLocalFlake { pkgs = $pkgs; } $root/examples/envs).packages.x86_64-linux.calc" 2>&1)
+if [ $? -eq 0 ]; then
+	alone=$(tail -n 1 <<<"$out")/bin/nix-sandbox-mcp
+	[ "$("$alone" --list-envs | jq -c '[.environments[] | [.name, .limits.timeout_seconds]]')" = '[["calc",10]]' ] \
+		&& ok "a mkSandbox value builds alone as a one-environment server" || notok "mkSandbox alone: --list-envs"
+	resp=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}' \
+		'{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+		'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run","arguments":{"env":"calc","code":"echo 6*7 | bc"}}}' | "$alone" 2>/dev/null)
+	[ "$(jq -s -r '.[1].result.structuredContent.stdout' <<<"$resp")" = 42 ] \
+		&& ok "the one-environment server runs code" || notok "the one-environment server runs code" "$resp"
+else notok "a mkSandbox value builds alone" "$(tail -n 20 <<<"$out")"; fi
+# `nix build ./examples/envs#calc` with real flake semantics (inputs
+# overridden to the offline set and this checkout) evaluates to the same
+# environments as the in-process route used for config.toml.
+a=$(nix eval --json --no-write-lock-file "git+file://$root?dir=examples/envs#packages.x86_64-linux.calc" \
+	--apply 's: map (e: e.root.drvPath) s.passthru.environments' \
+	--override-input nixpkgs "path:$offline" --override-input nix-sandbox-mcp "git+file://$root" 2>/dev/null)
+b=$(nix eval --json --impure --expr "map (e: e.root.drvPath) ((import $root/nix/lib.nix).callLocalFlake { pkgs = $pkgs; } $root/examples/envs).packages.x86_64-linux.calc.passthru.environments" 2>/dev/null)
+[ -n "$a" ] && [ "$a" = "$b" ] && ok "examples/envs as a flake (--override-input) gives the same environment derivation" \
+	|| notok "examples/envs as a flake gives the same environment derivation" "flake: $a
+in-process: $b"
+
+# A user's own flake: config.toml next to envs/, mkServer { config =
+# ./config.toml; } — path:./envs resolves in pure evaluation (no --impure).
+uf=$work/userflake
+mkdir -p "$uf" && cp -r "$root/examples/config.toml" "$root/examples/envs" "$uf/"
+cat > "$uf/flake.nix" <<FLAKE
+{
+  inputs.nix-sandbox-mcp.url = "git+file://$root";
+  inputs.nixpkgs.follows = "nix-sandbox-mcp/nixpkgs";
+  outputs = { nixpkgs, nix-sandbox-mcp, ... }: {
+    packages.x86_64-linux.default = nix-sandbox-mcp.lib.mkServer {
+      pkgs = nixpkgs.legacyPackages.x86_64-linux;
+      config = ./config.toml;
+    };
+  };
+}
+FLAKE
+(cd "$uf" && git init -q && git add -A) >/dev/null 2>&1
+out=$(cd "$uf" && nix eval --json --no-write-lock-file '.#packages.x86_64-linux.default.passthru.environments' \
+	--apply 'map (e: e.name)' --override-input nixpkgs "path:$offline" 2>&1 | tail -n 1)
+[ "$out" = '["calc","jq","node","project","python","shell","tools"]' ] \
+	&& ok "a user flake with config.toml and path:./envs evaluates purely (no --impure)" \
+	|| notok "a user flake with config.toml and path:./envs evaluates purely" "$out"
+
+# ---- air-gapped: export / import into another store root -------------------
+t0=$(now)
+nix-store --export $closure > "$work/closure.export" 2>"$work/err" || notok "nix-store --export" "$(cat "$work/err")"
+note "nix-store --export: $(secs "$t0" "$(now)") s, $(( $(stat -c %s "$work/closure.export") / 1048576 )) MiB"
+R=$work/root
+t0=$(now)
+if nix-store --store "$R" --import < "$work/closure.export" > "$work/imported" 2>"$work/err"; then
+	ok "nix-store --store ROOT --import"
+else notok "nix-store --store ROOT --import" "$(cat "$work/err")"; fi
+note "nix-store --import: $(secs "$t0" "$(now)") s"
+rm -f "$work/closure.export"
+[ "$(sort "$work/imported")" = "$(sort <<<"$closure")" ] && ok "every path of the closure was imported" \
+	|| notok "every path of the closure was imported" "$(diff <(sort "$work/imported") <(sort <<<"$closure") | head)"
+out=$(nix-store --store "$R" --verify --check-contents 2>&1) && ! grep -qi 'error\|modified\|invalid' <<<"$out" \
+	&& ok "the imported store verifies (--verify --check-contents)" || notok "the imported store verifies" "$out"
+[ "$(nix-store --store "$R" -qR "$P" | sort)" = "$(sort <<<"$closure")" ] \
+	&& ok "the imported store knows the server's closure" || notok "the imported store knows the server's closure"
+
+# Run FROM the imported store: private mount namespace, ROOT/nix/store over
+# /nix/store, env -i, cwd /, HOME an empty directory; no config file.
+mkdir -p "$work/home"
+inns() { # ROOT CMD...: run CMD with ROOT/nix/store as /nix/store
+	local r=$1; shift
+	unshare -m --propagation private /bin/sh -c 'mount --bind "$0/nix/store" /nix/store && cd / && exec "$@"' "$r" \
+		/usr/bin/env -i HOME="$work/home" "$@"
+}
+seen=$(inns "$R" /bin/ls /nix/store | grep -v '^\.' | sort)
+want=$(sed 's|/nix/store/||' <<<"$closure" | sort)
+[ "$seen" = "$want" ] && ok "in the namespace /nix/store holds exactly the imported closure" \
+	|| notok "in the namespace /nix/store holds exactly the imported closure" "$(diff <(echo "$seen") <(echo "$want") | head)"
+# A path of the build store that is not in the closure: the build-time codegen.
+other=$(nix-build --no-out-link "$root/tests/deploy/server.nix" --arg pkgs "$pkgs" -A codegen 2>/dev/null | tail -n 1)
+grep -qx "$other" <<<"$closure" && other=/nix/store/not-a-path
+inns "$R" /bin/sh -c "test ! -e $other" && ok "a store path outside the closure is not visible there" \
+	|| notok "a store path outside the closure is not visible there" "$other"
+inns "$R" "$bin" --list-envs > "$work/envs2.json" 2>"$work/err" && cmp -s "$work/envs.json" "$work/envs2.json" \
+	&& ok "the imported server starts with no config (env -i, cwd /, empty HOME)" \
+	|| notok "the imported server starts with no config" "$(cat "$work/err")"
+python3 "$root/tests/deploy/drive.py" "$work/envs.json" full \
+	unshare -m --propagation private /bin/sh -c 'mount --bind "$0/nix/store" /nix/store && cd / && exec "$@"' "$R" \
+	/usr/bin/env -i HOME="$work/home" "$bin" > "$work/drive" 2>&1
+tap "$work/drive" "imported"
+
+# ---- nix copy --to local?root=…: signed, and --no-check-sigs ---------------
+key=$root/build/deploy-key
+if [ ! -f "$key.sec" ]; then
+	nix-store --generate-binary-cache-key nsm-deploy-test "$key.sec" "$key.pub"
+fi
+R2=$work/root2
+nix-store --generate-binary-cache-key nsm-deploy-other "$work/other.sec" "$work/other.pub"
+out=$(nix copy --to "local?root=$R2" "$P" --option trusted-public-keys "$(cat "$work/other.pub")" 2>&1)
+[ $? -ne 0 ] && [ ! -e "$R2$bin" ] && ok "nix copy refuses paths not signed by a trusted key" || notok "nix copy refuses paths not signed by a trusted key" "$out"
+nix store sign -r -k "$key.sec" "$P" 2>"$work/err" && ok "nix store sign -r -k signs the closure" || notok "nix store sign" "$(cat "$work/err")"
+t0=$(now)
+out=$(nix copy --to "local?root=$R2" "$P" --option trusted-public-keys "$(cat "$key.pub")" 2>&1) \
+	&& ok "nix copy --to local?root=ROOT2 with the key trusted" || notok "signed nix copy" "$out"
+note "nix copy --to local?root (signed): $(secs "$t0" "$(now)") s"
+nix path-info --store "$R2" --sigs "$P" 2>/dev/null | grep -q 'nsm-deploy-test:' && ok "the copy carries the signature" || notok "the copy carries the signature"
+out=$(nix-store --store "$R2" --verify --check-contents 2>&1) && ! grep -qi 'error\|modified\|invalid' <<<"$out" \
+	&& ok "ROOT2 verifies" || notok "ROOT2 verifies" "$out"
+python3 "$root/tests/deploy/drive.py" "$work/envs.json" smoke \
+	unshare -m --propagation private /bin/sh -c 'mount --bind "$0/nix/store" /nix/store && cd / && exec "$@"' "$R2" \
+	/usr/bin/env -i HOME="$work/home" "$bin" > "$work/drive2" 2>&1
+tap "$work/drive2" "signed copy"
+R3=$work/root3
+t0=$(now)
+out=$(nix copy --no-check-sigs --to "local?root=$R3" "$P" 2>&1) && [ -x "$R3$bin" ] \
+	&& ok "nix copy --no-check-sigs --to local?root=ROOT3" || notok "nix copy --no-check-sigs" "$out"
+note "nix copy --no-check-sigs: $(secs "$t0" "$(now)") s"
+
+echo "1..$n"
+[ "$fail" -eq 0 ]
