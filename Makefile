@@ -37,5 +37,6 @@ check: setup
 bench: build
 	bash tests/bench/size-rss.sh
 	python3 tests/bench/oneshot.py result/bin/nix-sandbox-mcp 100
+	python3 tests/bench/session-latency.py
 
 .PHONY: all setup build run check bench
