@@ -27,6 +27,7 @@
 #include "log.h"
 #include "loop.h"
 #include "outcap.h"
+#include "pool.h"
 
 struct stream {
 	int fd;
@@ -45,6 +46,7 @@ struct exec_run {
 	struct stream out, err;
 	long timer;
 	uint64_t start_ms;
+	struct jail_spec spec; /* for the pool's next spare */
 	bool spawned;   /* jp is live (false: setup error delivered by timer) */
 	bool cancelled; /* only the pidfd watch is left, to reap */
 	bool pid_watched;
@@ -235,9 +237,11 @@ static void finish(struct exec_run *r)
 
 	exec_done_cb *cb = r->cb;
 	void *ctx = r->ctx;
+	struct jail_spec spec = r->spec;
 	r->res = NULL;
 	run_free(r);
 	cb(ctx, res);
+	pool_refill(&spec);
 }
 
 static void on_exit_fd(void *ctx, int fd, short revents)
@@ -319,7 +323,9 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	r->res->exit_code = -1;
 	r->start_ms = loop_now_ms();
 
-	rc = jail_spawn(&spec, &r->jp, e);
+	r->spec = spec;
+	/* A spare prepared ahead (pool.c) skips the namespaces and mounts. */
+	rc = pool_take(&spec, &r->jp) ? 0 : jail_spawn(&spec, &r->jp, e);
 	if (rc == -2) {
 		cat2(r->res->setup_error, sizeof r->res->setup_error, e->msg, " - ");
 		cat2(r->res->setup_error + strlen(r->res->setup_error),

@@ -381,6 +381,7 @@ void jail_child_main(const struct jail_child_args *a)
 		memcpy(jail_cmdline_start, title,
 		       jail_cmdline_len > sizeof title ? sizeof title : jail_cmdline_len - 1);
 	}
+	prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0); /* best effort: a name in ps */
 
 	sync_fd = a->sync_fd;
 	/* 1 */

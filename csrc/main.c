@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mcp.h"
+#include "pool.h"
 #include "rpc.h"
 
 static volatile int stop_signal;
@@ -261,6 +262,7 @@ int main(int argc, char **argv)
 	if (stop_signal)
 		log_msg(LOG_INFO, "signal %d: stopping", stop_signal);
 	mcp_shutdown();
+	pool_shutdown();
 	close(sfd);
 	return 0;
 }

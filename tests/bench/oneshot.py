@@ -4,7 +4,11 @@ environment, beside bwrap running the same interpreter on the same code with
 equivalent mounts (every closure path read-only, fresh /proc, /dev, tmpfs
 /tmp and /workspace, all namespaces unshared), measured in the same run.
 
-usage: oneshot.py [SERVER] [N]"""
+usage: oneshot.py [SERVER] [N] [GAP_MS]
+
+GAP_MS (default 0): think time between calls, for both tools. A client that
+waits a little between calls (an LLM always does) lets the server prepare the
+next sandbox ahead (csrc/pool.c); with 0 the calls come back to back."""
 import json
 import os
 import shutil
@@ -19,6 +23,7 @@ from mcp import Server  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "result/bin/nix-sandbox-mcp"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+GAP = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
 CODE = {"bash": "true", "python": "pass", "node": "0"}
 
 table = json.load(open(os.path.join(os.path.dirname(os.path.realpath(BIN)), "..", "share",
@@ -37,6 +42,7 @@ def server_times(env, code):
         s.run(code, env)
     times = []
     for _ in range(N):
+        time.sleep(GAP)
         t0 = time.perf_counter()
         r = s.run(code, env)
         times.append((time.perf_counter() - t0) * 1000)
@@ -64,6 +70,7 @@ def bwrap_times(e, code):
         subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
     times = []
     for _ in range(N):
+        time.sleep(GAP)
         t0 = time.perf_counter()
         subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         times.append((time.perf_counter() - t0) * 1000)
@@ -84,4 +91,5 @@ for e in table["environments"]:
     else:
         print("| %s (`%s`) | %.2f ms | %.2f ms | n/a | n/a | n/a |" % (
             e["name"], code, statistics.median(st), pct(st, 0.9)))
-print("\n%d runs each after 5 warm-up runs; server times are whole MCP round trips over stdio." % N)
+print("\n%d runs each after 5 warm-up runs, %.0f ms between calls; server times are whole MCP "
+      "round trips over stdio." % (N, GAP * 1000))

@@ -124,6 +124,23 @@ class Server:
         return rc
 
 
+def spare_sandboxes(parent):
+    """Host pids of spare sandboxes: an init prepared ahead of its code
+    (csrc/pool.c) is named sandbox-init and has no child yet."""
+    spares = set()
+    children = set(parent.values())
+    for p in parent:
+        if p in children:
+            continue
+        try:
+            with open("/proc/%d/cmdline" % p, "rb") as f:
+                if f.read().split(b"\0")[0] == b"sandbox-init":
+                    spares.add(p)
+        except OSError:
+            pass
+    return spares
+
+
 class Tap:
     def __init__(self):
         self.n = 0

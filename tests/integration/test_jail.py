@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from mcp import Server, Tap
+from mcp import Server, Tap, spare_sandboxes
 
 BIN = os.environ["NSM_SERVER"]
 t = Tap()
@@ -35,7 +35,10 @@ def descendants(pid):
             except (OSError, IndexError, ValueError):
                 pass
     found = []
+    spares = spare_sandboxes(parent)
     for p in parent:
+        if p in spares:
+            continue
         q = p
         while q in parent and q > 1:
             q = parent[q]

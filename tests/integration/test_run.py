@@ -95,6 +95,21 @@ st = sc(s.run("cat /project/hello.txt; touch /project/x 2>&1; echo rc=$?", "shel
 t.ok(st.get("stdout", "").startswith("project file\n") and "rc=1" in st.get("stdout", ""),
      "/project is readable and read-only", st)
 
+# Sandboxes prepared ahead (csrc/pool.c): after a run, the next one in the
+# same environment takes a spare; a spare is a fresh sandbox, nothing of the
+# previous run is in it.
+s.request("logging/setLevel", {"level": "debug"})
+s.drain(0.2)
+st1 = sc(s.run("echo one > /workspace/mark; ls -A /workspace", "shell"))
+time.sleep(0.5)
+s.drain(0.2)
+r2 = s.run("ls -A /workspace; ls -A /tmp", "shell")
+logs = [m["params"]["data"] for m in s.drain(0.3) if m.get("method") == "notifications/message"]
+t.ok(st1.get("stdout") == "mark\n" and sc(r2).get("stdout") == "" and sc(r2).get("exit_code") == 0,
+     "a run after a run sees an empty /workspace and /tmp", (st1, r2))
+t.ok(any("prepared sandbox" in l for l in logs), "the second run took a prepared sandbox", logs)
+s.request("logging/setLevel", {"level": "error"})
+
 t.ok(s.alive(), "the server still answers")
 t.ok(not s.garbage, "stdout carried only JSON-RPC messages", s.garbage[:3])
 t.ok(s.close() == 0, "clean exit")

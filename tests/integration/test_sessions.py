@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from mcp import Server, Tap
+from mcp import Server, Tap, spare_sandboxes
 
 BIN = os.environ["NSM_SERVER"]
 MAX_SESSIONS = 24
@@ -38,7 +38,10 @@ def descendants(pid):
             except (OSError, IndexError, ValueError):
                 pass
     found = []
+    spares = spare_sandboxes(parent)
     for p in parent:
+        if p in spares:
+            continue
         q = p
         while q in parent and q > 1:
             q = parent[q]

@@ -1,0 +1,178 @@
+/* pool.c — see pool.h.
+ *
+ * A spare is a jail_spawn()ed sandbox whose init blocks reading the code.
+ * The server watches its pidfd: a spare that dies (killed from outside, or a
+ * set-up failure) is reaped and forgotten, and the next run spawns as usual,
+ * so a failure shows in that run's result exactly as without the pool.
+ * Refills happen from a zero-delay timer after a run's result was sent, so
+ * the clone(2) they cost overlaps the client's reading and thinking, not a
+ * run.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "log.h"
+#include "loop.h"
+
+struct spare {
+	bool ready;        /* jp is a live sandbox waiting for code */
+	bool wanted;       /* refill scheduled or worth doing */
+	long refill_timer;
+	struct jail_spec spec;
+	struct jail_proc jp;
+};
+
+static struct spare *spares; /* one per environment, by env_at() index */
+static size_t n_spares;
+static bool stopped;
+static bool disabled;
+
+static struct spare *slot(const struct env_entry *env)
+{
+	if (!spares) {
+		n_spares = env_count();
+		spares = calloc(n_spares, sizeof *spares);
+		if (!spares)
+			return NULL;
+	}
+	for (size_t i = 0; i < n_spares; i++)
+		if (env_at(i) == env)
+			return &spares[i];
+	return NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
+{
+	return a->env == b->env && !a->agent_token && !b->agent_token &&
+	       same_str(a->project_dir, b->project_dir) && same_str(a->project_mount, b->project_mount);
+}
+
+/* Kill a spare and wait for its init: it holds no code and the kernel tears
+ * its namespace down at once, so the wait is short. */
+static void discard(struct spare *sp)
+{
+	if (!sp->ready)
+		return;
+	loop_unwatch(sp->jp.pidfd);
+	jail_kill(&sp->jp);
+	while (jail_reap(&sp->jp) == 0)
+		poll(NULL, 0, 1);
+	jail_release(&sp->jp);
+	sp->ready = false;
+}
+
+static void on_spare_exit(void *ctx, int fd, short revents)
+{
+	struct spare *sp = ctx;
+	(void)fd;
+	(void)revents;
+	int rc = jail_reap(&sp->jp);
+	if (rc == 0)
+		return;
+	/* Died while waiting: forget it; the next run spawns its own. */
+	loop_unwatch(sp->jp.pidfd);
+	jail_release(&sp->jp);
+	sp->ready = false;
+	log_msg(LOG_DEBUG, "pool: the spare sandbox of %s ended early", sp->spec.env->name);
+}
+
+static void refill(void *ctx)
+{
+	struct spare *sp = ctx;
+	struct err e = { 0 };
+	sp->refill_timer = 0;
+	if (stopped || sp->ready)
+		return;
+	if (jail_spawn(&sp->spec, &sp->jp, &e) != 0) {
+		log_msg(LOG_DEBUG, "pool: no spare for %s: %s", sp->spec.env->name, e.msg);
+		return;
+	}
+	if (loop_watch(sp->jp.pidfd, POLLIN, on_spare_exit, sp, &e) < 0) {
+		jail_kill(&sp->jp);
+		while (jail_reap(&sp->jp) == 0)
+			poll(NULL, 0, 1);
+		jail_release(&sp->jp);
+		return;
+	}
+	sp->ready = true;
+}
+
+static void schedule(struct spare *sp, const struct jail_spec *s)
+{
+	struct err e = { 0 };
+	if (stopped || sp->refill_timer)
+		return;
+	sp->spec = *s;
+	long t = loop_timer_add(loop_now_ms(), refill, sp, &e);
+	sp->refill_timer = t > 0 ? t : 0;
+}
+
+bool pool_take(const struct jail_spec *s, struct jail_proc *p)
+{
+	struct spare *sp = slot(s->env);
+	if (!sp || s->agent_token)
+		return false;
+	bool got = false;
+	if (sp->ready && same_spec(&sp->spec, s)) {
+		loop_unwatch(sp->jp.pidfd);
+		*p = sp->jp;
+		sp->ready = false;
+		got = true;
+		log_msg(LOG_DEBUG, "pool: run in %s takes a prepared sandbox", s->env->name);
+	} else if (sp->ready) {
+		discard(sp); /* prepared for another project */
+	}
+	return got;
+}
+
+void pool_refill(const struct jail_spec *s)
+{
+	if (disabled)
+		return;
+	struct spare *sp = slot(s->env);
+	if (sp && !s->agent_token && !sp->ready)
+		schedule(sp, s);
+}
+
+void pool_set_enabled(bool on)
+{
+	disabled = !on;
+	for (size_t i = 0; !on && i < n_spares; i++) {
+		if (spares[i].refill_timer)
+			loop_timer_cancel(spares[i].refill_timer);
+		spares[i].refill_timer = 0;
+		discard(&spares[i]);
+	}
+}
+
+void pool_shutdown(void)
+{
+	stopped = true;
+	for (size_t i = 0; i < n_spares; i++) {
+		if (spares[i].refill_timer)
+			loop_timer_cancel(spares[i].refill_timer);
+		spares[i].refill_timer = 0;
+		discard(&spares[i]);
+	}
+	free(spares);
+	spares = NULL;
+	n_spares = 0;
+}
+
+int pool_ready(void)
+{
+	int n = 0;
+	for (size_t i = 0; i < n_spares; i++)
+		n += spares[i].ready;
+	return n;
+}
