@@ -64,6 +64,14 @@ size_t exec_output_bytes(const struct exec_run *r)
 	return r->out.o.total + r->err.o.total;
 }
 
+void exec_result_set_status(struct exec_result *res, int status)
+{
+	if (WIFEXITED(status))
+		res->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		res->term_signal = WTERMSIG(status);
+}
+
 void exec_result_free(struct exec_result *r)
 {
 	if (!r)
@@ -219,10 +227,7 @@ static void finish(struct exec_run *r)
 		/* the interpreter never ran */
 	} else if (have_exit) {
 		res->timed_out = false;
-		if (WIFEXITED(status))
-			res->exit_code = WEXITSTATUS(status);
-		else if (WIFSIGNALED(status))
-			res->term_signal = WTERMSIG(status);
+		exec_result_set_status(res, status);
 	} else {
 		/* Init died without a report: we killed it (timeout, runaway
 		 * output) or the kernel did (OOM in cgroup mode). */

@@ -71,6 +71,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
  * released from the loop within milliseconds. */
 void exec_cancel(struct exec_run *r);
 void exec_result_free(struct exec_result *r);
+/* exit_code or term_signal from the interpreter's wait status. */
+void exec_result_set_status(struct exec_result *res, int status);
 /* Bytes the run wrote so far on stdout and stderr (progress reports). */
 size_t exec_output_bytes(const struct exec_run *r);
 /* Runs started and not yet fully released (tests, shutdown). */

@@ -587,10 +587,7 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 			res->interrupted = s->reply.interrupted;
 		} else if (have_exit && !killed) {
 			res->interpreter_died = true;
-			if (WIFEXITED(status))
-				res->exit_code = WEXITSTATUS(status);
-			else if (WIFSIGNALED(status))
-				res->term_signal = WTERMSIG(status);
+			exec_result_set_status(res, status);
 		} else {
 			res->term_signal = SIGKILL;
 			res->interpreter_died = !killed;

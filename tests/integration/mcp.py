@@ -124,6 +124,33 @@ class Server:
         return rc
 
 
+def descendants(pid):
+    """(host pid, state) of every process whose ancestry reaches pid, less
+    the spare sandboxes (they wait for code; pool shutdown kills them)."""
+    parent, state = {}, {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    rest = f.read().rsplit(")", 1)[1].split()
+                parent[int(d)] = int(rest[1])
+                state[int(d)] = rest[0]
+            except (OSError, IndexError, ValueError):
+                pass
+    spares = spare_sandboxes(parent)
+    found = []
+    for p in parent:
+        if p in spares:
+            continue
+        q = p
+        while q in parent and q > 1:
+            q = parent[q]
+            if q == pid:
+                found.append((p, state[p]))
+                break
+    return found
+
+
 def spare_sandboxes(parent):
     """Host pids of spare sandboxes: an init prepared ahead of its code
     (csrc/pool.c) is named sandbox-init and has no child yet."""

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from mcp import Server, Tap, spare_sandboxes
+from mcp import Server, Tap, descendants
 
 BIN = os.environ["NSM_SERVER"]
 t = Tap()
@@ -24,38 +24,14 @@ def out(code, env="probe", **kw):
     return st.get("stdout", ""), st
 
 
-def descendants(pid):
-    """Host pids whose ancestry reaches pid."""
-    parent = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    found = []
-    spares = spare_sandboxes(parent)
-    for p in parent:
-        if p in spares:
-            continue
-        q = p
-        while q in parent and q > 1:
-            q = parent[q]
-            if q == pid:
-                found.append(p)
-                break
-    return found
-
-
 def settle(pid, timeout=3.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        left = descendants(pid)
+        left = [p for p, _ in descendants(pid)]
         if not left:
             return []
         time.sleep(0.05)
-    return descendants(pid)
+    return [p for p, _ in descendants(pid)]
 
 
 # --- seccomp: every dangerous call fails with EPERM ------------------------

@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from mcp import Server, Tap, spare_sandboxes
+from mcp import Server, Tap, descendants
 
 BIN = os.environ["NSM_SERVER"]
 MAX_SESSIONS = 24
@@ -23,32 +23,6 @@ def sc(res):
 
 def text_of(res):
     return "".join(c.get("text", "") for c in (res or {}).get("content", []))
-
-
-def descendants(pid):
-    """(host pid, state) of every process whose ancestry reaches pid."""
-    parent, state = {}, {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    rest = f.read().rsplit(")", 1)[1].split()
-                parent[int(d)] = int(rest[1])
-                state[int(d)] = rest[0]
-            except (OSError, IndexError, ValueError):
-                pass
-    found = []
-    spares = spare_sandboxes(parent)
-    for p in parent:
-        if p in spares:
-            continue
-        q = p
-        while q in parent and q > 1:
-            q = parent[q]
-            if q == pid:
-                found.append((p, state[p]))
-                break
-    return found
 
 
 def settle(pid, want, timeout=5.0):
