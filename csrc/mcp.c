@@ -103,12 +103,29 @@ static bool any_network(void)
 
 /* Bounded so the fixed context cost stays small with many environments:
  * past the budget, the remaining names are only in the `env` enum. */
-#define INSTRUCTIONS_ENV_BUDGET 640
+/* The fixed context a client pays for this server (the tools/list result
+ * plus the instructions) stays under MCP_CONTEXT_BUDGET characters: the
+ * environment lines of the instructions get what the tool list and the
+ * fixed text (at most INSTRUCTIONS_FIXED) leave; past that, the remaining
+ * names are only in the `env` enum. */
+#define MCP_CONTEXT_BUDGET 1950
+#define INSTRUCTIONS_FIXED 420
+
+static size_t tools_list_len(void)
+{
+	cJSON *tl = mcp_tools_list();
+	char *j = tl ? cJSON_PrintUnformatted(tl) : NULL;
+	size_t n = j ? strlen(j) : 0;
+	free(j);
+	cJSON_Delete(tl);
+	return n;
+}
 
 char *mcp_instructions(void)
 {
-	const struct env_config *cfg = env_config();
 	size_t cap = 2048, n = 0;
+	size_t fixed = tools_list_len() + INSTRUCTIONS_FIXED;
+	size_t budget = fixed < MCP_CONTEXT_BUDGET ? MCP_CONTEXT_BUDGET - fixed : 0;
 	char *s = malloc(cap);
 	if (!s)
 		return NULL;
@@ -117,7 +134,7 @@ char *mcp_instructions(void)
 	size_t listed = 0;
 	for (size_t i = 0; i < env_count(); i++) {
 		const struct env_entry *en = env_at(i);
-		if (n + strlen(en->name) + strlen(en->description) + 16 > INSTRUCTIONS_ENV_BUDGET)
+		if (n + strlen(en->name) + strlen(en->description) + 16 > budget)
 			break;
 		ADD("- %s: %s%s\n", en->name, en->description, en->network ? " (network)" : "");
 		listed++;
@@ -126,8 +143,8 @@ char *mcp_instructions(void)
 		ADD("- and %zu more (see the env parameter)\n", env_count() - listed);
 	ADD("Without `session` each call starts fresh; reuse a `session` id to keep interpreter "
 	    "state and /workspace (a session stays in its env). /workspace is the writable cwd");
-	if (cfg->project_path[0])
-		ADD("; the project is mounted read-only at %s", cfg->project_mount);
+	if (project_dir)
+		ADD("; the project is mounted read-only at %s", env_config()->project_mount);
 	ADD(". %s", any_network() ? "Only environments marked (network) reach the network."
 				   : "There is no network access.");
 #undef ADD
@@ -140,7 +157,7 @@ static cJSON *output_schema(void)
 {
 	cJSON *s = cJSON_Parse(
 		"{\"type\":\"object\",\"properties\":{"
-		"\"exit_code\":{\"type\":[\"integer\",\"null\"],\"description\":\"null when killed (timeout, signal)\"},"
+		"\"exit_code\":{\"type\":[\"integer\",\"null\"]},"
 		"\"stdout\":{\"type\":\"string\"},\"stderr\":{\"type\":\"string\"},"
 		"\"timed_out\":{\"type\":\"boolean\"},\"truncated\":{\"type\":\"boolean\"},"
 		"\"duration_ms\":{\"type\":\"integer\"},\"env\":{\"type\":\"string\"},"
@@ -181,7 +198,6 @@ cJSON *mcp_tools_list(void)
 	cJSON_AddItemToObject(tool, "outputSchema", output_schema());
 
 	cJSON *ann = cJSON_AddObjectToObject(tool, "annotations");
-	cJSON_AddStringToObject(ann, "title", "Run code in a sandbox");
 	/* Code can write /workspace and (in a session) change state: not read-only.
 	 * Nothing outside the sandbox is touched: not destructive. Same code can
 	 * give a different result: not idempotent. */

@@ -88,5 +88,23 @@ if [ -f "$offline/flake.nix" ]; then
 	out=$(nix-build --no-out-link -E "(import $root/nix/lib.nix).mkServer { pkgs = $pkgs; config = $root/tests/nix/errors/unknown-env-key.toml; }" 2>&1)
 	grep -q 'environments.py.timeout: unknown key' <<<"$out" && ok "a bad config fails the build with the key's name" || notok "a bad config fails the build with the key's name" "$out"
 fi
+# The fixed context cost (tools/list result + instructions) stays under 2,000
+# characters with many environments: 40 renamed shell presets. (The `env`
+# enum grows with every name, about 10 characters each for names like these;
+# the instructions give up their environment lines to make room.)
+if [ -f "$offline/flake.nix" ]; then
+	many='{ environments = builtins.listToAttrs (builtins.genList (i: { name = "tool-${toString (i + 10)}"; value = { preset = "shell"; }; }) 40); }'
+	if out=$(nix-build --no-out-link -E "(import $root/nix/lib.nix).mkServer { pkgs = $pkgs; config = $many; }" 2>&1); then
+		mbin=$(tail -n 1 <<<"$out")/bin/nix-sandbox-mcp
+		cost=$(printf '%s\n' \
+			'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}' \
+			'{"jsonrpc":"2.0","id":2,"method":"tools/list"}' | "$mbin" 2>/dev/null |
+			jq -s '(.[1].result | tojson | length) + (.[0].result.instructions | length)')
+		envs=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}' |
+			"$mbin" 2>/dev/null | jq -r '.result.instructions' | grep -c '^- ')
+		[ -n "$cost" ] && [ "$cost" -lt 2000 ] && ok "40 environments: fixed context cost $cost chars < 2000 ($envs lines of instructions)" \
+			|| notok "40 environments: fixed context cost $cost chars < 2000"
+	else notok "a server with 40 environments builds" "$(tail -n 20 <<<"$out")"; fi
+fi
 echo "1..$n"
 [ "$fail" -eq 0 ]
