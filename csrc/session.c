@@ -600,6 +600,30 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 
 static void close_session(struct session *s);
 
+/* Ids of sessions the server closed on its own (idle, lifetime, eviction),
+ * newest last, so a client that comes back to one is told its state is gone
+ * instead of silently getting an empty session. Bounded: the oldest drop. */
+#define CLOSED_MEMORY 64
+static char closed_ids[CLOSED_MEMORY][65];
+static size_t closed_next;
+
+static void remember_closed(const char *id)
+{
+	snprintf(closed_ids[closed_next % CLOSED_MEMORY], sizeof closed_ids[0], "%s", id);
+	closed_next++;
+}
+
+/* True (and forgotten) when id was closed by the server. */
+static bool forget_closed(const char *id)
+{
+	for (size_t i = 0; i < CLOSED_MEMORY; i++)
+		if (closed_ids[i][0] && strcmp(closed_ids[i], id) == 0) {
+			closed_ids[i][0] = '\0';
+			return true;
+		}
+	return false;
+}
+
 static void on_idle(void *ctx)
 {
 	struct session *s = ctx;
@@ -607,6 +631,7 @@ static void on_idle(void *ctx)
 	if (!s->cur && !s->qhead) {
 		log_msg(LOG_INFO, "session %s: idle for %u s; closed", s->id,
 			env_config()->session.idle_timeout_seconds);
+		remember_closed(s->id);
 		close_session(s);
 	}
 }
@@ -617,6 +642,7 @@ static void on_lifetime(void *ctx)
 	s->life_timer = 0;
 	if (!s->cur && !s->qhead) {
 		log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
+		remember_closed(s->id);
 		close_session(s);
 	} else {
 		s->closing = true;
@@ -641,6 +667,7 @@ static void start_next(struct session *s)
 			s->closing = false;
 			if (!s->qhead) {
 				log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
+				remember_closed(s->id);
 				close_session(s);
 				return;
 			}
@@ -781,6 +808,7 @@ static struct session *new_session(const struct session_request *req, struct err
 			return NULL;
 		}
 		log_msg(LOG_INFO, "session %s: evicted (least recently used) for session %s", lru->id, req->id);
+		remember_closed(lru->id);
 		close_session(lru);
 		s = lru;
 	}
@@ -798,6 +826,9 @@ static struct session *new_session(const struct session_request *req, struct err
 		return NULL;
 	}
 	s->used = true;
+	/* A session the server closed earlier: its first call says the state
+	 * is gone, like a restart. */
+	s->lost = forget_closed(s->id);
 	log_msg(LOG_INFO, "session %s: created in environment %s", s->id, s->env->name);
 	return s;
 }

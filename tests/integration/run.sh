@@ -32,6 +32,10 @@ if ! server=$(nix-build --no-out-link -E "import $root/tests/integration/server.
 fi
 server=$(tail -n 1 <<<"$server")
 bin=$server/bin/nix-sandbox-mcp
+# The same server with a 4 s session lifetime (test_lifetime.py).
+if short=$(nix-build --no-out-link -E "import $root/tests/integration/server.nix { pkgs = $pkgs; maxLifetime = 4; }" 2>>"$out/build.log"); then
+	export NSM_SERVER_SHORT_LIFE=$(tail -n 1 <<<"$short")/bin/nix-sandbox-mcp
+fi
 
 # The same table, compiled with sanitizers against the host's libraries.
 asan=$out/asan/nix-sandbox-mcp

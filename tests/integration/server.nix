@@ -2,7 +2,8 @@
 # test-only "probe" environment holding a static probe program (tests/probe)
 # that checks the sandbox's walls from inside, and short-timeout Python and
 # Node environments for the session tests.
-{ pkgs, nsm ? import ../../nix/lib.nix }:
+# maxLifetime: a short max_lifetime_seconds for the lifetime test's server.
+{ pkgs, nsm ? import ../../nix/lib.nix, maxLifetime ? null }:
 let
   probe = pkgs.pkgsStatic.stdenv.mkDerivation {
     pname = "nsm-probe";
@@ -51,7 +52,8 @@ let
   # tests can reach: 24 sessions (the soak uses 20), a 10 s idle timeout.
   example = builtins.fromTOML (builtins.readFile ../../config.example.toml);
   config = example // {
-    session = example.session // { max_sessions = 24; idle_timeout_seconds = 10; };
+    session = example.session // { max_sessions = 24; idle_timeout_seconds = 10; }
+      // (if maxLifetime == null then { } else { max_lifetime_seconds = maxLifetime; });
   };
 in
 nsm.mkServer {
