@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz tests of the JSON-RPC/MCP layer: builds csrc/fuzz_rpc.c with libFuzzer,
+# Fuzz tests of the JSON-RPC/MCP layer: builds tests/fuzz/fuzz_rpc.c with libFuzzer,
 # ASan and UBSan (clang), linked with rpc.c, mcp.c and their helpers, a stub
 # exec (tests/fuzz/stub_exec.c: no sandbox) and an env table generated from
 # tests/codegen/cases/presets.json; cJSON is compiled from the Debian source
@@ -43,7 +43,7 @@ build() {
 	make -s -C codegen BUILDDIR="$out/codegen" >/dev/null || return 1
 	"$out/codegen/nsm-codegen" -o "$out/gen/env_table.gen.h" tests/codegen/cases/presets.json || return 1
 	local srcs=(csrc/rpc.c csrc/mcp.c csrc/env.c csrc/err.c csrc/log.c csrc/loop.c csrc/utf8.c
-		csrc/fuzz_rpc.c tests/fuzz/stub_exec.c) libs=() objs=() s o
+		tests/fuzz/fuzz_rpc.c tests/fuzz/stub_exec.c) libs=() objs=() s o
 	local cjson=build/offline-nixpkgs/sources/cjson
 	if [ -f "$cjson/cJSON.c" ]; then
 		cp "$cjson/cJSON.h" "$out/inc/cjson/cJSON.h"

@@ -45,7 +45,7 @@ fi
 src=$out/src
 rm -rf "$src" && mkdir -p "$src"
 cp csrc/*.h csrc/Makefile "$src/"
-for f in csrc/*.c; do case "$f" in */fuzz_*) ;; *) cp "$f" "$src/" ;; esac; done
+cp csrc/*.c "$src/"
 cp tests/valgrind/vg_shim.c "$src/"
 if make -s -C codegen BUILDDIR="$out/codegen" >"$out/build.log" 2>&1 &&
 	"$out/codegen/nsm-codegen" -o "$src/env_table.gen.h" "$env_json" >>"$out/build.log" 2>&1 &&
