@@ -102,6 +102,7 @@ static void run_free(struct exec_run *r)
 		loop_unwatch(r->jp.out_fd);
 		loop_unwatch(r->jp.err_fd);
 		loop_unwatch(r->jp.code_fd);
+		loop_unwatch(r->jp.sync_fd);
 		jail_release(&r->jp);
 	}
 	outcap_free(&r->out.o);
@@ -201,7 +202,8 @@ static void finish(struct exec_run *r)
 	bool have_exit = false;
 	int status = 0;
 
-	/* All writers are gone: take what is left without waiting for EOF. */
+	/* The interpreter is gone: what it wrote is in the pipes; take it
+	 * without waiting for EOF (a daemon it left dies with init). */
 	if (!r->out.eof)
 		stream_read(r, &r->out, true);
 	if (!r->err.eof)
@@ -244,9 +246,46 @@ static void finish(struct exec_run *r)
 	void *ctx = r->ctx;
 	struct jail_spec spec = r->spec;
 	r->res = NULL;
-	run_free(r);
+	if (r->jp.reaped) {
+		run_free(r);
+	} else {
+		/* Answered on init's exit report: the kernel is still tearing
+		 * the namespaces down. Reap from the loop, like a cancel. */
+		jail_kill(&r->jp);
+		loop_unwatch(r->jp.out_fd);
+		loop_unwatch(r->jp.err_fd);
+		loop_unwatch(r->jp.sync_fd);
+		stop_code(r);
+		if (r->timer > 0) {
+			loop_timer_cancel(r->timer);
+			r->timer = 0;
+		}
+		r->cancelled = true;
+	}
 	cb(ctx, res);
 	pool_refill(&spec);
+}
+
+/* Init's report: the interpreter exited (or set-up failed). Answer now,
+ * without waiting for the kernel to tear the sandbox down (that costs
+ * milliseconds and only the pidfd says when it is over). */
+static void on_sync(void *ctx, int fd, short revents)
+{
+	struct exec_run *r = ctx;
+	struct jail_msg m;
+	(void)revents;
+	ssize_t n = recv(fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
+	if (n == (ssize_t)sizeof m && m.type == JAIL_MSG_EXIT) {
+		finish(r);
+		return;
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		loop_unwatch(fd); /* init is gone: the pidfd finishes the run */
+	else if (n > 0 && m.type != JAIL_MSG_EXIT) {
+		/* A set-up error comes before init exits: keep it for finish()
+		 * and wait for the exit (pidfd). */
+		loop_unwatch(fd);
+	}
 }
 
 static void on_exit_fd(void *ctx, int fd, short revents)
@@ -354,7 +393,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 		goto fail;
 	r->pid_watched = true;
 	if (loop_watch(r->out.fd, POLLIN, on_output, r, e) < 0 ||
-	    loop_watch(r->err.fd, POLLIN, on_output, r, e) < 0)
+	    loop_watch(r->err.fd, POLLIN, on_output, r, e) < 0 ||
+	    loop_watch(r->jp.sync_fd, POLLIN, on_sync, r, e) < 0)
 		goto fail;
 	r->timer = loop_timer_add(r->start_ms + (uint64_t)req->env->limits.timeout_seconds * 1000u,
 				  on_timeout, r, e);
@@ -387,6 +427,7 @@ void exec_cancel(struct exec_run *r)
 	}
 	loop_unwatch(r->jp.out_fd);
 	loop_unwatch(r->jp.err_fd);
+	loop_unwatch(r->jp.sync_fd);
 	stop_code(r);
 	if (jail_reap(&r->jp) != 0) {
 		run_free(r);
