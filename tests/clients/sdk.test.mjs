@@ -122,9 +122,9 @@ test('tools/list: one tool `run` with env enum, outputSchema and annotations', a
 	assert.equal(t.outputSchema.type, 'object');
 	for (const k of ['exit_code', 'stdout', 'stderr', 'timed_out', 'truncated', 'duration_ms', 'env'])
 		assert.ok(t.outputSchema.required.includes(k), `outputSchema requires ${k}`);
+	assert.equal(t.title, 'Run code in a sandbox');
 	assert.deepEqual(t.annotations, {
-		title: 'Run code in a sandbox', readOnlyHint: false, destructiveHint: false,
-		idempotentHint: false, openWorldHint: false,
+		readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false,
 	});
 	// After listTools the SDK holds an Ajv validator for run's output.
 	assert.equal(typeof c.client.getToolOutputValidator('run'), 'function', 'SDK compiled the outputSchema');
