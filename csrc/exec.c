@@ -279,13 +279,11 @@ static void on_sync(void *ctx, int fd, short revents)
 		finish(r);
 		return;
 	}
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-		loop_unwatch(fd); /* init is gone: the pidfd finishes the run */
-	else if (n > 0 && m.type != JAIL_MSG_EXIT) {
-		/* A set-up error comes before init exits: keep it for finish()
-		 * and wait for the exit (pidfd). */
-		loop_unwatch(fd);
-	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* A set-up error (left queued for finish()) or init already gone: the
+	 * pidfd ends the run. */
+	loop_unwatch(fd);
 }
 
 static void on_exit_fd(void *ctx, int fd, short revents)

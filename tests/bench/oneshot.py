@@ -9,7 +9,6 @@ usage: oneshot.py [SERVER] [N] [GAP_MS]
 GAP_MS (default 0): think time between calls, for both tools. A client that
 waits a little between calls (an LLM always does) lets the server prepare the
 next sandbox ahead (csrc/pool.c); with 0 the calls come back to back."""
-import json
 import os
 import shutil
 import statistics
@@ -18,21 +17,13 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from mcp import Server  # noqa: E402
+from benchlib import CODE, Server, env_table, pct
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "result/bin/nix-sandbox-mcp"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 100
 GAP = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
-CODE = {"bash": "true", "python": "pass", "node": "0"}
 
-table = json.load(open(os.path.join(os.path.dirname(os.path.realpath(BIN)), "..", "share",
-                                    "nix-sandbox-mcp", "env.json")))
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(len(xs) * p))]
+table = env_table(BIN)
 
 
 def server_times(env, code):

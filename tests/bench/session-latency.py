@@ -16,20 +16,12 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from mcp import Server  # noqa: E402
+from benchlib import CODE, Server, env_table, pct
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "result/bin/nix-sandbox-mcp"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 300
-CODE = {"bash": "true", "python": "pass", "node": "0"}
 
-table = json.load(open(os.path.join(os.path.dirname(os.path.realpath(BIN)), "..", "share",
-                                    "nix-sandbox-mcp", "env.json")))
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(len(xs) * p))]
+table = env_table(BIN)
 
 
 def through_server(env, code):

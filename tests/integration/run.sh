@@ -13,19 +13,8 @@ if [ -f "$offline/default.nix" ]; then pkgs="import $offline { system = \"x86_64
 else pkgs="import <nixpkgs> { }"; fi
 
 n=0 fail=0
-emit() { # renumber a sub-suite's TAP into this one
-	local name=$1; shift
-	local rc=0 line
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) n=$((n + 1)); echo "ok $n - $name: ${line#* - }" ;;
-		"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: ${line#* - }" ;;
-		"# exit 0") ;;
-		"# exit "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: exited ${line#\# exit }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < <("$@" 2>"$out/$name.stderr"; echo "# exit $?")
-}
+. tests/lib/tap.sh
+emit() { tap_emit "$1" "$out/$1.stderr" "${@:2}"; }
 
 if ! server=$(nix-build --no-out-link -E "import $root/tests/integration/server.nix { pkgs = $pkgs; }" 2>"$out/build.log"); then
 	echo "not ok 1 - the test server builds"; tail -n 30 "$out/build.log" | sed 's/^/#   /'; echo "1..1"; exit 1

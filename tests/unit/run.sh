@@ -8,6 +8,7 @@ mkdir -p "$out"
 srcs="csrc/utf8.c csrc/rpc.c csrc/loop.c csrc/log.c csrc/err.c csrc/agent_ipc.c csrc/outcap.c"
 cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Icsrc -Itests/unit"
 n=0 fail=0
+. tests/lib/tap.sh
 for t in tests/unit/test_*.c; do
 	name=$(basename "$t" .c)
 	if ! gcc $cflags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -16,16 +17,7 @@ for t in tests/unit/test_*.c; do
 		continue
 	fi
 	gcc $cflags -O1 "$t" $srcs -lcjson -lm -o "$out/$name"
-	# Sub-test lines are renumbered into this suite's sequence.
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*) n=$((n + 1)); echo "ok $n - $name: ${line#* - }" ;;
-		"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: ${line#* - }" ;;
-		"# exit 0") ;;
-		"# exit "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name: exited ${line#\# exit }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done < <("$out/$name.asan" 2>&1; echo "# exit $?")
+	tap_emit "$name" /dev/stdout "$out/$name.asan"
 	n=$((n + 1))
 	if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		"$out/$name" > /dev/null 2> "$out/$name.vg.log"; then
