@@ -372,6 +372,16 @@ static void call_free(struct call *c)
 	memset(c, 0, sizeof *c);
 }
 
+/* The asynchronous end of a call: its answer, in the protocol it came in. */
+static void call_reply(struct call *c, cJSON *r, struct exec_result *res)
+{
+	stateless_request = c->stateless;
+	reply(c->id, r);
+	stateless_request = false;
+	exec_result_free(res);
+	call_free(c);
+}
+
 static void on_run_done(void *ctx, struct exec_result *res)
 {
 	struct call *c = ctx;
@@ -382,11 +392,7 @@ static void on_run_done(void *ctx, struct exec_result *res)
 		r = run_result(c->env, res, NULL);
 	log_msg(LOG_DEBUG, "run in %s: exit %d%s, %llu ms", c->env->name, res->exit_code,
 		res->timed_out ? " (timed out)" : "", (unsigned long long)res->duration_ms);
-	stateless_request = c->stateless;
-	reply(c->id, r);
-	stateless_request = false;
-	exec_result_free(res);
-	call_free(c);
+	call_reply(c, r, res);
 }
 
 static void on_session_done(void *ctx, struct exec_result *res, const char *error)
@@ -399,11 +405,7 @@ static void on_session_done(void *ctx, struct exec_result *res, const char *erro
 		r = tool_error("The sandbox of session \"%s\" could not start: %s", c->session, res->setup_error);
 	else
 		r = run_result(c->env, res, c->session);
-	stateless_request = c->stateless;
-	reply(c->id, r);
-	stateless_request = false;
-	exec_result_free(res);
-	call_free(c);
+	call_reply(c, r, res);
 }
 
 /* notifications/progress while a call that asked for it runs: elapsed time
