@@ -19,13 +19,14 @@
 
       packages = forAllSystems (pkgs: {
         # The bundled presets (shell, python, node) with default limits.
-        default = nsm.mkServer { inherit pkgs; };
+        default = nsm.mkServer { inherit pkgs nixpkgs; };
       });
 
       apps = forAllSystems (pkgs: {
         default = {
           type = "app";
           program = "${self.packages.${pkgs.stdenv.hostPlatform.system}.default}/bin/nix-sandbox-mcp";
+          meta.description = "Serve MCP on stdio with the bundled presets (shell, python, node)";
         };
       });
 
@@ -36,9 +37,12 @@
         });
 
       devShells = forAllSystems (pkgs: {
+        # For working on csrc/ and codegen/ with the host toolchain: the glibc
+        # cJSON and libseccomp (the server's own inputs are pkgsStatic's
+        # musl builds, which a host compiler cannot link).
         default = pkgs.mkShell {
-          inputsFrom = [ self.packages.${pkgs.stdenv.hostPlatform.system}.default ];
           packages = [ pkgs.gnumake pkgs.jq ];
+          buildInputs = [ pkgs.cjson pkgs.libseccomp ];
         };
       });
     };

@@ -23,17 +23,19 @@ let
   # `path:./envs`, `./envs`, `path:/abs/envs`, `/abs/envs`: a flake on the
   # local file system. Relative ones are relative to the directory of
   # config.toml. builtins.getFlake refuses such (unlocked) references in pure
-  # evaluation, so they are not fetched: their flake.nix is imported and its
-  # `outputs` called here, with
-  #   - the input `nixpkgs` (or any input whose url or follows names nixpkgs):
-  #     the package set the server is built with (legacyPackages.<system> =
-  #     pkgs), so the environments share the server's nixpkgs;
-  #   - the input `nix-sandbox-mcp` (or a url naming it): this library;
-  #   - any other input: its locked entry in the flake's flake.lock, through
-  #     builtins.getFlake (pure, since the reference is locked).
-  # This works in pure evaluation (inside a flake, or nix-build) as long as
-  # the directory is readable: inside the flake's own source, or anywhere
-  # with --impure.
+  # evaluation, so the flake is evaluated here the way Nix does it (and
+  # edolstra/flake-compat, whose algorithm this follows): every node of its
+  # flake.lock is fetched with builtins.fetchTree from its `locked` entry
+  # (pure: the entry is locked), `follows` are resolved through the root
+  # node, and an input with `flake = false` is its source tree. Two inputs
+  # of the flake itself are not fetched:
+  #   - the one named `nixpkgs` (exactly that name, or `nixpkgsInput` given to
+  #     mkServer): the server's own nixpkgs, so environments share its
+  #     package set and nothing is fetched twice. Every input that follows it
+  #     (`inputs.x.inputs.nixpkgs.follows = "nixpkgs"`) gets the same;
+  #   - the one named `nix-sandbox-mcp`: this library.
+  # No other input is matched or replaced: `nixpkgs-python` or a second
+  # pinned `nixpkgs-24_11` are fetched as locked.
   isLocalRef = ref: match "(path:.*|\\.|\\./.*|\\.\\./.*|/.*)" ref != null;
 
   localDir = { base, where }: ref:
@@ -48,77 +50,153 @@ let
     else if rel == "." || rel == "" then base
     else base + "/${rel}";
 
-  lockedRef = where: name: l:
+  epochInfo = { lastModified = 0; lastModifiedDate = "19700101000000"; };
+
+  # The flake's own source (self.sourceInfo). A `path:` reference is the
+  # whole directory, as Nix copies it. A plain one inside a git work tree is
+  # what git tracks (git+file semantics: untracked files are not part of
+  # the flake), which needs the work tree, i.e. impure evaluation; a
+  # directory already in the store (the usual case: config.toml inside a
+  # flake, whose source Nix copied with git's file list) is taken as it is.
+  findGitRoot = p:
+    if pathExists (p + "/.git") then p
+    else if toString p == "/" then null
+    else findGitRoot (dirOf p);
+  rootSourceInfo = { ref, dir }:
     let
-      q = if l ? narHash then "narHash=${l.narHash}" else "";
-      withDir = s: if l ? dir then s + (if match ".*\\?.*" s != null then "&" else "?") + "dir=${l.dir}" else s;
+      d = toString dir;
+      inStore = substring 0 (builtins.stringLength builtins.storeDir + 1) d == builtins.storeDir + "/";
+      gitRoot = if inStore || match "path:.*" ref != null then null else findGitRoot dir;
     in
-    withDir (
-      if elem l.type [ "github" "gitlab" "sourcehut" ] then "${l.type}:${l.owner}/${l.repo}/${l.rev}?${q}"
-      else if l.type == "path" then "path:${l.path}?${q}"
-      else if l.type == "git" then "git+${l.url}?rev=${l.rev}&${q}"
-      else if l.type == "tarball" || l.type == "file" then "${l.type}+${l.url}?${q}"
-      else throw "config.toml: ${where}: input ${name} has a lock entry of type ${l.type}, which nix-sandbox-mcp does not resolve; make it follow nixpkgs or use a non-local flake reference (with --impure)");
+    if gitRoot != null then
+      let
+        g = builtins.fetchGit (toString gitRoot);
+        sub = substring (builtins.stringLength (toString gitRoot)) (-1) d;
+      in
+      (removeAttrs g [ "outPath" ]) // { outPath = g.outPath + sub; }
+    else if inStore then epochInfo // { outPath = d; }
+    else epochInfo // { outPath = builtins.path { path = dir; name = "source"; }; };
 
-  mkNixpkgsInput = pkgs: {
-    legacyPackages.${pkgs.stdenv.hostPlatform.system} = pkgs;
-    lib = pkgs.lib;
-    outPath = pkgs.path or (throw "nix-sandbox-mcp: this package set has no `path`; use nixpkgs.legacyPackages.<system> in the environments flake");
-    _type = "flake";
-  };
+  # The input the flake names `nixpkgs`, given the server's package set:
+  # the nixpkgs flake itself when mkServer has it (the flake's own input),
+  # else a flake value made from pkgs (legacyPackages for every system, lazily
+  # imported from pkgs.path; lib; its source as outPath).
+  mkNixpkgsInput = pkgs: nixpkgsFlake:
+    if nixpkgsFlake != null then nixpkgsFlake
+    else
+      let
+        system = pkgs.stdenv.hostPlatform.system;
+        path = pkgs.path;
+        sourceInfo = epochInfo // { outPath = path; };
+      in
+      sourceInfo // {
+        legacyPackages = pkgs.lib.genAttrs flakeSystems
+          (s: if s == system then pkgs else import path { system = s; });
+        lib = pkgs.lib;
+        inherit sourceInfo;
+        _type = "flake";
+      };
+  # lib.systems.flakeExposed
+  flakeSystems = [
+    "x86_64-linux" "aarch64-linux" "x86_64-darwin" "armv6l-linux" "armv7l-linux"
+    "i686-linux" "aarch64-darwin" "powerpc64le-linux" "riscv64-linux" "x86_64-freebsd"
+  ];
 
-  callLocalFlake = { pkgs, where }: dir:
+  callLocalFlake = { pkgs, where, ref ? "path:.", nixpkgsInput ? "nixpkgs", nixpkgsFlake ? null }: dir:
     let
-      flakeFile = dir + "/flake.nix";
-      flake =
-        if pathExists flakeFile then import flakeFile
+      rootFlake =
+        if pathExists (dir + "/flake.nix") then import (dir + "/flake.nix")
         else throw "config.toml: ${where}: ${toString dir} has no flake.nix";
       lock =
         if pathExists (dir + "/flake.lock")
-        then builtins.fromJSON (builtins.readFile (dir + "/flake.lock")) else null;
-      specs = flake.inputs or { };
-      names = filter (n: n != "self")
-        (attrNames (specs // functionArgs flake.outputs));
-      spec = n: let s = specs.${n} or { }; in if isString s then { url = s; } else s;
-      mentions = pat: n:
-        let s = spec n; in
-        n == pat
-        || (s ? url && match ".*${pat}.*" s.url != null)
-        || (s ? follows && match "(.*/)?${pat}" s.follows != null);
-      fromLock = n:
+        then builtins.fromJSON (builtins.readFile (dir + "/flake.lock"))
+        else { root = "root"; nodes.root = { }; };
+      rootKey = lock.root;
+      nodes = lock.nodes;
+      # The names the flake asks for: its flake.lock's root inputs, and
+      # what flake.nix declares (a declared input missing from the lock
+      # file is an error below, unless it is one of the two replaced ones).
+      declared = filter (n: n != "self")
+        (attrNames ((rootFlake.inputs or { }) // functionArgs rootFlake.outputs));
+      rootInputs = (nodes.${rootKey}.inputs or { })
+        // listToAttrs (map (n: { name = n; value = null; })
+             (filter (n: !((nodes.${rootKey}.inputs or { }) ? ${n})) declared));
+      # An input spec is a node key, or a follows path from the root.
+      resolve = spec: if builtins.isList spec then byPath rootKey spec else spec;
+      byPath = key: path:
+        if path == [ ] then key
+        else byPath (resolve nodes.${key}.inputs.${head path}) (tail path);
+      special = {
+        ${nixpkgsInput} = mkNixpkgsInput pkgs nixpkgsFlake;
+        nix-sandbox-mcp = nsmInput;
+      };
+      # Node keys the two replaced inputs resolve to: whatever follows them
+      # gets the replacement too.
+      specialKeys = listToAttrs (filter (x: x.name != null)
+        (map (n: { name = let s = rootInputs.${n} or null; in if s == null then null else resolve s; value = special.${n}; })
+          (filter (n: rootInputs ? ${n}) (attrNames special))));
+      fetchNode = key:
         let
-          node = getPath lock [ "nodes" "root" "inputs" n ];
+          node = nodes.${key};
+          locked = node.locked or (throw "config.toml: ${where}: ${toString dir}/flake.lock: node ${key} is not locked (run nix flake lock there)");
+          l = removeAttrs locked [ "dir" ];
+          l' = if l.type == "path" && substring 0 1 l.path != "/"
+               then l // { path = toString dir + "/" + l.path; } else l;
+          src = builtins.fetchTree l';
+          subdir = locked.dir or "";
         in
-        if isString node && lock.nodes.${node} ? locked
-        then builtins.getFlake (lockedRef where n lock.nodes.${node}.locked)
-        else throw "config.toml: ${where}: input ${n} of ${toString dir} is neither nixpkgs nor nix-sandbox-mcp and is not locked in its flake.lock (run nix flake lock there)";
-      input = n:
-        if mentions "nix-sandbox-mcp" n then nsmInput
-        else if mentions "nixpkgs" n then mkNixpkgsInput pkgs
-        else fromLock n;
-      inputs = listToAttrs (map (n: { name = n; value = input n; }) names);
-      outputs = flake.outputs (inputs // { inherit self; });
-      self = outputs // {
-        outPath = dir;
-        sourceInfo = { outPath = dir; };
-        inherit inputs outputs;
+        src // { outPath = if subdir == "" then src.outPath else src.outPath + "/" + subdir; };
+      nodeValue = key:
+        if specialKeys ? ${key} then specialKeys.${key}
+        else
+          let
+            node = nodes.${key};
+            sourceInfo = fetchNode key;
+          in
+          if node.flake or true
+          then mkFlake { flake = import (sourceInfo.outPath + "/flake.nix"); inherit sourceInfo; inputSpecs = node.inputs or { }; }
+          else sourceInfo;
+      allNodes = builtins.mapAttrs (key: _: nodeValue key) nodes;
+      inputOf = specs: name:
+        let spec = specs.${name}; in
+        if spec == null then
+          special.${name} or (throw "config.toml: ${where}: input ${name} of ${toString dir} is not in its flake.lock (run nix flake lock there)")
+        else allNodes.${resolve spec};
+      mkFlake = { flake, sourceInfo, inputSpecs }:
+        let
+          inputs = listToAttrs (map (n: { name = n; value = inputOf inputSpecs n; }) (attrNames inputSpecs));
+          outputs = flake.outputs (inputs // { self = result; });
+          result = outputs // sourceInfo // {
+            inherit inputs outputs sourceInfo;
+            _type = "flake";
+          };
+        in
+        result;
+      rootInputOf = n: if special ? ${n} then special.${n} else inputOf rootInputs n;
+      rootInputsValue = listToAttrs (map (n: { name = n; value = rootInputOf n; }) (attrNames rootInputs));
+      rootSource = rootSourceInfo { inherit ref dir; };
+      rootOutputs = rootFlake.outputs (rootInputsValue // { self = rootResult; });
+      rootResult = rootOutputs // rootSource // {
+        inputs = rootInputsValue;
+        outputs = rootOutputs;
+        sourceInfo = rootSource;
         _type = "flake";
       };
     in
-    self;
+    rootResult;
 
   # The flake named by a reference: local ones as above, everything else
   # through builtins.getFlake (pure evaluation accepts only locked
   # references, e.g. github:org/envs/<rev>; unlocked ones need --impure).
-  flakeOf = { pkgs, base, where }: flakeRef:
+  flakeOf = { pkgs, base, where, nixpkgsInput ? "nixpkgs", nixpkgsFlake ? null }: flakeRef:
     if isLocalRef flakeRef
-    then callLocalFlake { inherit pkgs where; } (localDir { inherit base where; } flakeRef)
+    then callLocalFlake { inherit pkgs where nixpkgsInput nixpkgsFlake; ref = flakeRef; } (localDir { inherit base where; } flakeRef)
     else builtins.getFlake flakeRef;
 
   # Resolve "ref#attr" for an environment. `nixpkgs` means the package set the
   # server is built with; attr is looked up as packages.<system>.attr,
   # legacyPackages.<system>.attr, then as an attribute path of the outputs.
-  resolveFlake = { pkgs, base, where }: ref:
+  resolveFlake = ctx@{ pkgs, where, ... }: ref:
     let
       parts = match "([^#]+)#(.+)" ref;
       flakeRef = builtins.elemAt parts 0;
@@ -139,20 +217,20 @@ let
     if flakeRef == "nixpkgs" then
       (let v = getPath pkgs attrPath; in
         if v == null then throw "config.toml: ${where}: ${ref}: nixpkgs has no attribute ${attr}" else v)
-    else fromFlake (flakeOf { inherit pkgs base where; } flakeRef);
+    else fromFlake (flakeOf ctx flakeRef);
 
   # [project] use_flake: the packages of a flake's devShell
   # (devShells.<system>.<name>, default "default"; or the older
-  # devShell.<system>): what mkShell was given as packages, nativeBuildInputs
-  # and buildInputs (and their propagated inputs).
-  devShellSpec = { pkgs, base }: ref:
+  # devShell.<system>): its nativeBuildInputs (mkShell folds `packages` into
+  # them), buildInputs and their propagated counterparts.
+  devShellSpec = ctx@{ pkgs, ... }: ref:
     let
       where = "project.flake";
       parts = match "([^#]+)(#(.+))?" ref;
       flakeRef = builtins.elemAt parts 0;
       shellName = let n = builtins.elemAt parts 2; in if n == null then "default" else n;
       system = pkgs.stdenv.hostPlatform.system;
-      flake = flakeOf { inherit pkgs base where; } flakeRef;
+      flake = flakeOf (ctx // { inherit where; }) flakeRef;
       shell =
         let
           a = getPath flake [ "devShells" system shellName ];
@@ -160,10 +238,20 @@ let
         in
         if a != null then a else if b != null then b
         else throw "config.toml: ${where}: ${ref}: no devShells.${system}.${shellName}";
-      packages = pkgs.lib.unique (filter isDerivation (
-        (shell.packages or [ ]) ++ (shell.nativeBuildInputs or [ ]) ++ (shell.buildInputs or [ ])
+      inputs = pkgs.lib.unique (filter isDerivation (
+        (shell.nativeBuildInputs or [ ]) ++ (shell.buildInputs or [ ])
         ++ (shell.propagatedNativeBuildInputs or [ ]) ++ (shell.propagatedBuildInputs or [ ])));
-      shown = map (p: p.pname or p.name) packages;
+      # mkDerivation exposes its inputs as their dev outputs
+      # (lib.chooseDevOutputs, outputSpecified = true), and buildEnv links a
+      # chosen output alone: jq would give the environment jq.dev and no
+      # bin/jq. Each input counts as the outputs a user installs
+      # (meta.outputsToInstall: bin and man for jq, curl, openssl).
+      installed = p:
+        if (p.meta.outputsToInstall or null) != null
+        then map (o: p.${o}) p.meta.outputsToInstall
+        else [ p ];
+      packages = pkgs.lib.unique (builtins.concatMap installed inputs);
+      shown = pkgs.lib.unique (map (p: p.pname or p.name) inputs);
       few = if builtins.length shown > 8 then pkgs.lib.take 8 shown ++ [ "…" ] else shown;
     in
     {
@@ -175,15 +263,15 @@ let
   # An environment spec (input of nix/environment.nix) from a normalized
   # config entry. `rawEnv` is the entry as written, to tell the keys the
   # configuration sets from defaults.
-  specOf = { pkgs, base, cfg, rawEnvs }: e:
+  specOf = { pkgs, flakeCtx, rawEnvs }: e:
     let
       where = "environments.${e.name}";
       rawEnv = rawEnvs.${e.name} or { };
       base' =
         if e.source.kind == "preset" then presets.${e.source.preset} { inherit pkgs; }
-        else if e.source.kind == "devshell" then devShellSpec { inherit pkgs base; } e.source.flake
+        else if e.source.kind == "devshell" then devShellSpec flakeCtx e.source.flake
         else
-          let v = resolveFlake { inherit pkgs base where; } e.source.flake; in
+          let v = resolveFlake (flakeCtx // { inherit where; }) e.source.flake; in
           if v ? sandbox then v.sandbox.spec            # a mkSandbox value
           else if isDerivation v then {
             packages = [ v ];
@@ -212,13 +300,18 @@ let
         else base'.interpreter or null;
     };
 
-  mkServer =
+  # mkServer, with attributes for the result's passthru (mkSandbox's spec:
+  # in passthru it survives overrideAttrs).
+  mkServerWith = extraPassthru:
     { pkgs
     , config ? null          # path to config.toml, or an attribute set of the same shape
     , sandboxes ? [ ]        # values of mkSandbox; one named like a config environment replaces it
     , configDir ? null       # base of relative flake references (default: the directory of config)
+    , nixpkgs ? null         # the nixpkgs flake pkgs comes from: what local flakes get as their nixpkgs input
+    , nixpkgsInput ? "nixpkgs" # the name of that input in local flakes
     }:
     let
+      flakeCtx = { inherit pkgs base nixpkgsInput; nixpkgsFlake = nixpkgs; };
       raw = configLib.load config;
       cfg = configLib.normalize raw;
       base =
@@ -226,7 +319,7 @@ let
         else if isPath config || (isString config && match "/.*" config != null) then dirOf config
         else null;
       rawEnvs = if isAttrs (raw.environments or null) then raw.environments else { };
-      fromConfig = map (specOf { inherit pkgs base cfg rawEnvs; }) cfg.environments;
+      fromConfig = map (specOf { inherit pkgs flakeCtx rawEnvs; }) cfg.environments;
       sandboxSpecs = map (s:
         if s ? sandbox then s.sandbox.spec
         else throw "mkServer: sandboxes: expected values of mkSandbox, got ${builtins.typeOf s}") sandboxes;
@@ -247,7 +340,10 @@ let
     else import ./server.nix {
       inherit pkgs version configHash environments;
       config = cfg;
+      passthru = extraPassthru;
     };
+
+  mkServer = mkServerWith { };
 
   # The original nix-sandbox-mcp's mkSandbox, same arguments. The value is a
   # one-environment server (build it alone) that carries its spec in
@@ -278,9 +374,12 @@ let
         inherit name interpreter_type packages interpreter;
         inherit (e) limits network description;
       };
-      server = mkServer { inherit pkgs; config = { environments = { }; }; sandboxes = [ { sandbox.spec = spec; } ]; };
     in
-    server // { sandbox = { inherit spec; }; };
+    mkServerWith { sandbox = { inherit spec; }; } {
+      inherit pkgs;
+      config = { environments = { }; };
+      sandboxes = [ { sandbox.spec = spec; } ];
+    };
 
   # What a local flake's `nix-sandbox-mcp` input is (see callLocalFlake).
   nsmInput = {
@@ -295,5 +394,8 @@ in
   # Evaluate a local flake the way config.toml's path: references are
   # (its nixpkgs input = pkgs); for tests and for building its outputs
   # without fetching: (lib.callLocalFlake { inherit pkgs; } ./envs).packages…
-  callLocalFlake = { pkgs }: dir: callLocalFlake { inherit pkgs; where = "callLocalFlake"; } dir;
+  # `ref`: how the flake is named (a path: reference is the whole directory,
+  # a plain one inside a git work tree what git tracks).
+  callLocalFlake = { pkgs, nixpkgs ? null, nixpkgsInput ? "nixpkgs", ref ? "path:." }: dir:
+    callLocalFlake { inherit pkgs nixpkgsInput ref; nixpkgsFlake = nixpkgs; where = "callLocalFlake"; } dir;
 }

@@ -3,16 +3,24 @@
 # Owns: env.json (docs/env-json.md), the codegen run and the musl-static
 # compile of csrc/. Must not: let a build-only path (sources, codegen, static
 # libraries) into the binary: disallowedReferences enforces it.
-{ pkgs, version, configHash, config, environments }:
+{ pkgs, version, configHash, config, environments, passthru ? { } }:
 let
   lib = pkgs.lib;
   static = pkgs.pkgsStatic;
+  # Build-platform tools: they run during the build, never in the output.
+  buildPkgs = pkgs.buildPackages;
 
-  codegen = pkgs.stdenv.mkDerivation {
+  # Every output of the static libraries that the compile or the link reads:
+  # the dev output (headers; what mkDerivation puts in buildInputs) propagates
+  # lib (libseccomp.a), and out is the package itself.
+  staticLibs = [ static.cjson static.libseccomp ];
+  staticOutputs = lib.unique (lib.concatMap (p: [ p (lib.getDev p) (lib.getLib p) ]) staticLibs);
+
+  codegen = buildPkgs.stdenv.mkDerivation {
     pname = "nsm-codegen";
     inherit version;
     src = ../codegen;
-    buildInputs = [ pkgs.cjson ];
+    buildInputs = [ buildPkgs.cjson ];
     installFlags = [ "PREFIX=${placeholder "out"}" ];
   };
 
@@ -33,7 +41,7 @@ let
   };
 
   envJson = pkgs.runCommand "nsm-env.json" {
-    nativeBuildInputs = [ pkgs.jq ];
+    nativeBuildInputs = [ buildPkgs.jq ];
     inherit partial;
     passAsFile = [ "partial" ];
   } ''
@@ -66,7 +74,7 @@ static.stdenv.mkDerivation {
   src = ../csrc;
 
   nativeBuildInputs = [ codegen ];
-  buildInputs = [ static.cjson static.libseccomp ];
+  buildInputs = staticLibs;
 
   buildPhase = ''
     runHook preBuild
@@ -83,13 +91,22 @@ static.stdenv.mkDerivation {
     runHook postInstall
   '';
 
+  # pkgsStatic's stdenv propagates every buildInput (stdenvAdapters.makeStatic
+  # includes propagateBuildInputs), and fixupPhase records them in
+  # $out/nix-support/propagated-build-inputs: a reference to the static
+  # libraries that disallowedReferences would refuse (nixpkgs issue 83667).
+  # A static executable propagates nothing to anyone.
+  postFixup = ''
+    rm -rf "$out/nix-support"
+  '';
+
   # The binary's closure is itself plus every environment: nothing used only
   # to build it may stay referenced.
-  disallowedReferences = [ codegen static.cjson static.libseccomp ];
+  disallowedReferences = [ codegen ] ++ staticOutputs;
 
   passthru = {
     inherit envJson codegen environments;
-  };
+  } // passthru;
 
   meta = {
     description = "MCP server that runs code in Nix-built namespace sandboxes";

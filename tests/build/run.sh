@@ -13,6 +13,7 @@ check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else notok "
 offline=$root/build/offline-nixpkgs
 override=()
 [ -f "$offline/flake.nix" ] && override=(--override-input nixpkgs "path:$offline")
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 if out=$(make -s build 2>&1); then ok "make builds the server"; else notok "make builds the server" "$out"; echo "1..$n"; exit 1; fi
 bin=$root/result/bin/nix-sandbox-mcp
@@ -26,6 +27,19 @@ size=$(stat -L -c %s "$bin")
 [ "$size" -le 409600 ] && ok "binary is $size bytes (<= 400 KB)" || notok "binary is $size bytes (<= 400 KB)"
 
 "$bin" --version | grep -q '^nix-sandbox-mcp 0\.' && ok "--version" || notok "--version"
+
+# pkgsStatic propagates the static libraries (stdenvAdapters.makeStatic) and
+# fixupPhase records them in nix-support/propagated-build-inputs: the output
+# must not keep that file (it would reference build-only paths), and
+# disallowedReferences must name every output of those libraries that the
+# build reads (libseccomp: out, lib and dev), not only `out`.
+[ ! -e "$(readlink -f result)/nix-support" ] && ok "no nix-support/ in the server's output" \
+	|| notok "no nix-support/ in the server's output" "$(ls -R "$(readlink -f result)/nix-support")"
+if [ -f "$offline/flake.nix" ]; then
+	got=$(nix eval --impure --json --expr "let p = import $offline { system = \"x86_64-linux\"; }; s = (import $root/nix/lib.nix).mkServer { pkgs = p; }; l = p.pkgsStatic.libseccomp; in map (o: builtins.elem o.outPath (map toString s.disallowedReferences)) [ l.out l.lib l.dev p.pkgsStatic.cjson ]" 2>&1)
+	[ "$got" = '[true,true,true,true]' ] && ok "disallowedReferences: libseccomp's out, lib and dev, and cJSON" \
+		|| notok "disallowedReferences: libseccomp's out, lib and dev, and cJSON" "$got"
+else skip "disallowedReferences: every output of the static libraries" "no offline package set (run tests/setup.sh)"; fi
 "$bin" --help | grep -q -- '--list-envs' && ok "--help" || notok "--help"
 "$bin" --bogus >/dev/null 2>&1; [ $? -eq 2 ] && ok "unknown option exits 2" || notok "unknown option exits 2"
 
@@ -77,7 +91,13 @@ resp=$(printf '%s\n' \
 
 # A custom config.toml through lib.mkServer: limits, project and network are
 # baked in; unknown keys fail at evaluation with the key's name.
-if [ -f "$offline/flake.nix" ]; then
+if [ ! -f "$offline/flake.nix" ]; then
+	skip "custom config.toml is baked in" "no offline package set (run tests/setup.sh)"
+	skip "a bad config fails the build with the key's name" "no offline package set"
+	skip "40 environments: fixed context cost" "no offline package set"
+	skip "local flakes and use_flake" "no offline package set"
+	skip "resolution and build errors" "no offline package set"
+else
 	pkgs="import $offline { system = \"x86_64-linux\"; }"
 	if out=$(nix-build --no-out-link -E "(import $root/nix/lib.nix).mkServer { pkgs = $pkgs; config = $root/tests/build/custom.toml; }" 2>&1); then
 		cbin=$(tail -n 1 <<<"$out")/bin/nix-sandbox-mcp
@@ -87,12 +107,10 @@ if [ -f "$offline/flake.nix" ]; then
 	else notok "custom config.toml builds" "$out"; fi
 	out=$(nix-build --no-out-link -E "(import $root/nix/lib.nix).mkServer { pkgs = $pkgs; config = $root/tests/nix/errors/unknown-env-key.toml; }" 2>&1)
 	grep -q 'environments.py.timeout: unknown key' <<<"$out" && ok "a bad config fails the build with the key's name" || notok "a bad config fails the build with the key's name" "$out"
-fi
-# The fixed context cost (tools/list result + instructions) stays under 2,000
-# characters with many environments: 40 renamed shell presets. (The `env`
-# enum grows with every name, about 10 characters each for names like these;
-# the instructions give up their environment lines to make room.)
-if [ -f "$offline/flake.nix" ]; then
+	# The fixed context cost (tools/list result + instructions) stays under 2,000
+	# characters with many environments: 40 renamed shell presets. (The `env`
+	# enum grows with every name, about 10 characters each for names like these;
+	# the instructions give up their environment lines to make room.)
 	many='{ environments = builtins.listToAttrs (builtins.genList (i: { name = "tool-${toString (i + 10)}"; value = { preset = "shell"; }; }) 40); }'
 	if out=$(nix-build --no-out-link -E "(import $root/nix/lib.nix).mkServer { pkgs = $pkgs; config = $many; }" 2>&1); then
 		mbin=$(tail -n 1 <<<"$out")/bin/nix-sandbox-mcp
@@ -105,6 +123,10 @@ if [ -f "$offline/flake.nix" ]; then
 		[ -n "$cost" ] && [ "$cost" -lt 2000 ] && ok "40 environments: fixed context cost $cost chars < 2000 ($envs lines of instructions)" \
 			|| notok "40 environments: fixed context cost $cost chars < 2000"
 	else notok "a server with 40 environments builds" "$(tail -n 20 <<<"$out")"; fi
+	# shellcheck source=flakes.sh
+	. "$root/tests/build/flakes.sh"
+	# shellcheck source=errors.sh
+	. "$root/tests/build/errors.sh"
 fi
 echo "1..$n"
 [ "$fail" -eq 0 ]

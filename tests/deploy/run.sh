@@ -58,7 +58,10 @@ note "closure: $npaths paths, $((size / 1048576)) MiB (nix path-info -S)"
 nonce="$(date +%s%N)"
 plan=$(nix-build --dry-run "$root/tests/deploy/server.nix" --arg pkgs "$pkgs" --argstr added "$nonce" 2>&1)
 built=$(grep '^  /nix/store/.*\.drv$' <<<"$plan" | sed 's|.*/[a-z0-9]\{32\}-||; s|\.drv$||' | sort | tr '\n' ' ')
-want="closure-info nix-sandbox-mcp-0.1.0 nonce nsm-env.json sandbox-env-added "
+# (The server's name is whatever its nixpkgs gives it: under pkgsStatic,
+# nix-sandbox-mcp-static-<triple>-<version>.)
+sname=$(nix eval --raw --impure --expr "(import $root/tests/deploy/server.nix { pkgs = $pkgs; }).name" 2>/dev/null)
+want=$(printf '%s\n' closure-info "$sname" nonce nsm-env.json sandbox-env-added | sort | tr '\n' ' ')
 [ "$built" = "$want" ] && ok "adding an environment builds only it, its closure list, env.json and the server" \
 	|| notok "adding an environment builds only it, its closure list, env.json and the server" "$built"
 t0=$(now)

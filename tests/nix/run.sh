@@ -26,5 +26,13 @@ done
 # No [environments] at all: the three bundled presets.
 got=$(nix-instantiate --eval --strict --json -E "map (e: e.name) ((import $cfg).fromConfig {}).environments" 2>&1)
 [ "$got" = '["shell","python","node"]' ] && ok "empty config gives the presets" || { notok "empty config gives the presets"; echo "#   got: $got"; }
+# config.example.toml says it lists every key with its default: it must
+# normalize to exactly what an empty configuration gives (environments
+# compared by name; the server sorts them).
+sorted='c: c // { environments = builtins.sort (a: b: a.name < b.name) c.environments; }'
+ex=$(nix-instantiate --eval --strict --json -E "($sorted) ((import $cfg).fromConfig $here/../../config.example.toml)" 2>&1)
+df=$(nix-instantiate --eval --strict --json -E "($sorted) ((import $cfg).fromConfig {})" 2>&1)
+[ -n "$ex" ] && [ "$ex" = "$df" ] && ok "config.example.toml equals the defaults" \
+	|| { notok "config.example.toml equals the defaults"; diff <(jq -S . <<<"$ex" 2>&1) <(jq -S . <<<"$df" 2>&1) | head -n 10 | sed 's/^/#   /'; }
 echo "1..$n"
 [ "$fail" -eq 0 ]

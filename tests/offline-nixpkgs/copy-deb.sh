@@ -104,3 +104,18 @@ while IFS= read -r -d '' f; do
 done < <(find "$out" -type f -print0)
 
 eval "${postInstall:-}"
+
+# Multiple outputs (only packages that have them in nixpkgs): split as
+# nixpkgs' multiple-outputs hook does; bin/ goes to the bin output (its ELF
+# files keep loading their libraries from $out). Outputs the copy leaves
+# empty (docs, man pages: not copied) are created empty.
+if [ "${outputs:-out}" != out ]; then
+    # shellcheck source=multiple-outputs.sh
+    . "$multioutSetup"
+    _multioutDocs
+    _multioutDevs
+    moveToOutput bin "${!outputBin}"
+    moveToOutput sbin "${!outputBin}"
+    for o in $(getAllOutputNames); do mkdir -p "${!o}"; done
+    _multioutPropagateDev
+fi

@@ -9,6 +9,8 @@
   gawk = [ "gawk" ];
   findutils = [ "findutils" ];
   jq = [ "jq" ];
+  curl = [ "curl" ];
+  openssl = [ "openssl" ];
   tree = [ "tree" ];
   diffutils = [ "diffutils" ];
   file = [ "file" "libmagic1" "libmagic-mgc" ];

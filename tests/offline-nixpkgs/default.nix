@@ -25,6 +25,31 @@ let
     emulatorAvailable = _: true;
   };
 
+  # lib/customisation.nix (extendDerivation): every output is the package
+  # again with that output's outPath/drvPath, outputName and
+  # outputSpecified = true; the package itself is its first output.
+  # meta.outputsToInstall as pkgs/stdenv/generic/check-meta.nix sets it: the
+  # first of bin, out (or the first output), and man when there is one.
+  extendDerivation = { drv, outputs, passthru ? { }, meta ? { }, extra ? { } }:
+    let
+      hasOutput = o: builtins.elem o outputs;
+      outputsToInstall = [ (lib.findFirst hasOutput null ([ "bin" "out" ] ++ outputs)) ]
+        ++ lib.optional (hasOutput "man") "man";
+      outputsList = map (o: {
+        name = o;
+        value = commonAttrs // {
+          inherit (drv.${o}) type outputName outPath drvPath;
+          outputSpecified = true;
+        };
+      }) outputs;
+      commonAttrs = drv // passthru // extra // {
+        meta = { inherit outputsToInstall; } // meta;
+        inherit outputs;
+        all = map (x: x.value) outputsList;
+      } // lib.listToAttrs outputsList;
+    in
+    commonAttrs // { inherit (drv) drvPath outPath type outputName; };
+
   # ---- compiler wrappers --------------------------------------------------
   mkCC = { name, realCC, realCXX ? null, targetPrefix ? "", roleSuffix ? "", extraFlags ? "", ccNames, cxxNames ? [ ], extraVersion ? "" }:
     derivation {
@@ -90,41 +115,67 @@ let
         else mkFromAttrs fnOrAttrs (f: mkDerivation (fnOrAttrs // (
           let ext = f fnOrAttrs; in if isFunction ext then ext fnOrAttrs fnOrAttrs else ext)));
 
+      # pkgs/stdenv/generic/make-derivation.nix: `name` gets "-static" (pname
+      # form only) and the host triple when host != build, as in pkgsStatic
+      # (e.g. nix-sandbox-mcp-static-x86_64-unknown-linux-musl-0.1.0); inputs
+      # are replaced by their dev outputs (lib.chooseDevOutputs), so an input
+      # seen on the result has outputSpecified = true.
+      # pkgs/stdenv/adapters.nix, makeStatic = makeStaticLibraries +
+      # propagateBuildInputs + makeStaticBinaries: in pkgsStatic every
+      # buildInput is moved to propagatedBuildInputs (fixupPhase then writes
+      # them to nix-support/propagated-build-inputs of the dev output).
       mkFromAttrs = attrs: overrideAttrs:
         let
-          name = attrs.name or "${attrs.pname}-${attrs.version}";
+          hostSuffix = optionalString (static && !(attrs.dontAddHostSuffix or false)) "-${platform.config}";
+          staticMarker = optionalString static "-static";
+          name =
+            if attrs ? name then attrs.name + hostSuffix
+            else "${attrs.pname}${staticMarker}${hostSuffix}-${attrs.version}";
           clean = xs: filter (x: x != null) xs;
+          chooseDevOutputs = map lib.getDev;
           doCheck = attrs.doCheck or false;
-          nativeInputs = clean (attrs.nativeBuildInputs or [ ] ++ lib.optionals doCheck (attrs.nativeCheckInputs or [ ]));
-          hostInputs = clean (attrs.buildInputs or [ ] ++ lib.optionals doCheck (attrs.checkInputs or [ ]));
-          drvAttrs = removeAttrs attrs [ "passthru" "meta" "env" "pos" "nativeCheckInputs" "checkInputs" "finalPackage" ]
+          outputs = attrs.outputs or [ "out" ];
+          nativeInputs = chooseDevOutputs (clean (attrs.nativeBuildInputs or [ ] ++ lib.optionals doCheck (attrs.nativeCheckInputs or [ ])));
+          hostInputs0 = chooseDevOutputs (clean (attrs.buildInputs or [ ] ++ lib.optionals doCheck (attrs.checkInputs or [ ])));
+          propagated0 = chooseDevOutputs (clean (attrs.propagatedBuildInputs or [ ]));
+          propagatedNative = chooseDevOutputs (clean (attrs.propagatedNativeBuildInputs or [ ]));
+          hostInputs = if static then [ ] else hostInputs0;
+          propagated = if static then propagated0 ++ hostInputs0 else propagated0;
+          drvAttrs = removeAttrs attrs [ "passthru" "meta" "env" "pos" "nativeCheckInputs" "checkInputs" "finalPackage" "dontAddHostSuffix" ]
             // (attrs.env or { })
             // toolEnv
             // {
-              inherit name system;
+              inherit name system outputs;
               builder = attrs.realBuilder or "/bin/bash";
               args = attrs.args or (if attrs ? builder
                      then [ "-e" attrs.builder ] else [ "-e" ./builder.sh ./setup.sh ]);
               stdenvSetup = ./setup.sh;
+              multioutSetup = ./multiple-outputs.sh;
               nativeBuildInputs = nativeInputs;
               buildInputs = hostInputs;
-              propagatedBuildInputs = clean (attrs.propagatedBuildInputs or [ ]);
+              propagatedBuildInputs = propagated;
+              propagatedNativeBuildInputs = propagatedNative;
               _stdenvInputs = clean [ cc buildCC ];
               _nativeRole = if static then "build" else "host";
               inherit doCheck;
             }
             // lib.optionalAttrs (attrs ? pname) { inherit (attrs) pname; }
             // lib.optionalAttrs (attrs ? version) { inherit (attrs) version; };
-          drv = derivation drvAttrs;
           passthru = attrs.passthru or { };
         in
-        drv // passthru // {
+        extendDerivation {
+          drv = derivation drvAttrs;
+          inherit outputs passthru;
           meta = { name = name; } // (attrs.meta or { });
-          inherit passthru overrideAttrs stdenv;
-          nativeBuildInputs = nativeInputs;
-          buildInputs = hostInputs;
-        } // lib.optionalAttrs (attrs ? pname) { inherit (attrs) pname; }
-          // lib.optionalAttrs (attrs ? version) { inherit (attrs) version; };
+          extra = {
+            inherit passthru overrideAttrs stdenv;
+            nativeBuildInputs = nativeInputs;
+            buildInputs = hostInputs;
+            propagatedBuildInputs = propagated;
+            propagatedNativeBuildInputs = propagatedNative;
+          } // lib.optionalAttrs (attrs ? pname) { inherit (attrs) pname; }
+            // lib.optionalAttrs (attrs ? version) { inherit (attrs) version; };
+        };
 
       stdenv = {
         inherit mkDerivation cc;
@@ -142,6 +193,8 @@ let
   makeSet = { static, self }: {
       inherit lib system;
       pkgs = self;
+      # nixpkgs' `path`: the package set's own source (pkgs/top-level/stage.nix).
+      path = ./.;
       stdenv = mkStdenv { inherit static; cc = if static then muslCC else nativeCC ""; };
       stdenvNoCC = mkStdenv { inherit static; cc = null; };
       inherit (self.stdenv) hostPlatform buildPlatform targetPlatform;
@@ -160,18 +213,35 @@ let
           // removeAttrs derivationArgs [ "passAsFile" ]);
       runCommand = name: env: self.runCommandWith { inherit name; derivationArgs = env; };
 
-      # nixpkgs' mkShell: a derivation for `nix develop`; building it records
-      # the inputs (nixpkgs' refuses to build; `nix flake check` only evaluates).
+      # pkgs/build-support/mkshell/default.nix: `packages` folded into
+      # nativeBuildInputs (the result has no `packages`), inputsFrom's inputs
+      # merged in, one phase that records the environment.
       mkShell = { name ? "nix-shell", packages ? [ ], inputsFrom ? [ ], buildInputs ? [ ]
-                , nativeBuildInputs ? [ ], shellHook ? "", ... }@args:
-        self.stdenv.mkDerivation ((removeAttrs args [ "packages" "inputsFrom" ]) // {
-          inherit name shellHook;
-          nativeBuildInputs = packages ++ nativeBuildInputs;
-          inherit buildInputs;
-          dontUnpack = true;
-          buildPhase = "true";
-          installPhase = "echo $nativeBuildInputs $buildInputs > $out";
-        });
+                , nativeBuildInputs ? [ ], propagatedBuildInputs ? [ ], propagatedNativeBuildInputs ? [ ], ... }@attrs:
+        let
+          mergeInputs = n: (attrs.${n} or [ ]) ++ (lib.subtractLists inputsFrom (lib.flatten (lib.catAttrs n inputsFrom)));
+          rest = removeAttrs attrs [ "name" "packages" "inputsFrom" "buildInputs" "nativeBuildInputs"
+                                     "propagatedBuildInputs" "propagatedNativeBuildInputs" "shellHook" ];
+        in
+        self.stdenv.mkDerivation ({
+          inherit name;
+          buildInputs = mergeInputs "buildInputs";
+          nativeBuildInputs = packages ++ (mergeInputs "nativeBuildInputs");
+          propagatedBuildInputs = mergeInputs "propagatedBuildInputs";
+          propagatedNativeBuildInputs = mergeInputs "propagatedNativeBuildInputs";
+          shellHook = lib.concatStringsSep "\n" (lib.catAttrs "shellHook" (lib.reverseList inputsFrom ++ [ attrs ]));
+          phases = [ "buildPhase" ];
+          buildPhase = ''
+            { echo "------------------------------------------------------------";
+              echo " WARNING: the existence of this path is not guaranteed.";
+              echo " It is an internal implementation detail for pkgs.mkShell.";
+              echo "------------------------------------------------------------";
+              echo;
+              export;
+            } >> "$out"
+          '';
+          preferLocalBuild = true;
+        } // rest);
       runCommandNoCC = self.runCommand;
       runCommandLocal = name: env: self.runCommandWith { inherit name; runLocal = true; derivationArgs = env; };
       runCommandCC = name: env: self.runCommandWith { inherit name; stdenv = self.stdenv; derivationArgs = env; };
@@ -221,9 +291,21 @@ let
                  , extraPrefix ? "", meta ? { }, passthru ? { }, nativeBuildInputs ? [ ], buildInputs ? [ ]
                  , extraOutputsToInstall ? [ ], checkCollisionContents ? true, includeClosures ? false
                  , manifest ? "", ignoreSingleFileOutputs ? false, extraPathsFrom ? [ ], ... }:
+        let
+          # pkgs/build-support/buildenv/default.nix (chosenOutputs): a package
+          # whose output was chosen (outputSpecified, e.g. pkg.dev or any
+          # mkDerivation input) is linked as that output alone; otherwise its
+          # meta.outputsToInstall (jq: bin and man), plus extraOutputsToInstall.
+          chosen = drv:
+            (if !(drv.outputSpecified or false) && (drv.meta.outputsToInstall or null) != null
+             then map (o: drv.${o}) drv.meta.outputsToInstall
+             else [ drv ])
+            ++ filter (p: p != null) (map (o: drv.${o} or null) extraOutputsToInstall);
+          linked = lib.concatMap (p: if lib.isDerivation p then chosen p else [ p ]) paths;
+        in
         self.stdenvNoCC.mkDerivation {
           inherit name pathsToLink ignoreCollisions postBuild extraPrefix meta passthru nativeBuildInputs buildInputs;
-          paths = map (p: if lib.isDerivation p || lib.isString p || lib.isPath p then p else toString p) paths;
+          paths = map (p: if lib.isDerivation p || lib.isString p || lib.isPath p then p else toString p) linked;
           mode = "env";
           __structuredAttrs = true;
           preferLocalBuild = true; allowSubstitutes = false;
@@ -280,11 +362,16 @@ let
         };
 
       # ---- packages copied from Debian --------------------------------------
+      # `outputs`: as the nixpkgs package has them (jq, curl, openssl); the
+      # files are split as nixpkgs' multiple-outputs hook splits them (bin/
+      # to bin, include/ and pkg-config files to dev, man pages to man; docs
+      # and man pages are not copied, so those outputs stay empty).
       debianPackage = { pname, debs ? debPkgs.${pname}, mainProgram ? pname, include ? [ ]
-                      , exclude ? defaultExclude, postInstall ? "", preFixup ? "", passthru ? { }, nativeBuildInputs ? [ ] }:
+                      , exclude ? defaultExclude, postInstall ? "", preFixup ? "", passthru ? { }, nativeBuildInputs ? [ ]
+                      , outputs ? [ "out" ] }:
         let
           allDebs = lib.unique (debs ++ lib.concatMap (d: host.libs.${d} or [ ]) debs);
-          drv = derivation {
+          drv = derivation ({
             inherit system pname postInstall preFixup;
             version = sanitize (versionOf (builtins.head debs));
             name = "${pname}-${sanitize (versionOf (builtins.head debs))}";
@@ -296,10 +383,14 @@ let
             exclude = concatStringsSep " " exclude;
             nativeBuildInputs = nativeBuildInputs;
             wrapEnvSrc = ./wrap-env.c;
-          };
-        in drv // passthru // {
-          inherit (drv) pname version;
+          } // lib.optionalAttrs (outputs != [ "out" ]) {
+            inherit outputs;
+            multioutSetup = ./multiple-outputs.sh;
+          });
+        in extendDerivation {
+          inherit drv outputs passthru;
           meta = { inherit mainProgram; debianPackages = allDebs; };
+          extra = { inherit (drv) pname version; };
         };
     };
 
@@ -326,7 +417,11 @@ let
     gnused = n.debianPackage { pname = "gnused"; mainProgram = "sed"; };
     gawk = n.debianPackage { pname = "gawk"; postInstall = ''ln -s gawk $out/bin/awk''; };
     findutils = n.debianPackage { pname = "findutils"; mainProgram = "find"; };
-    jq = n.debianPackage { pname = "jq"; };
+    # Outputs as in nixpkgs: pkgs/by-name/jq/jq/package.nix,
+    # pkgs/tools/networking/curl/default.nix, pkgs/development/libraries/openssl/default.nix.
+    jq = n.debianPackage { pname = "jq"; outputs = [ "bin" "doc" "man" "dev" "out" ]; };
+    curl = n.debianPackage { pname = "curl"; outputs = [ "bin" "dev" "out" "man" "devdoc" ]; };
+    openssl = n.debianPackage { pname = "openssl"; outputs = [ "bin" "dev" "out" "man" ]; };
     tree = n.debianPackage { pname = "tree"; };
     diffutils = n.debianPackage { pname = "diffutils"; mainProgram = "diff"; };
     bc = n.debianPackage { pname = "bc"; };
@@ -407,8 +502,10 @@ let
     nodejs = n.debianPackage { pname = "nodejs"; mainProgram = "node"; include = [ "bin/node" ]; };
     nodejs_20 = nodejs;
 
-    # Build-host cJSON (glibc, gcc), e.g. for a code generator.
+    # Build-host cJSON and libseccomp (glibc, gcc), e.g. for a code generator
+    # or the devShell.
     cjson = mkCjson native;
+    libseccomp = mkLibseccomp native;
   };
 
   mkCjson = set: set.stdenv.mkDerivation {
@@ -442,31 +539,44 @@ let
     meta.description = "cJSON from the Debian source package, built offline";
   };
 
+  # pkgs/by-name/li/libseccomp/package.nix: outputs out, lib, dev, man and
+  # pythonsrc. The library goes to lib (--libdir), the headers and
+  # libseccomp.pc to dev (which propagates out and lib), scmp_sys_resolver
+  # to out, the man pages to man.
+  mkLibseccomp = set: set.stdenv.mkDerivation {
+    pname = "libseccomp";
+    version = sanitize host.sources.libseccomp.version;
+    src = ./sources/libseccomp;
+    outputs = [ "out" "lib" "dev" "man" "pythonsrc" ];
+    nativeBuildInputs = [ ];
+    configureFlags = [ "--disable-python" ]
+      ++ lib.optionals set.stdenv.hostPlatform.isStatic [ "--enable-static" "--disable-shared" "--host=x86_64-unknown-linux-musl" "--build=x86_64-pc-linux-gnu" ];
+    enableParallelBuilding = true;
+    preConfigure = ''
+      # Debian's source tree may carry pregenerated autotools files with old mtimes.
+      find . -exec touch -d @${toString 1700000000} {} +
+    '';
+    buildPhase = ''
+      make -j$NIX_BUILD_CORES -C src libseccomp.la
+      make -j$NIX_BUILD_CORES -C include
+      make -j$NIX_BUILD_CORES -C tools scmp_sys_resolver
+    '';
+    installPhase = ''
+      make -C src install-libLTLIBRARIES
+      make -C include install
+      make -C tools install-binPROGRAMS
+      make -C doc install
+      mkdir -p $out/lib/pkgconfig
+      cp libseccomp.pc $out/lib/pkgconfig/
+      rm -f $lib/lib/*.la
+      tar -czf $pythonsrc --mtime=@$SOURCE_DATE_EPOCH --sort=name -C src/python .
+    '';
+  };
+
   staticPackages = {
-    cjson = let d = mkCjson static'; in d // { dev = d; out = d; lib = d; };
-    libseccomp = let d = static'.stdenv.mkDerivation {
-      pname = "libseccomp";
-      version = sanitize host.sources.libseccomp.version;
-      src = ./sources/libseccomp;
-      nativeBuildInputs = [ ];
-      configureFlags = [ "--enable-static" "--disable-shared" "--disable-python" "--host=x86_64-unknown-linux-musl" "--build=x86_64-pc-linux-gnu" ];
-      enableParallelBuilding = true;
-      preConfigure = ''
-        # Debian's source tree may carry pregenerated autotools files with old mtimes.
-        find . -exec touch -d @${toString 1700000000} {} +
-      '';
-      buildPhase = ''
-        make -j$NIX_BUILD_CORES -C src libseccomp.la
-        make -j$NIX_BUILD_CORES -C include
-      '';
-      installPhase = ''
-        make -C src install-libLTLIBRARIES
-        make -C include install
-        mkdir -p $out/lib/pkgconfig
-        cp libseccomp.pc $out/lib/pkgconfig/
-        rm -f $out/lib/*.la
-      '';
-    }; in d // { dev = d; out = d; lib = d; };
+    # pkgs/by-name/cj/cjson/package.nix: one output.
+    cjson = mkCjson static';
+    libseccomp = mkLibseccomp static';
   };
 in
 native

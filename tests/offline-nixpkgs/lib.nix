@@ -114,6 +114,7 @@ let
         { } (reverseList list_of_attrs);
     getOutput = output: pkg:
       if !(pkg ? outputSpecified) || !pkg.outputSpecified then pkg.${output} or pkg.out or pkg else pkg;
+    chooseDevOutputs = b.map getDev;
     getBin = getOutput "bin";
     getLib = getOutput "lib";
     getDev = getOutput "dev";

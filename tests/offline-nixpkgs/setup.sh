@@ -10,9 +10,10 @@ if [ -e "${NIX_BUILD_TOP:-.}/.attrs.sh" ]; then
     export NIX_ATTRS_JSON_FILE="$NIX_BUILD_TOP/.attrs.json"
     export NIX_ATTRS_SH_FILE="$NIX_BUILD_TOP/.attrs.sh"
     # shellcheck disable=SC2154
-    out="${outputs[out]}"; export out
+    for _o in "${!outputs[@]}"; do eval "$_o=\${outputs[\$_o]}"; export "${_o?}"; done
+    unset _o
     # Lists arrive as bash arrays; the phases below expect words.
-    for _v in nativeBuildInputs buildInputs propagatedBuildInputs _stdenvInputs srcs patches \
+    for _v in nativeBuildInputs buildInputs propagatedBuildInputs propagatedNativeBuildInputs _stdenvInputs srcs patches \
               configureFlags makeFlags buildFlags installFlags checkFlags; do
         if declare -p "$_v" >/dev/null 2>&1; then
             eval "_t=\"\${$_v[*]}\""; unset "$_v"; eval "$_v=\$_t"; export "${_v?}"
@@ -51,8 +52,24 @@ _addInput() { # dir role(host|build|none)
     esac
     return 0
 }
-for _p in ${nativeBuildInputs:-}; do _addInput "$_p" "${_nativeRole:-host}"; done
-for _p in ${buildInputs:-} ${propagatedBuildInputs:-}; do _addInput "$_p" host; done
+# Like findInputs in nixpkgs' pkgs/stdenv/generic/setup.sh: an input's
+# nix-support/propagated-build-inputs are inputs too, recursively.
+_seen=" "
+_findInputs() { # dir role
+    local p=$1 q
+    case "$_seen" in *" $p:$2 "*) return 0 ;; esac
+    _seen="$_seen$p:$2 "
+    _addInput "$p" "$2"
+    if [ -f "$p/nix-support/propagated-build-inputs" ]; then
+        for q in $(< "$p/nix-support/propagated-build-inputs"); do _findInputs "$q" "$2"; done
+    fi
+    if [ -f "$p/nix-support/propagated-native-build-inputs" ]; then
+        for q in $(< "$p/nix-support/propagated-native-build-inputs"); do _findInputs "$q" "${_nativeRole:-host}"; done
+    fi
+    return 0
+}
+for _p in ${nativeBuildInputs:-}; do _findInputs "$_p" "${_nativeRole:-host}"; done
+for _p in ${buildInputs:-} ${propagatedBuildInputs:-}; do _findInputs "$_p" host; done
 for _p in ${_stdenvInputs:-}; do _addInput "$_p" none; done
 export PATH="${_path:+$_path:}/usr/bin:/bin:/usr/sbin:/sbin"
 export NIX_CFLAGS_COMPILE="${_cflags# } ${NIX_CFLAGS_COMPILE:-}"
@@ -60,7 +77,10 @@ export NIX_LDFLAGS="${_ldflags# } ${NIX_LDFLAGS:-}"
 export NIX_CFLAGS_COMPILE_FOR_BUILD="${_cflagsB# } ${NIX_CFLAGS_COMPILE_FOR_BUILD:-}"
 export NIX_LDFLAGS_FOR_BUILD="${_ldflagsB# } ${NIX_LDFLAGS_FOR_BUILD:-}"
 if [ -n "$_pkgconfig" ]; then export PKG_CONFIG_PATH="$_pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"; fi
-unset _p _path _cflags _ldflags _cflagsB _ldflagsB _pkgconfig
+unset _p _path _cflags _ldflags _cflagsB _ldflagsB _pkgconfig _seen
+
+# shellcheck source=multiple-outputs.sh
+. "$multioutSetup"
 
 runHook() {
     local hook=$1 v
@@ -125,7 +145,7 @@ configurePhase() {
     if [ -z "$configureScript" ] && [ -x ./configure ]; then configureScript=./configure; fi
     if [ -n "$configureScript" ]; then
         # shellcheck disable=SC2086
-        $configureScript --prefix="$prefix" ${configureFlags:-}
+        $configureScript --prefix="$prefix" $(_multioutConfigureFlags) ${configureFlags:-}
     else
         echo "no configure script, doing nothing"
     fi
@@ -190,21 +210,44 @@ patchShebangs() {
     done < <(find "$@" -type f -print0)
 }
 
+# As nixpkgs' fixupPhase (pkgs/stdenv/generic/setup.sh): the multiple-output
+# moves (preFixupHooks), strip and patchShebangs in every output, then
+# propagatedBuildInputs written to the dev output's
+# nix-support/propagated-build-inputs (a runtime reference of that output),
+# then the dev output's propagation of its sibling outputs (postFixupHooks,
+# which run before the postFixup attribute).
 fixupPhase() {
+    local output dir
+    _multioutDocs
+    _multioutDevs
     runHook preFixup
-    if [ -z "${dontStrip:-}" ] && [ -d "$prefix" ]; then
-        local d f
-        for d in bin sbin lib lib32 lib64 libexec; do
-            [ -d "$prefix/$d" ] || continue
-            while IFS= read -r -d '' f; do
-                case "$(head -c4 "$f" | od -An -c | tr -d ' ')" in
-                    '177ELF') $STRIP ${stripFlags:--S} "$f" 2>/dev/null || true ;;
-                    '!<ar') $STRIP ${stripFlags:--S} "$f" 2>/dev/null || true ;;
-                esac
-            done < <(find "$prefix/$d" -type f -print0)
-        done
+    for output in $(getAllOutputNames); do
+        dir=${!output}
+        if [ -z "${dontStrip:-}" ] && [ -d "$dir" ]; then
+            local d f
+            for d in bin sbin lib lib32 lib64 libexec; do
+                [ -d "$dir/$d" ] || continue
+                while IFS= read -r -d '' f; do
+                    case "$(head -c4 "$f" | od -An -c | tr -d ' ')" in
+                        '177ELF') $STRIP ${stripFlags:--S} "$f" 2>/dev/null || true ;;
+                        '!<ar') $STRIP ${stripFlags:--S} "$f" 2>/dev/null || true ;;
+                    esac
+                done < <(find "$dir/$d" -type f -print0)
+            done
+        fi
+        if [ -z "${dontPatchShebangs:-}" ] && [ -d "$dir" ]; then patchShebangs "$dir"; fi
+    done
+    if [ -n "${propagatedBuildInputs:-}" ]; then
+        mkdir -p "${!outputDev}/nix-support"
+        # shellcheck disable=SC2086
+        echo $propagatedBuildInputs > "${!outputDev}/nix-support/propagated-build-inputs"
     fi
-    if [ -z "${dontPatchShebangs:-}" ] && [ -d "$prefix" ]; then patchShebangs "$prefix"; fi
+    if [ -n "${propagatedNativeBuildInputs:-}" ]; then
+        mkdir -p "${!outputDev}/nix-support"
+        # shellcheck disable=SC2086
+        echo $propagatedNativeBuildInputs > "${!outputDev}/nix-support/propagated-native-build-inputs"
+    fi
+    _multioutPropagateDev
     runHook postFixup
 }
 

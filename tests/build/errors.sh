@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Every error nix/lib.nix, nix/environment.nix and nix/server.nix raise while
+# resolving environments: each case must fail evaluation or the build with
+# its own message (which names the key or environment and says what to do).
+# Sourced by tests/build/run.sh (uses ok/notok, $root, $offline).
+err_work=$(mktemp -d /tmp/nsm-errors.XXXXXX)
+P="import $offline { system = \"x86_64-linux\"; }"
+L="(import $root/nix/lib.nix)"
+mkdir -p "$err_work/envs" "$err_work/noflake"
+cat > "$err_work/envs/flake.nix" <<'NIX'
+{ inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+  outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
+    packages.x86_64-linux.tool = pkgs.jq;
+    notAPackage = { x = 1; };
+    devShells.x86_64-linux.default = pkgs.mkShell { packages = [ pkgs.jq ]; };
+  }; }
+NIX
+# A lock file with a node that has no `locked` entry.
+mkdir -p "$err_work/half"
+cat > "$err_work/half/flake.nix" <<'NIX'
+{ outputs = { self, other }: { packages.x86_64-linux.tool = other.packages.x86_64-linux.tool; }; }
+NIX
+cat > "$err_work/half/flake.lock" <<'LOCK'
+{ "version": 7, "root": "root", "nodes": {
+  "root": { "inputs": { "other": "other" } },
+  "other": { "original": { "type": "github", "owner": "example", "repo": "other" } } } }
+LOCK
+# case NAME NIX-EXPRESSION EXPECTED-MESSAGE-FRAGMENT
+case_() {
+	local out
+	out=$(nix-build --no-out-link -E "$2" 2>&1)
+	if [ $? -ne 0 ] && grep -qF -- "$3" <<<"$out"; then ok "build error: $1"
+	else notok "build error: $1" "want: $3"$'\n'"got: $(grep -E 'error|environment' <<<"$out" | head -n 5)"; fi
+}
+srv() { echo "$L.mkServer { pkgs = $P; config = $1; }"; }
+env1() { echo "{ environments.e = { $1 }; }"; }
+
+case_ "a relative flake reference without a config path" \
+	"$(srv "$(env1 'flake = "path:./envs#tool"; interpreter_type = "bash";')")" \
+	"environments.e: path:./envs is relative to the directory of config.toml: give mkServer the configuration as a path"
+case_ "a local flake without flake.nix" \
+	"$L.mkServer { pkgs = $P; configDir = $err_work; config = $(env1 'flake = "path:./noflake#x"; interpreter_type = "bash";'); }" \
+	"environments.e: $err_work/noflake has no flake.nix"
+case_ "a flake.lock node that is not locked" \
+	"$L.mkServer { pkgs = $P; configDir = $err_work; config = $(env1 'flake = "path:./half#tool"; interpreter_type = "bash";'); }" \
+	"environments.e: $err_work/half/flake.lock: node other is not locked (run nix flake lock there)"
+case_ "an attribute the flake does not have" \
+	"$L.mkServer { pkgs = $P; configDir = $err_work; config = $(env1 'flake = "path:./envs#nope"; interpreter_type = "bash";'); }" \
+	"environments.e: path:./envs#nope: no attribute nope for x86_64-linux (tried packages.x86_64-linux.nope, legacyPackages.x86_64-linux.nope, nope)"
+case_ "an attribute nixpkgs does not have" \
+	"$(srv "$(env1 'flake = "nixpkgs#noSuchPackage"; interpreter_type = "bash";')")" \
+	"environments.e: nixpkgs#noSuchPackage: nixpkgs has no attribute noSuchPackage"
+case_ "a devShell the flake does not have" \
+	"$L.mkServer { pkgs = $P; configDir = $err_work; config = { project = { use_flake = true; flake = \"path:./envs#ci\"; }; }; }" \
+	"project.flake: path:./envs#ci: no devShells.x86_64-linux.ci"
+case_ "a value that is neither a package nor a mkSandbox value" \
+	"$L.mkServer { pkgs = $P; configDir = $err_work; config = $(env1 'flake = "path:./envs#notAPackage"; interpreter_type = "bash";'); }" \
+	"environments.e.flake: path:./envs#notAPackage is neither a package nor a mkSandbox value"
+case_ "sandboxes that are not mkSandbox values" \
+	"$L.mkServer { pkgs = $P; sandboxes = [ 1 ]; }" \
+	"mkServer: sandboxes: expected values of mkSandbox, got int"
+case_ "two sandboxes with one name" \
+	"let s = $L.mkSandbox { pkgs = $P; name = \"a\"; interpreter_type = \"bash\"; packages = [ ($P).bash ]; }; in $L.mkServer { pkgs = $P; sandboxes = [ s s ]; }" \
+	"mkServer: sandboxes: two sandboxes are named a"
+case_ "no environment at all" \
+	"$L.mkServer { pkgs = $P; config = { environments = { }; }; }" \
+	"config.toml: environments: at least one environment is needed"
+case_ "an interpreter PROGRAM missing from the environment" \
+	"$(srv "$(env1 'flake = "nixpkgs#jq"; interpreter_type = "python";')")" \
+	"environment e: bin/python3 is not in the environment; add the package providing it to packages (or set interpreter)"
+case_ "an absolute interpreter outside the environment's closure" \
+	"$(srv "$(env1 'flake = "nixpkgs#jq"; interpreter_type = "bash"; interpreter = "/bin/sh";')")" \
+	"environment e: /bin/sh is not in its closure; add its package to packages"
+rm -rf "$err_work"
