@@ -71,4 +71,8 @@ case_ "an interpreter PROGRAM missing from the environment" \
 case_ "an absolute interpreter outside the environment's closure" \
 	"$(srv "$(env1 'flake = "nixpkgs#jq"; interpreter_type = "bash"; interpreter = "/bin/sh";')")" \
 	"environment e: /bin/sh is not in its closure; add its package to packages"
+# mkSandbox's spec lives in passthru, so a sandbox changed with
+# overrideAttrs is still usable as a sandbox.
+got=$(nix eval --impure --json --expr "let s = $L.mkSandbox { pkgs = $P; name = \"a\"; interpreter_type = \"bash\"; packages = [ ($P).bash ]; }; in (s.overrideAttrs (_: { })).sandbox.spec.name" 2>&1)
+[ "$got" = '"a"' ] && ok "mkSandbox: the spec survives overrideAttrs" || notok "mkSandbox: the spec survives overrideAttrs" "$got"
 rm -rf "$err_work"
