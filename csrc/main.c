@@ -263,6 +263,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_INFO, "signal %d: stopping", stop_signal);
 	mcp_shutdown();
 	pool_shutdown();
+	rpc_flush(2000);
 	close(sfd);
 	return 0;
 }

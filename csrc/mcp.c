@@ -482,6 +482,13 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 							arg));
 			return;
 		}
+	/* cJSON keeps C strings: "a\u0000b" arrives as "a". Refuse rather than
+	 * run a program cut short. */
+	if (rpc_message_has_nul()) {
+		reply(id, tool_error("The request holds the character U+0000 (\\u0000), which cannot be passed "
+						"to a program; remove it from code, env and session."));
+		return;
+	}
 	const cJSON *code = get(args, "code"), *envn = get(args, "env"), *sess = get(args, "session");
 	if (!cJSON_IsString(envn)) {
 		reply(id, tool_error("`env` is required and must be a string: one of %s.", names));

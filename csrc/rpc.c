@@ -3,9 +3,16 @@
  * Reading: stdin is non-blocking and watched by the loop; bytes accumulate
  * until a newline, up to RPC_MAX_LINE. A longer line is answered with -32600
  * and its remaining bytes are dropped as they arrive, so memory stays bounded
- * whatever the client sends.
- * Writing: one write loop per message, message + '\n'. stdout stays blocking:
- * a client that stops reading stalls only its own replies.
+ * whatever the client sends. Each line is made valid UTF-8 (bad bytes become
+ * U+FFFD) before cJSON sees it, so every string the server echoes is valid;
+ * jsonraw keeps what cJSON would lose (number texts, U+0000, lone
+ * surrogates).
+ * Writing: stdout is non-blocking. A message goes out at once when nothing is
+ * queued, else it waits in a bounded queue flushed when the loop sees POLLOUT:
+ * a client that stops reading never stops the loop (timeouts, kills, other
+ * work go on). Past RPC_MAX_QUEUED, notifications are dropped and replies
+ * replaced by a short error; past RPC_MAX_QUEUED + RPC_QUEUE_SLACK the client
+ * is dropped (as if it had closed stdout). Each is logged.
  */
 #include "rpc.h"
 
@@ -18,8 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonraw.h"
 #include "log.h"
 #include "loop.h"
+#include "utf8.h"
 
 static int rpc_in = -1, rpc_out = -1;
 static rpc_message_cb *rpc_cb;
@@ -27,6 +36,28 @@ static char *buf;
 static size_t buf_len, buf_cap;
 static bool discarding;       /* inside an over-long line */
 static bool in_closed, out_broken;
+static bool cur_has_nul;      /* the message being handled had a U+0000 */
+
+/* The outgoing queue: whole lines, oldest first; q_head->off bytes of the
+ * first are written. */
+struct outmsg {
+	struct outmsg *next;
+	size_t len, off;
+	char data[];
+};
+static struct outmsg *q_head, *q_tail;
+static size_t q_bytes;
+static unsigned long q_dropped_notes, q_replaced_replies;
+
+bool rpc_message_has_nul(void)
+{
+	return cur_has_nul;
+}
+
+size_t rpc_queued_bytes(void)
+{
+	return q_bytes;
+}
 
 bool rpc_input_closed(void)
 {
@@ -38,62 +69,208 @@ bool rpc_output_broken(void)
 	return out_broken;
 }
 
-static void write_all(const char *p, size_t n)
+static void drop_client(const char *why)
 {
-	while (n > 0 && !out_broken) {
-		ssize_t w = write(rpc_out, p, n);
+	if (out_broken)
+		return;
+	log_msg(LOG_ERROR, "stdout: %s; dropping the client", why);
+	out_broken = true;
+	loop_unwatch(rpc_out);
+	while (q_head) {
+		struct outmsg *m = q_head;
+		q_head = m->next;
+		free(m);
+	}
+	q_tail = NULL;
+	q_bytes = 0;
+}
+
+/* Write what the queue holds until it is empty or the pipe is full.
+ * Returns true when it emptied. */
+static bool flush_some(void)
+{
+	while (q_head && !out_broken) {
+		struct outmsg *m = q_head;
+		ssize_t w = write(rpc_out, m->data + m->off, m->len - m->off);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN) {
-				struct pollfd pfd = { .fd = rpc_out, .events = POLLOUT };
-				(void)poll(&pfd, 1, 1000);
-				continue;
-			}
-			log_msg(LOG_ERROR, "stdout: %s; the client is gone", strerror(errno));
-			out_broken = true;
-			return;
+			if (errno == EAGAIN)
+				return false;
+			char why[128];
+			snprintf(why, sizeof why, "write failed: %s; the client is gone", strerror(errno));
+			drop_client(why);
+			return false;
 		}
-		p += w;
-		n -= (size_t)w;
+		m->off += (size_t)w;
+		q_bytes -= (size_t)w;
+		if (m->off == m->len) {
+			q_head = m->next;
+			if (!q_head)
+				q_tail = NULL;
+			free(m);
+		}
+	}
+	return !q_head;
+}
+
+static void on_stdout(void *ctx, int fd, short revents)
+{
+	(void)ctx;
+	(void)fd;
+	if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		drop_client("the client closed its end");
+		return;
+	}
+	if (flush_some())
+		loop_unwatch(rpc_out);
+}
+
+/* Queue one line (the message and its newline); it takes `line`. */
+static void enqueue(char *line, size_t n)
+{
+	struct outmsg *m = malloc(sizeof *m + n);
+	if (!m) {
+		free(line);
+		log_msg(LOG_ERROR, "out of memory queueing a reply; it was dropped");
+		return;
+	}
+	memcpy(m->data, line, n);
+	free(line);
+	m->len = n;
+	m->off = 0;
+	m->next = NULL;
+	bool was_empty = !q_head;
+	if (q_tail)
+		q_tail->next = m;
+	else
+		q_head = m;
+	q_tail = m;
+	q_bytes += n;
+	if (was_empty && !flush_some() && !out_broken) {
+		struct err e;
+		if (loop_watch(rpc_out, POLLOUT, on_stdout, NULL, &e) < 0)
+			drop_client(e.msg);
 	}
 }
 
-static void send_msg(cJSON *msg)
+/* One message as one line. `id`: the id a reply answers (NULL for a
+ * notification), for the short error that replaces a reply the queue has no
+ * room for. */
+static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 {
+	if (out_broken)
+		return;
 	char *s = cJSON_PrintUnformatted(msg);
 	if (!s) {
 		log_msg(LOG_ERROR, "out of memory serialising a reply");
 		return;
 	}
 	size_t n = strlen(s);
-	/* One buffer, one write loop: message and newline never split by another. */
 	char *line = realloc(s, n + 1);
 	if (!line) {
 		free(s);
 		log_msg(LOG_ERROR, "out of memory serialising a reply");
 		return;
 	}
-	line[n] = '\n';
-	write_all(line, n + 1);
+	line[n++] = '\n';
+	if (q_bytes + n <= RPC_MAX_QUEUED) {
+		enqueue(line, n);
+		return;
+	}
 	free(line);
+	if (!is_reply) {
+		if (q_dropped_notes++ % 1000 == 0)
+			log_msg(LOG_WARNING,
+				"stdout: the client is not reading (%zu bytes queued): dropped %lu notification(s)",
+				q_bytes, q_dropped_notes);
+		return;
+	}
+	/* A reply the client is waiting for: a short error in its place. */
+	cJSON *m = cJSON_CreateObject();
+	cJSON *e = cJSON_CreateObject();
+	char *t = NULL;
+	if (m && e) {
+		cJSON_AddStringToObject(m, "jsonrpc", "2.0");
+		if (id)
+			cJSON_AddItemToObject(m, "id", rpc_id_dup(id));
+		else
+			cJSON_AddNullToObject(m, "id");
+		cJSON_AddNumberToObject(e, "code", RPC_INTERNAL_ERROR);
+		cJSON_AddStringToObject(e, "message",
+					"reply dropped: the client was not reading its replies and the server's "
+					"outgoing queue was full");
+		cJSON_AddItemToObject(m, "error", e);
+		e = NULL;
+		t = cJSON_PrintUnformatted(m);
+	}
+	cJSON_Delete(m);
+	cJSON_Delete(e);
+	size_t tn = t ? strlen(t) : 0;
+	char *tl = t ? realloc(t, tn + 1) : NULL;
+	if (!tl || q_bytes + tn + 1 > RPC_MAX_QUEUED + RPC_QUEUE_SLACK) {
+		free(tl ? tl : t);
+		char why[160];
+		snprintf(why, sizeof why, "the client stopped reading (%zu bytes of replies queued)", q_bytes);
+		drop_client(why);
+		return;
+	}
+	tl[tn] = '\n';
+	log_msg(LOG_WARNING, "stdout: the client is not reading (%zu bytes queued): reply %lu replaced by an error",
+		q_bytes, ++q_replaced_replies);
+	enqueue(tl, tn + 1);
+}
+
+void rpc_flush(int timeout_ms)
+{
+	uint64_t end = loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	while (q_head && !out_broken) {
+		if (flush_some())
+			break;
+		uint64_t now = loop_now_ms();
+		if (now >= end) {
+			log_msg(LOG_WARNING, "stdout: %zu bytes of replies not written at exit (the client is not reading)",
+				q_bytes);
+			break;
+		}
+		struct pollfd pfd = { .fd = rpc_out, .events = POLLOUT };
+		if (poll(&pfd, 1, (int)(end - now)) < 0 && errno != EINTR)
+			break;
+	}
+	loop_unwatch(rpc_out);
+}
+
+/* An integer whose double is exact and unambiguous: from 2^53 on, two
+ * integers that differ can parse to the same double. */
+static bool exact_integer(double v)
+{
+	return v == floor(v) && fabs(v) < 9007199254740992.0;
 }
 
 bool rpc_id_equal(const cJSON *a, const cJSON *b)
 {
 	if (cJSON_IsString(a) && cJSON_IsString(b))
 		return strcmp(a->valuestring, b->valuestring) == 0;
-	if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+	if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) {
+		const char *ta = jsonraw_number_text(a), *tb = jsonraw_number_text(b);
+		if (ta && tb && strcmp(ta, tb) == 0)
+			return true;
+		if (ta && tb && !(exact_integer(a->valuedouble) && exact_integer(b->valuedouble)))
+			return false;
 		return a->valuedouble == b->valuedouble;
+	}
 	return false;
 }
 
 cJSON *rpc_id_dup(const cJSON *id)
 {
+	const char *text = jsonraw_number_text(id);
+	if (text)
+		return cJSON_CreateRaw(text);
 	if (cJSON_IsNumber(id)) {
 		double v = id->valuedouble;
 		char num[64];
-		if (v == floor(v) && fabs(v) <= 9007199254740992.0)
+		if (exact_integer(v))
 			snprintf(num, sizeof num, "%.0f", v);
 		else
 			snprintf(num, sizeof num, "%.17g", v);
@@ -123,7 +300,7 @@ void rpc_reply_result(const cJSON *id, cJSON *result)
 		return;
 	}
 	cJSON_AddItemToObject(m, "result", result ? result : cJSON_CreateObject());
-	send_msg(m);
+	send_msg(m, true, id);
 	cJSON_Delete(m);
 }
 
@@ -142,7 +319,7 @@ void rpc_reply_error(const cJSON *id, int code, const char *message, cJSON *data
 	if (data)
 		cJSON_AddItemToObject(e, "data", data);
 	cJSON_AddItemToObject(m, "error", e);
-	send_msg(m);
+	send_msg(m, true, id);
 	cJSON_Delete(m);
 }
 
@@ -157,7 +334,7 @@ void rpc_notify(const char *method, cJSON *params)
 	cJSON_AddStringToObject(m, "method", method);
 	if (params)
 		cJSON_AddItemToObject(m, "params", params);
-	send_msg(m);
+	send_msg(m, false, NULL);
 	cJSON_Delete(m);
 }
 
@@ -168,6 +345,27 @@ static bool id_valid(const cJSON *id)
 	return cJSON_IsString(id) || (cJSON_IsNumber(id) && isfinite(id->valuedouble));
 }
 
+/* Numbers whose source text a reply echoes: the id, a progress token, a
+ * cancelled request's id. */
+static size_t echoed_numbers(cJSON *msg, cJSON **out)
+{
+	size_t k = 0;
+	cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	cJSON *meta = cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "_meta") : NULL;
+	cJSON *c[3] = {
+		id,
+		cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "progressToken") : NULL,
+		cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "requestId") : NULL,
+	};
+	for (size_t i = 0; i < 3; i++)
+		if (cJSON_IsNumber(c[i]))
+			out[k++] = c[i];
+	return k;
+}
+
+static void handle_message(cJSON *msg);
+
 void rpc_handle_line(const char *line, size_t len)
 {
 	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
@@ -177,21 +375,61 @@ void rpc_handle_line(const char *line, size_t len)
 		start++;
 	if (start == len)
 		return; /* blank lines between messages are harmless */
+	line += start;
+	len -= start;
 
-	cJSON *msg = cJSON_ParseWithLength(line + start, len - start);
-	if (!msg) {
-		rpc_reply_error(NULL, RPC_PARSE_ERROR, "Parse error: the line is not valid JSON", NULL);
+	/* A copy cJSON may read: valid UTF-8, lone surrogates replaced. */
+	size_t n = len;
+	char *text = utf8_valid(line, len) ? NULL : utf8_repair(line, len, &n);
+	if (!text && (text = malloc(len + 1)) != NULL) {
+		memcpy(text, line, len);
+		text[len] = '\0';
+	}
+	struct jsonraw raw;
+	if (!text || jsonraw_scan(text, n, &raw) < 0) {
+		free(text);
+		rpc_reply_error(NULL, RPC_INTERNAL_ERROR, "Internal error: out of memory reading the message", NULL);
 		return;
 	}
+	const char *end = NULL;
+	cJSON *msg = cJSON_ParseWithLengthOpts(text, n, &end, false);
+	if (!msg) {
+		rpc_reply_error(NULL, RPC_PARSE_ERROR, "Parse error: the line is not valid JSON", NULL);
+		goto out;
+	}
+	size_t used = (size_t)(end - text);
+	cJSON *targets[3];
+	size_t nt = cJSON_IsObject(msg) ? echoed_numbers(msg, targets) : 0;
+	if (nt && jsonraw_attach(&raw, text, used, msg, targets, nt) < 0)
+		log_msg(LOG_WARNING, "could not keep the text of a numeric id; it is echoed as a double");
+	cur_has_nul = raw.has_nul;
+	handle_message(msg);
+	cur_has_nul = false;
+	cJSON_Delete(msg);
+	while (used < n && (text[used] == ' ' || text[used] == '\t' || text[used] == '\r'))
+		used++;
+	if (used < n)
+		rpc_reply_error(NULL, RPC_PARSE_ERROR,
+				"Parse error: more than one JSON value on a line; the first was handled, the rest "
+				"ignored (send one message per line)",
+				NULL);
+out:
+	jsonraw_free(&raw);
+	free(text);
+}
+
+/* The JSON-RPC envelope checks, then the message callback. */
+static void handle_message(cJSON *msg)
+{
 	if (cJSON_IsArray(msg)) {
 		rpc_reply_error(NULL, RPC_INVALID_REQUEST,
 				"Invalid Request: JSON-RPC batches are not supported; send one message per line",
 				NULL);
-		goto out;
+		return;
 	}
 	if (!cJSON_IsObject(msg)) {
 		rpc_reply_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: a message must be a JSON object", NULL);
-		goto out;
+		return;
 	}
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(msg, "jsonrpc");
@@ -200,11 +438,11 @@ void rpc_handle_line(const char *line, size_t len)
 
 	if (!cJSON_IsString(ver) || strcmp(ver->valuestring, "2.0") != 0) {
 		rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"jsonrpc\" must be \"2.0\"", NULL);
-		goto out;
+		return;
 	}
 	if (id && !id_valid(id)) {
 		rpc_reply_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: \"id\" must be a string or a number", NULL);
-		goto out;
+		return;
 	}
 	if (!method) {
 		/* A response to a request of ours (e.g. a ping we sent): nothing to do. */
@@ -213,22 +451,20 @@ void rpc_handle_line(const char *line, size_t len)
 			log_msg(LOG_DEBUG, "ignoring a response from the client");
 		else
 			rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"method\" is missing", NULL);
-		goto out;
+		return;
 	}
 	if (!cJSON_IsString(method)) {
 		if (id)
 			rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"method\" must be a string", NULL);
-		goto out;
+		return;
 	}
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params)) {
 		if (id)
 			rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"params\" must be an object", NULL);
-		goto out;
+		return;
 	}
 	rpc_cb(msg);
-out:
-	cJSON_Delete(msg);
 }
 
 /* Hand every complete line in buf to rpc_handle_line, keep the remainder. */
@@ -309,6 +545,9 @@ int rpc_start(int in_fd, int out_fd, rpc_message_cb *cb, struct err *e)
 	int fl = fcntl(in_fd, F_GETFL);
 	if (fl < 0 || fcntl(in_fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return err_sys(e, errno, "rpc: making stdin non-blocking");
+	int ofl = fcntl(out_fd, F_GETFL);
+	if (ofl < 0 || fcntl(out_fd, F_SETFL, ofl | O_NONBLOCK) < 0)
+		return err_sys(e, errno, "rpc: making stdout non-blocking");
 	rpc_in = in_fd;
 	rpc_out = out_fd;
 	rpc_cb = cb;

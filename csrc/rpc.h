@@ -8,6 +8,7 @@
 #define NSM_RPC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <cjson/cJSON.h>
 #include "err.h"
 
@@ -33,12 +34,27 @@ bool rpc_input_closed(void);
 /* True once a write to stdout failed (the client is gone). */
 bool rpc_output_broken(void);
 
-/* Same JSON-RPC id: both strings and equal, or both numbers and exactly
- * equal (cJSON_Compare treats close doubles as equal). */
+/* Same JSON-RPC id: both strings and equal, or both numbers with the same
+ * source text, or (integers a double holds exactly) the same value. */
 bool rpc_id_equal(const cJSON *a, const cJSON *b);
-/* A copy of an id that prints exactly as the client sent it when it is an
- * integer of at most 2^53 (cJSON prints 15 significant digits otherwise). */
+/* A copy of an id that prints exactly as the client sent it: its source
+ * text when the message carried one (rpc_handle_line keeps it for the id,
+ * _meta.progressToken and requestId), else integers up to 2^53 digit for
+ * digit and other numbers with 17 significant digits. */
 cJSON *rpc_id_dup(const cJSON *id);
+
+/* Replies wait in a queue while the client does not read; past this many
+ * bytes notifications are dropped and replies replaced by a short error,
+ * and past RPC_QUEUE_SLACK more the client is dropped. */
+#define RPC_MAX_QUEUED (64u * 1024u * 1024u)
+#define RPC_QUEUE_SLACK (1024u * 1024u)
+/* Bytes waiting to be written to stdout. */
+size_t rpc_queued_bytes(void);
+/* At exit: write what is queued, waiting at most timeout_ms for the client. */
+void rpc_flush(int timeout_ms);
+/* While the message callback runs: true when one of the message's strings
+ * held U+0000 (cJSON keeps C strings, so that string was cut there). */
+bool rpc_message_has_nul(void);
 
 /* Each takes ownership of the cJSON it is given. */
 void rpc_reply_result(const cJSON *id, cJSON *result);

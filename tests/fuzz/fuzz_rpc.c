@@ -46,6 +46,7 @@
 #include "loop.h"
 #include "mcp.h"
 #include "rpc.h"
+#include "utf8.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -126,13 +127,45 @@ static size_t utf8_bad_at(const unsigned char *s, size_t n)
 	return n;
 }
 
+/* The input line as the server reads it: invalid UTF-8 repaired (U+FFFD),
+ * as rpc.c does before parsing. The caller frees it. */
+static char *as_read(const char *line, size_t n, size_t *out_n)
+{
+	char *t = utf8_repair(line, n, out_n);
+	if (!t)
+		abort();
+	return t;
+}
+
+/* A line holding a JSON value and more after it: answered twice (the
+ * first value, then -32700 for the rest). */
+static bool has_trailing_value(const char *line, size_t n)
+{
+	size_t tn;
+	char *t = as_read(line, n, &tn);
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(t, tn, &end, false);
+	bool trailing = false;
+	if (v) {
+		size_t used = (size_t)(end - t);
+		while (used < tn && strchr(" \t\r", t[used]) && t[used] != '\0')
+			used++;
+		trailing = used < tn;
+	}
+	cJSON_Delete(v);
+	free(t);
+	return trailing;
+}
+
+/* How many replies the input may get at most: one per line, two for a line
+ * with data after its first value. */
 static size_t count_lines(const uint8_t *data, size_t size)
 {
 	size_t n = 0, start = 0;
 	for (size_t i = 0; i <= size; i++)
 		if (i == size || data[i] == '\n') {
 			if (i > start || i < size)
-				n++;
+				n += 1 + has_trailing_value((const char *)data + start, i - start);
 			start = i + 1;
 		}
 	return n;
@@ -201,9 +234,11 @@ static void check_output(size_t lines_in, bool input_utf8)
 		fail("reading back the output memfd", NULL, 0);
 	if (end > 0 && buf[end - 1] != '\n')
 		pfail("the output does not end with a newline", buf, (size_t)end);
+	/* Whatever the input: rpc.c repairs it before parsing. */
+	(void)input_utf8;
 	size_t bad = utf8_bad_at((unsigned char *)buf, (size_t)end);
-	if (input_utf8 && bad < (size_t)end && protocol_oracles)
-		fail_at("the server wrote invalid UTF-8 for a valid UTF-8 input", buf, (size_t)end, bad);
+	if (bad < (size_t)end && protocol_oracles)
+		fail_at("the server wrote invalid UTF-8", buf, (size_t)end, bad);
 	size_t msgs = 0, start = 0;
 	for (size_t i = 0; i < (size_t)end; i++)
 		if (buf[i] == '\n') {
@@ -228,7 +263,11 @@ static void check_sync_reply(const char *line, size_t n, off_t before)
 	if (end < 0 || end < before)
 		fail("lseek on the output memfd", NULL, 0);
 	size_t len = (size_t)(end - before);
-	cJSON *in = cJSON_ParseWithLength(line, n);
+	size_t tn;
+	char *text = as_read(line, n, &tn);
+	cJSON *in = cJSON_ParseWithLengthOpts(text, tn, NULL, false);
+	bool trailing = has_trailing_value(line, n);
+	free(text);
 	if (!cJSON_IsObject(in) || len == 0) {
 		cJSON_Delete(in);
 		return;
@@ -244,12 +283,22 @@ static void check_sync_reply(const char *line, size_t n, off_t before)
 	 * is on) may come with a reply: only responses count. */
 	cJSON *out = NULL;
 	size_t responses = 0;
+	bool trailing_reply = false;
 	for (size_t st = 0, i = 0; i < len; i++) {
 		if (buf[i] != '\n')
 			continue;
 		cJSON *m = cJSON_ParseWithLength(buf + st, i - st);
 		st = i + 1;
 		if (m && cJSON_GetObjectItemCaseSensitive(m, "method")) {
+			cJSON_Delete(m);
+			continue;
+		}
+		/* The one reply a second value on the line may get: -32700, id null. */
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(m, "error");
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+		if (trailing && !trailing_reply && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(m, "id")) &&
+		    cJSON_IsNumber(code) && code->valuedouble == -32700) {
+			trailing_reply = true;
 			cJSON_Delete(m);
 			continue;
 		}
@@ -261,6 +310,8 @@ static void check_sync_reply(const char *line, size_t n, off_t before)
 	}
 	if (responses > 1)
 		pfail("one input line got more than one reply", buf, len);
+	if (trailing_reply && !trailing)
+		pfail("a -32700 for trailing data on a line without any", buf, len);
 	if (responses && cJSON_IsString(ver) && strcmp(ver->valuestring, "2.0") == 0 &&
 	    cJSON_IsString(method) && !id)
 		pfail("a notification was answered", buf, len);
