@@ -79,6 +79,20 @@ let
     if isString v && match "/.*" v != null && match ".*(^|/)\\.\\.(/|$).*" v == null then v
     else fail where "must be an absolute path without '..', got ${show v}";
 
+  # The project's mount point may not be a path the sandbox itself is made
+  # of (csrc/mounts.c): covering it would break every run with a misleading
+  # message.
+  reservedMounts = [ "nix" "proc" "dev" "etc" "run" "workspace" "tmp" "bin" "usr/+bin" ];
+  mountPoint = v:
+    let
+      p = absolutePath "project.mount_point" v;
+      reserved = match "/*" p != null
+        || builtins.any (r: match "/+${r}(/.*)?" p != null) reservedMounts;
+    in
+    if reserved then
+      fail "project.mount_point" "${show v} is part of the sandbox itself (/, /nix, /proc, /dev, /etc, /run, /workspace, /tmp, /bin, /usr/bin); choose another path such as /project"
+    else p;
+
   # How code is handed over: a program (an absolute path, or a name / a path
   # relative to the environment's root, e.g. "python3" or "bin/python3.12")
   # and optional arguments that go before the code file's path.
@@ -196,7 +210,7 @@ let
       inherit defaults;
       project = {
         path = if project ? path then projectPath "project.path" project.path else "";
-        mount_point = if project ? mount_point then absolutePath "project.mount_point" project.mount_point else "/project";
+        mount_point = if project ? mount_point then mountPoint project.mount_point else "/project";
         use_flake = useFlake;
         flake = projectFlake;
       };
