@@ -1,9 +1,11 @@
 /* err.c — see err.h. Truncates rather than overflows; never allocates. */
 #include "err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 int err_set(struct err *e, int code, const char *fmt, ...)
 {
@@ -24,6 +26,19 @@ int err_sys(struct err *e, int code, const char *fmt, ...)
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
 	n = strlen(e->msg);
+	if (code == EMFILE) {
+		/* The server's own limit, not the kernel's: say which and how to
+		 * raise it. */
+		struct rlimit r;
+		if (getrlimit(RLIMIT_NOFILE, &r) == 0)
+			snprintf(e->msg + n, sizeof e->msg - n,
+				 ": the server has all the %llu open files its limit allows (RLIMIT_NOFILE); "
+				 "raise it (ulimit -n) or close sessions",
+				 (unsigned long long)r.rlim_cur);
+		else
+			snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(code));
+		return -1;
+	}
 	snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(code));
 	return -1;
 }

@@ -29,6 +29,7 @@
 #include "loop.h"
 #include "mcp.h"
 #include "pool.h"
+#include "reslimits.h"
 #include "rpc.h"
 
 static volatile int stop_signal;
@@ -78,6 +79,8 @@ static int list_envs(void)
 		cJSON_AddNumberToObject(l, "memory_mb", e->limits.memory_mb);
 		cJSON_AddNumberToObject(l, "max_processes", e->limits.max_processes);
 		cJSON_AddNumberToObject(l, "max_open_files", e->limits.max_open_files);
+		/* What runs get: clamped to the server's hard RLIMIT_NOFILE. */
+		cJSON_AddNumberToObject(l, "max_open_files_effective", limits_nofile(&e->limits));
 		cJSON_AddNumberToObject(l, "max_file_size_mb", e->limits.max_file_size_mb);
 		cJSON_AddNumberToObject(l, "workspace_mb", e->limits.workspace_mb);
 		cJSON_AddNumberToObject(l, "max_output_bytes", e->limits.max_output_bytes);

@@ -20,6 +20,7 @@
  * another's budget; the sandbox init counts too, hence +1.
  */
 #include "reslimits.h"
+#include "env.h"
 #include "fsutil.h"
 
 #include <errno.h>
@@ -193,6 +194,41 @@ static int detect(void)
 	return 0;
 }
 
+unsigned limits_nofile(const struct env_limits *l)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_max != RLIM_INFINITY && r.rlim_max < l->max_open_files)
+		return (unsigned)r.rlim_max;
+	return l->max_open_files;
+}
+
+/* "environment NAME: max_open_files N is above the server's hard limit of M"
+ * for each environment whose limit is clamped; returns how many. */
+static int nofile_report(char *buf, size_t len, size_t *off, bool to_log)
+{
+	int clamped = 0;
+	for (size_t i = 0; i < env_count(); i++) {
+		const struct env_entry *env = env_at(i);
+		unsigned eff = limits_nofile(&env->limits);
+		if (eff == env->limits.max_open_files)
+			continue;
+		clamped++;
+		if (to_log)
+			log_msg(LOG_WARNING,
+				"environment %s: max_open_files %u is above the server's hard limit of %u open files "
+				"(ulimit -Hn); its runs get %u",
+				env->name, env->limits.max_open_files, eff, eff);
+		else if (*off < len) {
+			int n = snprintf(buf + *off, len - *off,
+					 "warn max_open_files: environment %s asks for %u, the server's hard limit is %u "
+					 "(runs get %u; raise it with ulimit -Hn, or LimitNOFILE= in a systemd unit)\n",
+					 env->name, env->limits.max_open_files, eff, eff);
+			*off = n < 0 || (size_t)n >= len - *off ? len - 1 : *off + (size_t)n;
+		}
+	}
+	return clamped;
+}
+
 int limits_init(struct err *e)
 {
 	(void)e;
@@ -200,6 +236,7 @@ int limits_init(struct err *e)
 	if (mode == LIMITS_RLIMIT)
 		log_msg(LOG_INFO, "limits: cgroup v2 not usable (%s)", cg_reason);
 	log_msg(LOG_INFO, "limits: enforcing with %s", limits_describe());
+	nofile_report(NULL, 0, NULL, true);
 	return 0;
 }
 
@@ -210,6 +247,7 @@ int limits_doctor(char *buf, size_t len, size_t *off)
 				 mode == LIMITS_CGROUP2 ? "ok  " : "warn", cg_reason);
 		*off = n < 0 || (size_t)n >= len - *off ? len - 1 : *off + (size_t)n;
 	}
+	nofile_report(buf, len, off, false);
 	return 0;
 }
 
@@ -312,7 +350,9 @@ static int set1(int res, rlim_t v)
 int limits_child_apply(const struct env_limits *l, const char **what)
 {
 	int r;
-	if ((r = set1(RLIMIT_NOFILE, l->max_open_files)) < 0) {
+	/* Clamped to the hard limit the server inherited (limits_init warned):
+	 * without CAP_SYS_RESOURCE a higher one is refused. */
+	if ((r = set1(RLIMIT_NOFILE, limits_nofile(l))) < 0) {
 		*what = "RLIMIT_NOFILE";
 		return r;
 	}

@@ -45,6 +45,10 @@ bool limits_cg_oom_killed(const struct limits_cg *cg);
 /* Remove the (empty) group and close its fd. */
 void limits_cg_destroy(struct limits_cg *cg);
 
+/* An environment's max_open_files, clamped to the server's hard
+ * RLIMIT_NOFILE (a sandbox cannot get more than its parent may have). */
+unsigned limits_nofile(const struct env_limits *l);
+
 /* Child side, just before execve: set the rlimits of l for the mode
  * detected at start-up. Returns 0, or -errno with *what naming the limit.
  * Async-signal-safe (setrlimit only). */
