@@ -505,11 +505,9 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		reply(id, tool_error("`code` is required and must be a string."));
 		return;
 	}
+	/* Empty code is an empty program (exit 0, no output), as in the
+	 * original nix-sandbox-mcp. */
 	size_t code_len = strlen(code->valuestring);
-	if (code_len == 0) {
-		reply(id, tool_error("`code` is empty: send the program to run."));
-		return;
-	}
 	if (code_len > MCP_MAX_CODE_BYTES) {
 		reply(id, tool_error("`code` is %zu bytes; the limit is %u bytes. Write large data "
 						"from code in several calls of a session, or generate it in the sandbox.",

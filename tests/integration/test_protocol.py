@@ -103,7 +103,6 @@ t.ok(r.get("error", {}).get("code") == -32602, "logging/setLevel with a bad leve
 
 # Invalid run arguments are tool results with isError, not protocol errors.
 for args, what in ((None, "no arguments"), ({"env": "shell"}, "no code"),
-                   ({"code": "", "env": "shell"}, "empty code"),
                    ({"code": "true", "env": "cobol"}, "unknown env"),
                    ({"code": "true"}, "no env"),
                    ({"code": 5, "env": "shell"}, "non-string code"),
@@ -118,6 +117,15 @@ for args, what in ((None, "no arguments"), ({"env": "shell"}, "no code"),
     t.ok(res.get("isError") is True and text_of(res), "run with %s: isError with a message" % what, r)
 r = s.run("true", "cobol")
 t.ok("shell" in text_of(r) and "python" in text_of(r), "unknown env lists the available ones", r)
+# Empty code is an empty program, as in the original: exit 0, no output.
+for env in ("shell", "python", "node"):
+    for sess in (None, "empty-" + env):
+        r = s.run("", env, session=sess)
+        sc = r.get("structuredContent", {}) if r else {}
+        t.ok(r and not r.get("isError") and sc.get("exit_code") == 0 and sc.get("stdout") == ""
+             and sc.get("stderr") == "", "empty code in %s%s: exit 0, no output"
+             % (env, " (session)" if sess else ""), r)
+s.drain(0.5)  # their debug log notifications
 
 # A line over the documented maximum is rejected without killing the server.
 s.send_raw(b"x" * (17 * 1024 * 1024) + b"\n")
