@@ -28,8 +28,11 @@ build:
 	$(NIX_BUILD) .#default -o result
 	@ls -l result/bin/nix-sandbox-mcp
 
-run: build
-	exec ./result/bin/nix-sandbox-mcp --stdio
+# stdout carries only protocol messages (an MCP client may run `make run`):
+# the build and make's own lines go to stderr.
+run:
+	@$(MAKE) --no-print-directory build >&2
+	@exec ./result/bin/nix-sandbox-mcp --stdio
 
 check: setup
 	bash tests/run.sh

@@ -18,6 +18,11 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 if out=$(make -s build 2>&1); then ok "make builds the server"; else notok "make builds the server" "$out"; echo "1..$n"; exit 1; fi
 bin=$root/result/bin/nix-sandbox-mcp
 check "make leaves result/bin/nix-sandbox-mcp" test -x "$bin"
+# An MCP client may be configured with `make run`: its stdout must carry
+# nothing but protocol messages (make's lines and the build go to stderr).
+out=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"ping"}' | make run 2>/dev/null)
+[ "$out" = '{"jsonrpc":"2.0","id":1,"result":{}}' ] && ok "make run: stdout holds only the protocol" \
+	|| notok "make run: stdout holds only the protocol" "$out"
 
 desc=$(file -L "$bin")
 case "$desc" in *"statically linked"*) ok "file says statically linked" ;; *) notok "file says statically linked" "$desc" ;; esac
