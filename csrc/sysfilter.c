@@ -34,6 +34,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -55,6 +56,8 @@ enum sf_cond {
 	SF_PERSONALITY, /* personality(2) other than Docker's safe values: a
 	                   hand-written prologue (libseccomp 2.5 cannot compare
 	                   one argument twice in a rule) */
+	SF_SOCKET_FAMILY, /* socket(2)/socketpair(2) of a family not in
+	                     socket_ok: in the same prologue */
 };
 
 struct sf_entry {
@@ -107,6 +110,11 @@ static const struct sf_entry table[] = {
 	{ "kcmp", SF_ALWAYS, 0, "kernel pointer ordering leaks (Docker: CAP_SYS_PTRACE)" },
 	{ "move_pages", SF_ALWAYS, 0, "acts on other processes' pages" },
 	{ "migrate_pages", SF_ALWAYS, 0, "acts on other processes' pages" },
+	/* NUMA placement: Docker allows these only with CAP_SYS_NICE */
+	{ "mbind", SF_ALWAYS, 0, "NUMA memory policy (Docker: CAP_SYS_NICE)" },
+	{ "set_mempolicy", SF_ALWAYS, 0, "NUMA memory policy (Docker: CAP_SYS_NICE)" },
+	{ "get_mempolicy", SF_ALWAYS, 0, "NUMA memory policy (Docker: CAP_SYS_NICE)" },
+	{ "set_mempolicy_home_node", SF_ALWAYS, 0, "NUMA memory policy (Docker: CAP_SYS_NICE)" },
 	/* the machine itself */
 	{ "kexec_load", SF_ALWAYS, 0, "replace the kernel" },
 	{ "kexec_file_load", SF_ALWAYS, 0, "replace the kernel" },
@@ -129,6 +137,8 @@ static const struct sf_entry table[] = {
 	{ "ioperm", SF_ALWAYS, 0, "raw I/O port access" },
 	{ "uselib", SF_ALWAYS, 0, "obsolete loader call" },
 	{ "_sysctl", SF_ALWAYS, 0, "obsolete sysctl interface" },
+	{ "sysfs", SF_ALWAYS, 0, "obsolete file system type query (Docker denies it)" },
+	{ "ustat", SF_ALWAYS, 0, "obsolete file system statistics (Docker denies it)" },
 	{ "sethostname", SF_ALWAYS, 0, "the jail names the sandbox" },
 	{ "setdomainname", SF_ALWAYS, 0, "the jail names the sandbox" },
 	/* time is not namespaced (apart from CLONE_NEWTIME offsets) */
@@ -141,12 +151,27 @@ static const struct sf_entry table[] = {
 	{ "ioctl", SF_IOCTL_CMD, TIOCLINUX, "TIOCLINUX can also inject input" },
 	/* execution domain: only the values Docker allows */
 	{ "personality", SF_PERSONALITY, 0, "READ_IMPLIES_EXEC / ADDR_NO_RANDOMIZE weaken NX and ASLR" },
+	/* socket families: an allow-list (socket_ok below), not a deny-list */
+	{ "socket", SF_SOCKET_FAMILY, 0, "families that ignore network namespaces (AF_VSOCK) or reach hardware" },
+	{ "socketpair", SF_SOCKET_FAMILY, 0, "the same families" },
 };
 
 /* personality(2) values allowed (Docker's list): PER_LINUX, PER_LINUX32,
  * UNAME26, UNAME26|PER_LINUX32 and the query 0xffffffff. Anything else can
  * set READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, MMAP_PAGE_ZERO, ... */
 static const uint32_t personality_ok[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+
+/* Socket families a sandbox may use; every other one fails with EPERM.
+ *   AF_UNIX    local IPC inside the sandbox (abstract names belong to its
+ *              own network namespace; paths to its own mounts);
+ *   AF_INET, AF_INET6  loopback in the sandbox's own network namespace, or
+ *              the host's network for environments that opt in;
+ *   AF_NETLINK NETLINK_ROUTE for getaddrinfo()/if_nameindex() and `ip`; it is
+ *              scoped to the sandbox's network namespace.
+ * Not AF_VSOCK (ignores network namespaces: reaches the VM host), AF_PACKET,
+ * AF_BLUETOOTH, AF_ALG, AF_XDP, ... (hardware and kernel surface). The
+ * kernel reads the family as int: a value with high bits set is refused. */
+static const uint32_t socket_ok[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 
 #if defined(__x86_64__)
 #define SF_AUDIT_ARCH AUDIT_ARCH_X86_64
@@ -156,35 +181,63 @@ static const uint32_t personality_ok[] = { 0x0, 0x8, 0x20000, 0x20008, 0xfffffff
 #error "sysfilter: add this architecture's AUDIT_ARCH"
 #endif
 
-/* The prologue placed before libseccomp's program. The kernel reads
- * personality's argument as unsigned int: compare the low 32 bits only
- * (little-endian: offset of args[0]). A foreign ABI or x32 number never
- * equals __NR_personality here and falls through to libseccomp's checks. */
-#define SF_PROLOGUE_LEN (7 + sizeof personality_ok / sizeof personality_ok[0])
-static size_t personality_prologue(struct sock_filter *p)
+/* The prologue placed before libseccomp's program, for the checks that
+ * compare one argument with several values (libseccomp 2.5 cannot):
+ * personality(2) against personality_ok, socket(2) and socketpair(2)
+ * against socket_ok. The kernel reads both arguments as 32-bit ints: for
+ * personality the low word is compared (little-endian args[0]); for the
+ * socket family the high word must be 0 as well. A foreign ABI or an x32
+ * number never equals these numbers here and falls through to libseccomp's
+ * checks, which kill it. */
+#define N_PERS (sizeof personality_ok / sizeof personality_ok[0])
+#define N_SOCK (sizeof socket_ok / sizeof socket_ok[0])
+#define SF_PROLOGUE_LEN (8 + N_PERS + 4 + N_SOCK + 2)
+#define ARG0_LO offsetof(struct seccomp_data, args[0])
+#define ARG0_HI (offsetof(struct seccomp_data, args[0]) + 4)
+static size_t prologue(struct sock_filter *p)
 {
-	const size_t n_ok = sizeof personality_ok / sizeof personality_ok[0];
 	size_t i = 0;
-	/* rest = index of the first libseccomp instruction */
-	const size_t rest = SF_PROLOGUE_LEN;
+	const size_t rest = SF_PROLOGUE_LEN;          /* libseccomp's first instruction */
+	const size_t allow = SF_PROLOGUE_LEN - 1;     /* RET ALLOW */
+	const size_t deny = SF_PROLOGUE_LEN - 2;      /* RET ERRNO(EPERM) */
+	const size_t pers = 7;                        /* personality's checks */
+	const size_t sock = pers + 2 + N_PERS;        /* the socket family's checks */
+#define J(to) ((unsigned char)((to) - i - 1))
 	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
 	i++;
-	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SF_AUDIT_ARCH, 0,
-					    (unsigned char)(rest - i - 1));
+	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SF_AUDIT_ARCH, 0, J(rest));
 	i++;
 	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	i++;
-	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0,
-					    (unsigned char)(rest - i - 1));
+	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, J(pers), 0);
 	i++;
-	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, J(sock), 0);
 	i++;
-	/* allow = the last instruction of the prologue; deny just before it */
-	for (size_t k = 0; k < n_ok; k++, i++)
-		p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, personality_ok[k],
-						    (unsigned char)(n_ok - k), 0);
+	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, J(sock), 0);
+	i++;
+	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, (unsigned)(rest - i - 1), 0, 0);
+	i++;
+	/* pers: */
+	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO);
+	i++;
+	for (size_t k = 0; k < N_PERS; k++, i++)
+		p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, personality_ok[k], J(allow), 0);
+	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, (unsigned)(deny - i - 1), 0, 0);
+	i++;
+	/* sock: */
+	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI);
+	i++;
+	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, J(deny));
+	i++;
+	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO);
+	i++;
+	for (size_t k = 0; k < N_SOCK; k++, i++)
+		p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, socket_ok[k], J(allow), 0);
+	if (i != sock + 3 + N_SOCK || i != deny)
+		return 0; /* the labels above do not match the code: refused by the caller */
 	p[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
 	p[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+#undef J
 	return i;
 }
 
@@ -221,6 +274,7 @@ static int add_entry(scmp_filter_ctx ctx, const struct sf_entry *t, int nr)
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
 					SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, t->arg));
 	case SF_PERSONALITY:
+	case SF_SOCKET_FAMILY:
 		return 0; /* in the prologue */
 	}
 	return -EINVAL;
@@ -311,7 +365,7 @@ int sysfilter_build(const struct env_entry *env, struct sysfilter *f, struct err
 		}
 		got += (size_t)n;
 	}
-	if (personality_prologue(f->insns) != plen) {
+	if (prologue(f->insns) != plen) {
 		r = -1;
 		err_set(e, EINVAL, "seccomp: prologue length mismatch");
 		sysfilter_free(f);

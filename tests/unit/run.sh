@@ -5,18 +5,18 @@ set -u
 cd "$(dirname "$0")/../.."
 out=build/unit
 mkdir -p "$out"
-srcs="csrc/utf8.c csrc/rpc.c csrc/jsonraw.c csrc/loop.c csrc/log.c csrc/err.c csrc/agent_ipc.c csrc/outcap.c"
+srcs="csrc/utf8.c csrc/rpc.c csrc/jsonraw.c csrc/loop.c csrc/log.c csrc/err.c csrc/agent_ipc.c csrc/outcap.c csrc/sysfilter.c"
 cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Icsrc -Itests/unit"
 n=0 fail=0
 . tests/lib/tap.sh
 for t in tests/unit/test_*.c; do
 	name=$(basename "$t" .c)
 	if ! gcc $cflags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		"$t" $srcs -lcjson -lm -o "$out/$name.asan" 2>"$out/$name.cc.log"; then
+		"$t" $srcs -lseccomp -lcjson -lm -o "$out/$name.asan" 2>"$out/$name.cc.log"; then
 		n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $name builds"; sed 's/^/#   /' "$out/$name.cc.log"
 		continue
 	fi
-	gcc $cflags -O1 "$t" $srcs -lcjson -lm -o "$out/$name"
+	gcc $cflags -O1 "$t" $srcs -lseccomp -lcjson -lm -o "$out/$name"
 	tap_emit "$name" /dev/stdout "$out/$name.asan"
 	n=$((n + 1))
 	if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
