@@ -1,6 +1,7 @@
 """Drives a deployed server over stdio and prints one line per check:
 `PASS description` or `FAIL description` (+ `#` detail lines); run.sh turns
-them into TAP.
+them into TAP. It first prints `# plan N checks`: run.sh fails the run when
+fewer lines come (or the exit status is not 0), so a crash cannot drop checks.
 
     python3 drive.py ENVS_JSON full|smoke CMD [ARG...]
 
@@ -29,6 +30,9 @@ def sc(r):
 envs = json.load(open(sys.argv[1]))["environments"]
 mode = sys.argv[2]
 cmd = sys.argv[3:]
+# initialize, a one-shot run per environment (full) or of the first (smoke),
+# the checks under `if mode == "full"` (3 + 1 + 7 + 2), the exit on EOF.
+print("# plan %d checks" % (1 + (len(envs) + 13 if mode == "full" else 1) + 1), flush=True)
 s = Server(cmd[0], cmd[1:], env={})
 init = s.initialize()
 check(init is not None and "result" in init, "the server answers initialize", (init, s.err[-800:]))

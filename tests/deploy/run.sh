@@ -156,10 +156,27 @@ inns "$R" /bin/sh -c "test ! -e $other" && ok "a store path outside the closure 
 inns "$R" "$bin" --list-envs > "$work/envs2.json" 2>"$work/err" && cmp -s "$work/envs.json" "$work/envs2.json" \
 	&& ok "the imported server starts with no config (env -i, cwd /, empty HOME)" \
 	|| notok "the imported server starts with no config" "$(cat "$work/err")"
-python3 "$root/tests/deploy/drive.py" "$work/envs.json" full \
-	unshare -m --propagation private /bin/sh -c 'mount --bind "$0/nix/store" /nix/store && cd / && exec "$@"' "$R" \
-	/usr/bin/env -i HOME="$work/home" "$bin" > "$work/drive" 2>&1
-tap "$work/drive" "imported"
+# drive LABEL full|smoke ROOT: drive.py against the server run from ROOT, its
+# PASS/FAIL lines as TAP. It plans its checks first (`# plan N checks`); a
+# non-zero exit (a crash) or fewer lines than planned is a failing test, so
+# its checks cannot vanish with a green suite.
+drive() {
+	local label=$1 mode=$2 r=$3 log=$work/drive-$2 rc planned ran
+	python3 "$root/tests/deploy/drive.py" "$work/envs.json" "$mode" \
+		unshare -m --propagation private /bin/sh -c 'mount --bind "$0/nix/store" /nix/store && cd / && exec "$@"' "$r" \
+		/usr/bin/env -i HOME="$work/home" "$bin" > "$log" 2>&1
+	rc=$?
+	tap "$log" "$label"
+	planned=$(sed -n 's/^# plan \([0-9]*\) checks$/\1/p' "$log" | head -n 1)
+	ran=$(grep -cE '^(PASS|FAIL) ' "$log")
+	if [ "$rc" -eq 0 ] && [ -n "$planned" ] && [ "$ran" -eq "$planned" ]; then
+		ok "$label: drive.py ran all its $planned checks and exited 0"
+	else
+		notok "$label: drive.py exited $rc after $ran of ${planned:-?} planned checks" \
+			"$(grep -vE '^(PASS|FAIL) |^# plan ' "$log" | tail -n 20)"
+	fi
+}
+drive "imported" full "$R"
 
 # ---- nix copy --to local?root=…: signed, and --no-check-sigs ---------------
 key=$root/build/deploy-key
@@ -178,10 +195,7 @@ note "nix copy --to local?root (signed): $(secs "$t0" "$(now)") s"
 nix path-info --store "$R2" --sigs "$P" 2>/dev/null | grep -q 'nsm-deploy-test:' && ok "the copy carries the signature" || notok "the copy carries the signature"
 out=$(nix-store --store "$R2" --verify --check-contents 2>&1) && ! grep -qi 'error\|modified\|invalid' <<<"$out" \
 	&& ok "ROOT2 verifies" || notok "ROOT2 verifies" "$out"
-python3 "$root/tests/deploy/drive.py" "$work/envs.json" smoke \
-	unshare -m --propagation private /bin/sh -c 'mount --bind "$0/nix/store" /nix/store && cd / && exec "$@"' "$R2" \
-	/usr/bin/env -i HOME="$work/home" "$bin" > "$work/drive2" 2>&1
-tap "$work/drive2" "signed copy"
+drive "signed copy" smoke "$R2"
 R3=$work/root3
 t0=$(now)
 out=$(nix copy --no-check-sigs --to "local?root=$R3" "$P" 2>&1) && [ -x "$R3$bin" ] \
