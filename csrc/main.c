@@ -28,6 +28,7 @@
 #include "log.h"
 #include "loop.h"
 #include "mcp.h"
+#include "mounts.h"
 #include "pool.h"
 #include "reslimits.h"
 #include "rpc.h"
@@ -101,6 +102,12 @@ static int doctor(void)
 	char report[4096];
 	int problems = jail_doctor(report, sizeof report);
 	printf("%s", report);
+	char why[200];
+	if (mounts_overlay_works(why, sizeof why))
+		printf("ok   project: a read-only overlayfs (sockets and FIFOs in it reach no host process)\n");
+	else
+		printf("warn project: %s; the project is bound read-only instead, and sockets and FIFOs in it "
+		       "can reach host processes\n", why);
 	printf("%s\n", problems ? "Some checks failed: see the hints above." : "All checks passed.");
 	return problems ? 1 : 0;
 }
@@ -134,6 +141,14 @@ static const char *resolve_project(const char *arg)
 			errno ? strerror(errno) : "not a directory");
 		exit(2);
 	}
+	char nested[256];
+	int n = mounts_project_nested(real, nested, sizeof nested);
+	if (n > 0)
+		log_msg(LOG_WARNING,
+			"project %s has %d mount(s) nested in it (%s%s): the sandbox sees them read-only, but "
+			"overlayfs cannot cover such a tree, so sockets and FIFOs in the project can reach host "
+			"processes; unmount them or mount a directory without nested mounts",
+			real, n, nested, n > 1 ? ", ..." : "");
 	return real;
 }
 

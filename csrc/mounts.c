@@ -12,16 +12,37 @@
  *   keep the host's flags and the sandbox uid still cannot write host files.
  * - pivot_root(".", ".") stacks the old root on the new one, so the old one
  *   can then be detached from "." (bubblewrap's "Russian doll").
+ *
+ * The project (MOUNT_PROJECT) must be read-only all the way down and reach
+ * no host process. A read-only bind does neither: a socket file in it still
+ * connects to the host process listening on it, a FIFO still reaches the
+ * host's reader, and a recursive bind keeps each nested mount's own flags
+ * (a tmpfs under the project stayed writable). So the project is an
+ * overlayfs with two lower layers (the project and an empty directory) and
+ * no upper one: read-only by construction, its sockets and FIFOs are inodes
+ * of the overlay (connect() is refused; a FIFO opened through it is a pipe
+ * of its own), and mounts nested in the project are not part of it.
+ * Overlayfs refuses, in a user namespace, a lower layer with mounts of the
+ * host's nested in it ("failed to clone lowerpath": they are locked); such a
+ * project is bound recursively and every mount in the tree made read-only,
+ * nosuid and nodev (mount_setattr(AT_RECURSIVE), else each submount found in
+ * mountinfo), and a sandbox whose project could not be made read-only does
+ * not start. Its sockets and FIFOs then stay reachable: the server says so
+ * at start-up (jail.c, mounts_project_check) and the README lists it.
  */
 #include "mounts.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,6 +50,20 @@
 #define NEWROOT "/newroot"
 #define OLDROOT "/oldroot"
 #define SCRATCH "/tmp"
+#define EMPTYDIR "/empty" /* in the scratch root: overlayfs' second lower layer */
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442 /* the same number on x86_64 and aarch64 */
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#define NSM_MOUNT_ATTR_RDONLY 0x1u
+#define NSM_MOUNT_ATTR_NOSUID 0x2u
+#define NSM_MOUNT_ATTR_NODEV 0x4u
+struct nsm_mount_attr { /* struct mount_attr, <linux/mount.h> (5.12+) */
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
 
 static int join(char *buf, size_t len, const char *a, const char *b, struct err *e)
 {
@@ -200,6 +235,103 @@ static int op_proc(const char *dst, struct err *e)
 	return 0;
 }
 
+/* Overlayfs option value: ',' ':' and '\\' escaped with a backslash. */
+static int overlay_opts(char *buf, size_t len, const char *lower, struct err *e)
+{
+	static const char head[] = "lowerdir=";
+	size_t o = sizeof head - 1;
+	if (len <= o)
+		return err_set(e, ENAMETOOLONG, "overlay options too long");
+	memcpy(buf, head, o);
+	for (const char *p = lower; *p; p++) {
+		if (o + 3 >= len)
+			return err_set(e, ENAMETOOLONG, "project path too long for overlayfs: %s", lower);
+		if (*p == ',' || *p == ':' || *p == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *p;
+	}
+	size_t tail = sizeof(":" EMPTYDIR);
+	if (o + tail > len)
+		return err_set(e, ENAMETOOLONG, "project path too long for overlayfs: %s", lower);
+	memcpy(buf + o, ":" EMPTYDIR, tail);
+	return 0;
+}
+
+/* Every mount at or under dst read-only, nosuid, nodev: mount_setattr with
+ * AT_RECURSIVE (5.12+), else a remount of each one mountinfo lists. */
+static int ro_tree(const char *dst, struct err *e)
+{
+	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV };
+	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &a, sizeof a) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return err_sys(e, errno, "make the project tree read-only (mount_setattr)");
+	/* Fallback: mountinfo's 5th field is the mount point (octal escapes for
+	 * spaces etc.; such a path is refused rather than misread). */
+	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "open /proc/self/mountinfo");
+	char buf[8192], line[PATH_MAX + 512];
+	size_t ll = 0, dl = strlen(dst);
+	int r = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n && r == 0; i++) {
+			if (buf[i] != '\n') {
+				if (ll < sizeof line - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = '\0';
+			ll = 0;
+			char *f = line;
+			for (int k = 0; k < 4 && f; k++)
+				f = strchr(f, ' ') ? strchr(f, ' ') + 1 : NULL;
+			char *end = f ? strchr(f, ' ') : NULL;
+			if (!end)
+				continue;
+			*end = '\0';
+			if (strncmp(f, dst, dl) != 0 || (f[dl] != '\0' && f[dl] != '/'))
+				continue;
+			if (strchr(f, '\\')) {
+				r = err_set(e, EINVAL, "a mount in the project has an escaped name (%s): not made read-only", f);
+				break;
+			}
+			if (mount(NULL, f, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(f),
+				  NULL) < 0)
+				r = err_sys(e, errno, "make %s in the project read-only", f);
+		}
+	}
+	close(fd);
+	return r;
+}
+
+static int op_project(const struct mount_op *op, const char *src, const char *dst, struct err *e)
+{
+	char opts[PATH_MAX + 64];
+	struct stat st;
+	if (stat(src, &st) < 0)
+		return err_sys(e, errno, "project %s", op->src);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
+	if (mkdir_p(dst, 0755, e) < 0 || overlay_opts(opts, sizeof opts, src, e) < 0)
+		return -1;
+	if (mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) == 0)
+		return 0;
+	/* No overlayfs here (nested host mounts, kernel, file system): bind
+	 * the tree and make all of it read-only, or fail. */
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return err_sys(e, errno, "bind %s", op->src);
+	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(src), NULL) <
+	    0)
+		return err_sys(e, errno, "remount %s", op->dst);
+	return ro_tree(dst, e);
+}
+
 int mounts_apply(const struct mount_op *ops, size_t n, struct err *e)
 {
 	char src[PATH_MAX], dst[PATH_MAX];
@@ -245,6 +377,10 @@ int mounts_apply(const struct mount_op *ops, size_t n, struct err *e)
 				  NULL) < 0)
 				return err_sys(e, errno, "remount %s read-only", op->dst);
 			break;
+		case MOUNT_PROJECT:
+			if (join(src, sizeof src, OLDROOT, op->src, e) < 0 || op_project(op, src, dst, e) < 0)
+				return -1;
+			break;
 		}
 	}
 	return 0;
@@ -259,7 +395,7 @@ int mounts_enter(const char *root_opts, struct err *e)
 		return err_sys(e, errno, "mount scratch tmpfs on " SCRATCH);
 	if (chdir(SCRATCH) < 0)
 		return err_sys(e, errno, "chdir " SCRATCH);
-	if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
+	if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0 || mkdir("empty", 0755) < 0)
 		return err_sys(e, errno, "mkdir in scratch");
 	if (syscall(SYS_pivot_root, SCRATCH, "oldroot") < 0)
 		return err_sys(e, errno, "pivot_root to scratch");
@@ -307,4 +443,74 @@ int mounts_remount_ro(const char *path, struct err *e)
 	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
 		return err_sys(e, errno, "remount %s read-only", path);
 	return 0;
+}
+
+/* ---- server side (start-up, --doctor) ---- */
+
+int mounts_project_nested(const char *dir, char *first, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -1;
+	char line[PATH_MAX + 512];
+	size_t dl = strlen(dir);
+	int n = 0;
+	if (len)
+		first[0] = '\0';
+	while (fgets(line, sizeof line, f)) {
+		char *p = line;
+		for (int k = 0; k < 4 && p; k++)
+			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+		char *end = p ? strchr(p, ' ') : NULL;
+		if (!end)
+			continue;
+		*end = '\0';
+		if (strncmp(p, dir, dl) == 0 && p[dl] == '/' && (dl > 1 || p[1] != '\0')) {
+			if (n++ == 0 && len)
+				snprintf(first, len, "%s", p);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+int mounts_overlay_works(char *why, size_t len)
+{
+	/* A child in new user and mount namespaces mounts a read-only overlay
+	 * of two empty directories: what every sandbox does with the project. */
+	char base[] = "/tmp/nsm-doctor-XXXXXX";
+	if (!mkdtemp(base))
+		return snprintf(why, len, "mkdtemp: %s", strerror(errno)), 0;
+	char a[64], b[64], m[64];
+	snprintf(a, sizeof a, "%s/a", base);
+	snprintf(b, sizeof b, "%s/b", base);
+	snprintf(m, sizeof m, "%s/m", base);
+	int ok = 0;
+	if (mkdir(a, 0755) == 0 && mkdir(b, 0755) == 0 && mkdir(m, 0755) == 0) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char opts[256];
+			snprintf(opts, sizeof opts, "lowerdir=%s:%s", a, b);
+			if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+				_exit(2);
+			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+				_exit(3);
+			_exit(mount("overlay", m, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) == 0 ? 0 : 4);
+		}
+		int st = 0;
+		if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) {
+			ok = WEXITSTATUS(st) == 0;
+			if (!ok)
+				snprintf(why, len, "%s", WEXITSTATUS(st) == 4 ? "overlayfs cannot be mounted in a user namespace "
+									"(Linux >= 5.11 and CONFIG_OVERLAY_FS)"
+									: "no user and mount namespaces");
+		} else {
+			snprintf(why, len, "fork: %s", strerror(errno));
+		}
+	}
+	rmdir(m);
+	rmdir(b);
+	rmdir(a);
+	rmdir(base);
+	return ok;
 }

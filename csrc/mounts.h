@@ -24,6 +24,8 @@ enum mount_kind {
 	MOUNT_SYMLINK,    /* dst → src; skipped when dst already exists */
 	MOUNT_FILE,       /* regular file dst (0644) holding data */
 	MOUNT_REMOUNT_RO, /* make the mount at dst read-only */
+	MOUNT_PROJECT,    /* host directory src → dst as a read-only view through
+	                     which nothing reaches a host process (see mounts.c) */
 };
 
 #define MOUNT_OPTIONAL 1u /* a missing source is skipped, not an error */
@@ -46,5 +48,13 @@ int mounts_apply(const struct mount_op *ops, size_t n, struct err *e);
 int mounts_leave(struct err *e);
 /* Bind-remount an existing mount point read-only (after setup). */
 int mounts_remount_ro(const char *path, struct err *e);
+
+/* Server side. How many mounts are nested in dir (the first one's path in
+ * first), -1 when mountinfo cannot be read: such a project cannot be an
+ * overlay, so its sockets and FIFOs stay reachable (logged at start-up). */
+int mounts_project_nested(const char *dir, char *first, size_t len);
+/* Whether a read-only overlayfs can be mounted in a new user namespace here
+ * (--doctor); why not in why. Forks; start-up and --doctor only. */
+int mounts_overlay_works(char *why, size_t len);
 
 #endif

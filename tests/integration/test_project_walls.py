@@ -1,0 +1,154 @@
+"""The project directory from the attacker's side: nothing under /project can
+be written, nested mounts included, and its socket files and FIFOs reach no
+host process (README, Security model). Needs root (to mount in the project);
+prints SKIP lines otherwise."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+from mcp import Server, Tap
+
+BIN = os.environ["NSM_SERVER"]
+t = Tap()
+
+PROBE = r'''
+import errno, json, os, socket
+out = {}
+def attempt(name, f):
+    try:
+        f(); out[name] = "ok"
+    except OSError as e:
+        out[name] = errno.errorcode.get(e.errno, str(e.errno))
+attempt("read", lambda: open("/project/f.txt").read())
+for p in ("/project/new", "/project/f.txt", "/project/sub/new", "/project/tmpfs/new", "/project/bound/new",
+          "/project/bound/old.txt"):
+    if os.path.exists(os.path.dirname(p)):
+        attempt("write " + p, lambda p=p: open(p, "a").write("x"))
+attempt("mkdir", lambda: os.mkdir("/project/d"))
+attempt("chmod", lambda: os.chmod("/project/f.txt", 0o777))
+if os.path.exists("/project/bound/old.txt"):
+    attempt("read bound", lambda: open("/project/bound/old.txt").read())
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect("/project/agent.sock"); s.sendall(b"hello from the sandbox")
+attempt("connect", conn)
+def fifo():
+    fd = os.open("/project/fifo", os.O_WRONLY | os.O_NONBLOCK); os.write(fd, b"hello from the sandbox"); os.close(fd)
+attempt("fifo", fifo)
+print(json.dumps(out, sort_keys=True))
+'''
+
+
+def probe(server, session=None):
+    r = server.run(PROBE, "python", session=session)
+    sc = (r or {}).get("structuredContent", {})
+    try:
+        return json.loads(sc.get("stdout", ""))
+    except ValueError:
+        return {"error": r}
+
+
+if os.geteuid() != 0:
+    for d in ("project walls (needs root to mount in the project)",):
+        t.ok(True, "%s # SKIP not root" % d)
+    sys.exit(t.done())
+
+work = tempfile.mkdtemp(prefix="nsm-projwalls-")
+os.chmod(work, 0o755)
+mounted = []
+listener = None
+try:
+    # A host service listening on a socket in the project, and a FIFO with
+    # a host reader: what a sandbox must not reach.
+    proj = os.path.join(work, "proj")
+    os.makedirs(os.path.join(proj, "sub"))
+    with open(os.path.join(proj, "f.txt"), "w") as f:
+        f.write("project file\n")
+    got = []
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(os.path.join(proj, "agent.sock"))
+    os.chmod(os.path.join(proj, "agent.sock"), 0o777)
+    listener.listen(4)
+    listener.settimeout(0.2)
+    stop = False
+
+    def accept():
+        while not stop:
+            try:
+                c, _ = listener.accept()
+                got.append(c.recv(100))
+                c.close()
+            except OSError:
+                pass
+    th = threading.Thread(target=accept, daemon=True)
+    th.start()
+    fifo = os.path.join(proj, "fifo")
+    os.mkfifo(fifo, 0o666)
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+
+    for sess in (None, "walls"):
+        where = "in a session" if sess else "one-shot"
+        s = Server(BIN, ["--project", proj])
+        s.initialize()
+        o = probe(s, sess)
+        t.ok(o.get("read") == "ok", "%s: the project reads" % where, o)
+        writes = {k: v for k, v in o.items() if k.startswith("write")}
+        t.ok(writes and all(v == "EROFS" for v in writes.values()) and o.get("mkdir") == "EROFS"
+             and o.get("chmod") == "EROFS", "%s: nothing in the project can be written (EROFS)" % where, o)
+        t.ok(o.get("connect") in ("ECONNREFUSED", "EACCES", "EPERM", "ENOENT") and not got,
+             "%s: a socket file in the project reaches no host process (%s)" % (where, o.get("connect")), (o, got))
+        data = b""
+        try:
+            data = os.read(rfd, 100)
+        except BlockingIOError:
+            pass
+        t.ok(o.get("fifo") in ("ENXIO", "EROFS", "EACCES") and not data,
+             "%s: a FIFO in the project reaches no host reader (%s)" % (where, o.get("fifo")), (o, data))
+        s.close()
+
+    # Nested mounts: a world-writable tmpfs and a bind of a writable host
+    # directory inside the project. They must be read-only in the sandbox.
+    tm = os.path.join(proj, "tmpfs")
+    os.mkdir(tm)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=1777,size=1m", "tmpfs", tm], check=True)
+    mounted.append(tm)
+    host_rw = os.path.join(work, "host-rw")
+    os.mkdir(host_rw)
+    os.chmod(host_rw, 0o777)
+    with open(os.path.join(host_rw, "old.txt"), "w") as f:
+        f.write("old\n")
+    os.chmod(os.path.join(host_rw, "old.txt"), 0o666)
+    bound = os.path.join(proj, "bound")
+    os.mkdir(bound)
+    subprocess.run(["mount", "--bind", host_rw, bound], check=True)
+    mounted.append(bound)
+    for sess in (None, "walls-nested"):
+        where = "nested mounts, in a session" if sess else "nested mounts, one-shot"
+        s = Server(BIN, ["--project", proj])
+        s.initialize()
+        o = probe(s, sess)
+        writes = {k: v for k, v in o.items() if k.startswith("write")}
+        t.ok(o.get("read") == "ok" and o.get("read bound") == "ok", "%s: the project and its mounts read" % where, o)
+        # (f.txt is the host root's 0644 file: EACCES may come first there.)
+        t.ok("write /project/tmpfs/new" in writes and "write /project/bound/new" in writes
+             and all(v == "EROFS" for k, v in writes.items() if k != "write /project/f.txt")
+             and writes.get("write /project/f.txt") in ("EROFS", "EACCES"),
+             "%s: no nested mount is writable (EROFS)" % where, o)
+        t.ok(sorted(os.listdir(host_rw)) == ["old.txt"] and open(os.path.join(host_rw, "old.txt")).read() == "old\n"
+             and os.listdir(tm) == [], "%s: the host's files are unchanged" % where)
+        s._fill(0.3)
+        t.ok(b"nested in it" in s.err and b"sockets and FIFOs" in s.err,
+             "%s: the start-up log says sockets and FIFOs stay reachable" % where, s.err[-1500:])
+        s.close()
+finally:
+    stop = True
+    for m in reversed(mounted):
+        subprocess.run(["umount", "-l", m])
+    if listener:
+        listener.close()
+    shutil.rmtree(work, ignore_errors=True)
+sys.exit(t.done())
