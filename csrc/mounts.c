@@ -210,6 +210,37 @@ static int op_file(const struct mount_op *op, const char *dst, struct err *e)
 	return 0;
 }
 
+/* Host information /proc shows to anyone, hidden as Docker hides it
+ * (moby's default MaskedPaths), plus the kernel command line: files are
+ * covered by an empty read-only file, directories by an empty read-only
+ * tmpfs. */
+static const char *const proc_masked[] = {
+	"/cmdline", "/kcore", "/keys", "/latency_stats", "/timer_list", "/timer_stats",
+	"/sched_debug", "/interrupts", "/asound", "/acpi", "/scsi",
+};
+#define MASK_FILE "/masked" /* in the scratch root: empty, read-only */
+
+static int mask_proc(const char *dst, struct err *e)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	for (size_t i = 0; i < sizeof proc_masked / sizeof proc_masked[0]; i++) {
+		if (join(p, sizeof p, dst, proc_masked[i], e) < 0)
+			return -1;
+		if (lstat(p, &st) < 0)
+			continue; /* not on this kernel */
+		if (S_ISDIR(st.st_mode)) {
+			if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0)
+				return err_sys(e, errno, "mask %s", p);
+			continue;
+		}
+		if (mount(MASK_FILE, p, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			return err_sys(e, errno, "mask %s", p);
+	}
+	return 0;
+}
+
 static int op_proc(const char *dst, struct err *e)
 {
 	static const char *const ro[] = { "/sys", "/sysrq-trigger" };
@@ -218,6 +249,8 @@ static int op_proc(const char *dst, struct err *e)
 		return -1;
 	if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return err_sys(e, errno, "mount proc on %s", dst);
+	if (mask_proc(dst, e) < 0)
+		return -1;
 	/* The sandbox uid could not write these anyway (host-root owned);
 	 * read-only covers are the second wall, as in bubblewrap. */
 	for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
@@ -318,9 +351,16 @@ static int op_project(const struct mount_op *op, const char *src, const char *ds
 		return err_sys(e, errno, "project %s", op->src);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
-	if (mkdir_p(dst, 0755, e) < 0 || overlay_opts(opts, sizeof opts, src, e) < 0)
+	/* lowerdir is "." from inside the project, so /proc/self/mountinfo
+	 * (which shows overlayfs' options) does not name the host path. */
+	if (mkdir_p(dst, 0755, e) < 0 || overlay_opts(opts, sizeof opts, ".", e) < 0)
 		return -1;
-	if (mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) == 0)
+	if (chdir(src) < 0)
+		return err_sys(e, errno, "chdir %s", op->src);
+	int r = mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts);
+	if (chdir("/") < 0)
+		return err_sys(e, errno, "chdir /");
+	if (r == 0)
 		return 0;
 	/* No overlayfs here (nested host mounts, kernel, file system): bind
 	 * the tree and make all of it read-only, or fail. */
@@ -397,6 +437,10 @@ int mounts_enter(const char *root_opts, struct err *e)
 		return err_sys(e, errno, "chdir " SCRATCH);
 	if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0 || mkdir("empty", 0755) < 0)
 		return err_sys(e, errno, "mkdir in scratch");
+	int mfd = open("masked", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (mfd < 0)
+		return err_sys(e, errno, "create the mask file in scratch");
+	close(mfd);
 	if (syscall(SYS_pivot_root, SCRATCH, "oldroot") < 0)
 		return err_sys(e, errno, "pivot_root to scratch");
 	if (chdir("/") < 0)

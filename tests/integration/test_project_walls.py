@@ -110,6 +110,37 @@ try:
              "%s: a FIFO in the project reaches no host reader (%s)" % (where, o.get("fifo")), (o, data))
         s.close()
 
+    # What /proc tells about the host: the kernel command line and the
+    # files Docker masks read empty; mountinfo does not name the project's
+    # host path.
+    s = Server(BIN, ["--project", proj])
+    s.initialize()
+    r = s.run(r'''
+import json, os
+out = {}
+for p in ("/proc/cmdline", "/proc/keys", "/proc/timer_list", "/proc/interrupts", "/proc/latency_stats"):
+    try: out[p] = open(p, "rb").read(4096).decode(errors="replace")
+    except OSError as e: out[p] = "errno %d" % e.errno
+out["mountinfo"] = open("/proc/self/mountinfo").read()
+out["status"] = open("/proc/self/status").read()[:5]
+print(json.dumps(out))
+''', "python")
+    try:
+        o = json.loads(r["structuredContent"]["stdout"])
+    except (KeyError, TypeError, ValueError):
+        o = {"error": r}
+    with open("/proc/cmdline") as f:
+        host_cmdline = f.read()
+    t.ok(o.get("/proc/cmdline") == "" and host_cmdline, "/proc/cmdline is masked (the host's is %d bytes)"
+         % len(host_cmdline), o.get("/proc/cmdline"))
+    t.ok(all(o.get(p) in ("", "errno 2") for p in ("/proc/keys", "/proc/timer_list", "/proc/interrupts",
+                                                  "/proc/latency_stats")),
+         "/proc/keys, timer_list, interrupts, latency_stats read empty", o)
+    t.ok(o.get("status") == "Name:", "/proc/self still works", o.get("status"))
+    t.ok("mountinfo" in o and work not in o["mountinfo"] and "/project" in o["mountinfo"],
+         "/proc/self/mountinfo does not name the project's host path", o.get("mountinfo"))
+    s.close()
+
     # Nested mounts: a world-writable tmpfs and a bind of a writable host
     # directory inside the project. They must be read-only in the sandbox.
     tm = os.path.join(proj, "tmpfs")
