@@ -109,6 +109,7 @@ static int doctor(void)
 		printf("warn project: %s; the project is bound read-only instead, and sockets and FIFOs in it "
 		       "can reach host processes\n", why);
 	printf("%s\n", problems ? "Some checks failed: see the hints above." : "All checks passed.");
+	limits_fini();
 	return problems ? 1 : 0;
 }
 
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_INFO, "signal %d: stopping", stop_signal);
 	mcp_shutdown();
 	pool_shutdown();
+	limits_fini();
 	rpc_flush(2000);
 	close(sfd);
 	return 0;

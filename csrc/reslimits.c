@@ -23,6 +23,7 @@
 #include "env.h"
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -48,6 +49,9 @@ static int sfmt(char *buf, size_t len, const char *fmt, ...)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 static char cg_base[400];      /* group under which runs get their groups */
+static char cg1_mem[400];      /* v1: the server's parent group in the memory hierarchy */
+static char cg1_pids[400];     /* v1: ... and in the pids hierarchy */
+static bool cg1_memsw;         /* v1: memory.memsw.* exists (swap accounting) */
 static char cg_reason[256] = "not checked";
 static unsigned long cg_seq;
 
@@ -58,11 +62,20 @@ enum limits_mode limits_mode(void)
 
 const char *limits_describe(void)
 {
-	return mode == LIMITS_CGROUP2
-		       ? "cgroup v2 (memory.max + memory.swap.max=0 and pids.max per sandbox), "
-			 "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0)"
-		       : "rlimits (RLIMIT_DATA per process, RLIMIT_NPROC per sandbox user namespace, "
-			 "RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0); no cgroup v2 delegation";
+	switch (mode) {
+	case LIMITS_CGROUP2:
+		return "cgroup v2 (memory.max + memory.swap.max=0 and pids.max per sandbox), "
+		       "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0)";
+	case LIMITS_CGROUP1:
+		return cg1_memsw ? "cgroup v1 (memory.limit_in_bytes + memory.memsw.limit_in_bytes and pids.max per "
+				   "sandbox), rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0)"
+				 : "cgroup v1 (memory.limit_in_bytes, no swap accounting, and pids.max per sandbox), "
+				   "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0)";
+	case LIMITS_RLIMIT:
+		break;
+	}
+	return "rlimits (RLIMIT_DATA per process, RLIMIT_NPROC per sandbox user namespace, "
+	       "RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0); no usable cgroup";
 }
 
 static int has_word(const char *list, const char *w)
@@ -194,6 +207,159 @@ static int detect(void)
 	return 0;
 }
 
+/* Mount point of the cgroup v1 hierarchy holding `controller`. */
+static int find_cgroup1_mount(const char *controller, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int found = 0;
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *sep = strstr(line, " - ");
+		char mnt[1024], opts[1024];
+		if (!sep || strncmp(sep + 3, "cgroup ", 7) != 0)
+			continue;
+		if (sscanf(sep + 3, "cgroup %*s %1023s", opts) != 1)
+			continue;
+		/* super options: rw,memory / rw,nosuid,...,pids */
+		for (char *t = strtok(opts, ","); t; t = strtok(NULL, ","))
+			if (strcmp(t, controller) == 0 && sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1 &&
+			    !strchr(mnt, '\\') && strlen(mnt) < len) {
+				sfmt(out, len, "%s", mnt);
+				found = 1;
+			}
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+/* The server's own group in a v1 hierarchy ("N:controller:/path"). */
+static int own_cgroup1(const char *controller, char *out, size_t len)
+{
+	char buf[4096];
+	if (fs_read_small("/proc/self/cgroup", buf, sizeof buf) < 0)
+		return -1;
+	for (char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char *c = strchr(p, ':');
+		char *d = c ? strchr(c + 1, ':') : NULL;
+		if (!d)
+			continue;
+		size_t n = strcspn(d + 1, "\n");
+		bool match = false;
+		for (char *q = c + 1; q < d;) { /* "cpu,cpuacct" lists */
+			size_t w = strcspn(q, ",:");
+			if (w == strlen(controller) && strncmp(q, controller, w) == 0)
+				match = true;
+			q += w + 1;
+		}
+		if (match && n < len) {
+			memcpy(out, d + 1, n);
+			out[n] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Groups a server that was killed (SIGKILL: no limits_fini) left in dir:
+ * nix-sandbox-mcp-PID with PID gone. Their sandboxes died with that server
+ * (parent-death signal, their own deadline), so the groups are empty. */
+static void remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	if (!d)
+		return;
+	while ((ent = readdir(d))) {
+		char path[1024], sub[1200], proc[64];
+		int pid;
+		if (sscanf(ent->d_name, "nix-sandbox-mcp-%d", &pid) != 1 || pid <= 0)
+			continue;
+		sfmt(proc, sizeof proc, "/proc/%d", pid);
+		if (access(proc, F_OK) == 0 || sfmt(path, sizeof path, "%s/%s", dir, ent->d_name) < 0)
+			continue;
+		DIR *g = opendir(path);
+		struct dirent *c;
+		while (g && (c = readdir(g)))
+			if (strncmp(c->d_name, "sandbox-", 8) == 0 && sfmt(sub, sizeof sub, "%s/%s", path, c->d_name) >= 0)
+				rmdir(sub);
+		if (g)
+			closedir(g);
+		if (rmdir(path) == 0)
+			log_msg(LOG_INFO, "cgroup: removed %s, left by a server that is gone", path);
+	}
+	closedir(d);
+}
+
+/* v1: the server's parent group "nix-sandbox-mcp-PID" under its own group
+ * in the hierarchy of controller (never at the hierarchy's root itself). */
+static int cgroup1_parent(const char *controller, char *out, size_t len)
+{
+	char mnt[256], own[300];
+	if (find_cgroup1_mount(controller, mnt, sizeof mnt) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "no cgroup v1 %s hierarchy mounted", controller);
+		return -1;
+	}
+	if (own_cgroup1(controller, own, sizeof own) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "not in a cgroup v1 %s group", controller);
+		return -1;
+	}
+	char dir[700];
+	if (sfmt(dir, sizeof dir, "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own) >= 0)
+		remove_stale(dir);
+	if (sfmt(out, len, "%s%s/nix-sandbox-mcp-%d", mnt, strcmp(own, "/") == 0 ? "" : own, (int)getpid()) < 0) {
+		sfmt(cg_reason, sizeof cg_reason, "cgroup v1 path too long");
+		return -1;
+	}
+	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+		sfmt(cg_reason, sizeof cg_reason, "cannot create groups in the v1 %s hierarchy (%.150s): %s", controller,
+		     out, strerror(errno));
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int detect_v1(void)
+{
+	char f[600], v2why[sizeof cg_reason];
+	memcpy(v2why, cg_reason, sizeof v2why);
+	if (cgroup1_parent("memory", cg1_mem, sizeof cg1_mem) < 0)
+		goto no;
+	if (cgroup1_parent("pids", cg1_pids, sizeof cg1_pids) < 0)
+		goto no;
+	sfmt(f, sizeof f, "%s/memory.limit_in_bytes", cg1_mem);
+	int ok = access(f, W_OK) == 0;
+	sfmt(f, sizeof f, "%s/pids.max", cg1_pids);
+	ok = ok && access(f, W_OK) == 0;
+	if (!ok) {
+		sfmt(cg_reason, sizeof cg_reason, "cgroup v1 limit files not writable");
+		goto no;
+	}
+	sfmt(f, sizeof f, "%s/memory.memsw.limit_in_bytes", cg1_mem);
+	cg1_memsw = access(f, W_OK) == 0;
+	sfmt(cg_reason, sizeof cg_reason, "cgroup v2: %.100s; cgroup v1 memory and pids under %.60s", v2why, cg1_mem);
+	return 0;
+no:
+	if (cg1_mem[0])
+		rmdir(cg1_mem);
+	if (cg1_pids[0])
+		rmdir(cg1_pids);
+	cg1_mem[0] = cg1_pids[0] = '\0';
+	return -1;
+}
+
+void limits_fini(void)
+{
+	if (mode != LIMITS_CGROUP1)
+		return;
+	if (rmdir(cg1_mem) < 0 && errno != ENOENT)
+		log_msg(LOG_WARNING, "cgroup: rmdir %s: %s", cg1_mem, strerror(errno));
+	if (rmdir(cg1_pids) < 0 && errno != ENOENT)
+		log_msg(LOG_WARNING, "cgroup: rmdir %s: %s", cg1_pids, strerror(errno));
+}
+
 unsigned limits_nofile(const struct env_limits *l)
 {
 	struct rlimit r;
@@ -233,8 +399,13 @@ int limits_init(struct err *e)
 {
 	(void)e;
 	mode = detect() == 0 ? LIMITS_CGROUP2 : LIMITS_RLIMIT;
-	if (mode == LIMITS_RLIMIT)
+	if (mode == LIMITS_RLIMIT) {
 		log_msg(LOG_INFO, "limits: cgroup v2 not usable (%s)", cg_reason);
+		if (detect_v1() == 0)
+			mode = LIMITS_CGROUP1;
+		else
+			log_msg(LOG_INFO, "limits: cgroup v1 not usable (%s)", cg_reason);
+	}
 	log_msg(LOG_INFO, "limits: enforcing with %s", limits_describe());
 	nofile_report(NULL, 0, NULL, true);
 	return 0;
@@ -243,8 +414,8 @@ int limits_init(struct err *e)
 int limits_doctor(char *buf, size_t len, size_t *off)
 {
 	if (*off < len) {
-		int n = snprintf(buf + *off, len - *off, "%s cgroup v2: %s\n",
-				 mode == LIMITS_CGROUP2 ? "ok  " : "warn", cg_reason);
+		int n = snprintf(buf + *off, len - *off, "%s cgroups: %s\n",
+				 mode != LIMITS_RLIMIT ? "ok  " : "warn", cg_reason);
 		*off = n < 0 || (size_t)n >= len - *off ? len - 1 : *off + (size_t)n;
 	}
 	nofile_report(buf, len, off, false);
@@ -255,12 +426,61 @@ void limits_cg_init(struct limits_cg *cg)
 {
 	cg->dirfd = -1;
 	cg->path[0] = '\0';
+	cg->pids_path[0] = '\0';
+}
+
+static int write_file(const char *dir, const char *name, const char *v, struct err *e)
+{
+	char f[600];
+	if (sfmt(f, sizeof f, "%s/%s", dir, name) < 0)
+		return err_set(e, ENAMETOOLONG, "cgroup: path too long");
+	if (fs_write_str_at(AT_FDCWD, f, v) < 0)
+		return err_sys(e, errno, "cgroup: %s", f);
+	return 0;
+}
+
+/* v1: a memory group and a pids group, limits written. tmpfs and shared
+ * memory pages are charged to the group of the process that touches them,
+ * so /workspace, /tmp, SysV shm and memfd count too. */
+static int cg1_create(const struct env_limits *l, struct limits_cg *cg, struct err *e)
+{
+	char v[64];
+	unsigned long seq = ++cg_seq;
+	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%lu", cg1_mem, seq) < 0 ||
+	    sfmt(cg->pids_path, sizeof cg->pids_path, "%s/sandbox-%lu", cg1_pids, seq) < 0) {
+		limits_cg_init(cg);
+		return err_set(e, ENAMETOOLONG, "cgroup: path too long");
+	}
+	if (mkdir(cg->path, 0755) < 0) {
+		err_sys(e, errno, "cgroup: mkdir %s", cg->path);
+		limits_cg_init(cg);
+		return -1;
+	}
+	if (mkdir(cg->pids_path, 0755) < 0) {
+		err_sys(e, errno, "cgroup: mkdir %s", cg->pids_path);
+		cg->pids_path[0] = '\0';
+		goto fail;
+	}
+	sfmt(v, sizeof v, "%llu", (unsigned long long)l->memory_mb << 20);
+	/* memsw (memory + swap) must stay >= the memory limit: memory first. */
+	if (write_file(cg->path, "memory.limit_in_bytes", v, e) < 0 ||
+	    (cg1_memsw && write_file(cg->path, "memory.memsw.limit_in_bytes", v, e) < 0))
+		goto fail;
+	sfmt(v, sizeof v, "%u", l->max_processes + 1);
+	if (write_file(cg->pids_path, "pids.max", v, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	limits_cg_destroy(cg);
+	return -1;
 }
 
 int limits_cg_create(const struct env_limits *l, struct limits_cg *cg, struct err *e)
 {
 	char v[64];
 	limits_cg_init(cg);
+	if (mode == LIMITS_CGROUP1)
+		return cg1_create(l, cg, e);
 	if (mode != LIMITS_CGROUP2)
 		return 0;
 	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%d-%lu", cg_base, (int)getpid(), ++cg_seq) < 0) {
@@ -302,6 +522,12 @@ fail:
 int limits_cg_attach(const struct limits_cg *cg, int pid, struct err *e)
 {
 	char v[32];
+	if (mode == LIMITS_CGROUP1 && cg->path[0]) {
+		sfmt(v, sizeof v, "%d", pid);
+		if (write_file(cg->path, "cgroup.procs", v, e) < 0 || write_file(cg->pids_path, "cgroup.procs", v, e) < 0)
+			return err_wrap(e, "cgroup: move %d into the sandbox's groups", pid);
+		return 0;
+	}
 	if (cg->dirfd < 0)
 		return 0;
 	sfmt(v, sizeof v, "%d", pid);
@@ -319,6 +545,17 @@ void limits_cg_kill(const struct limits_cg *cg)
 bool limits_cg_oom_killed(const struct limits_cg *cg)
 {
 	char path[600], buf[1024];
+	if (mode == LIMITS_CGROUP1 && cg->path[0]) {
+		/* memory.oom_control: "oom_kill N" (Linux 4.13+); failcnt as a
+		 * fallback says the limit was hit. */
+		sfmt(path, sizeof path, "%s/memory.oom_control", cg->path);
+		if (fs_read_small(path, buf, sizeof buf) >= 0) {
+			const char *p = strstr(buf, "oom_kill ");
+			if (p)
+				return strtoul(p + 9, NULL, 10) > 0;
+		}
+		return false;
+	}
 	if (cg->dirfd < 0)
 		return false;
 	sfmt(path, sizeof path, "%s/memory.events", cg->path);
@@ -338,7 +575,10 @@ void limits_cg_destroy(struct limits_cg *cg)
 	 * EBUSY would mean a process escaped the pid namespace kill. */
 	if (cg->path[0] && rmdir(cg->path) < 0)
 		log_msg(LOG_WARNING, "cgroup: rmdir %s: %s", cg->path, strerror(errno));
+	if (cg->pids_path[0] && rmdir(cg->pids_path) < 0)
+		log_msg(LOG_WARNING, "cgroup: rmdir %s: %s", cg->pids_path, strerror(errno));
 	cg->path[0] = '\0';
+	cg->pids_path[0] = '\0';
 }
 
 static int set1(int res, rlim_t v)
@@ -366,7 +606,20 @@ int limits_child_apply(const struct env_limits *l, const char **what)
 		*what = "RLIMIT_CORE";
 		return r;
 	}
-	if (mode == LIMITS_CGROUP2)
+	/* A finite hard stack: an unlimited one lets a process grow its stack
+	 * past any per-process data limit (RLIMIT_DATA does not count it). */
+	struct rlimit st;
+	rlim_t cap = (rlim_t)l->memory_mb << 20;
+	if (getrlimit(RLIMIT_STACK, &st) == 0 && (st.rlim_max == RLIM_INFINITY || st.rlim_max > cap)) {
+		st.rlim_max = cap;
+		if (st.rlim_cur == RLIM_INFINITY || st.rlim_cur > cap)
+			st.rlim_cur = cap < (8u << 20) ? cap : (8u << 20);
+		if (setrlimit(RLIMIT_STACK, &st) < 0) {
+			*what = "RLIMIT_STACK";
+			return -errno;
+		}
+	}
+	if (mode == LIMITS_CGROUP2 || mode == LIMITS_CGROUP1)
 		return 0;
 	if ((r = set1(RLIMIT_DATA, (rlim_t)l->memory_mb << 20)) < 0) {
 		*what = "RLIMIT_DATA";

@@ -16,6 +16,7 @@
 enum limits_mode {
 	LIMITS_RLIMIT = 0, /* per-process rlimits (RLIMIT_DATA, RLIMIT_NPROC) */
 	LIMITS_CGROUP2,    /* memory.max, memory.swap.max, pids.max per run */
+	LIMITS_CGROUP1,    /* v1 memory (limit_in_bytes, memsw) and pids per run */
 };
 
 /* Detect the mode; never fails hard (falls back to rlimits, logs why). */
@@ -27,10 +28,14 @@ const char *limits_describe(void);
  * (a missing cgroup v2 delegation is a warning, not a problem). */
 int limits_doctor(char *buf, size_t len, size_t *off);
 
-/* The cgroup of one run (LIMITS_CGROUP2 only; otherwise dirfd stays -1). */
+/* The cgroups of one run: v2, one group (dirfd for clone3
+ * CLONE_INTO_CGROUP); v1, a group in the memory and in the pids hierarchy
+ * (dirfd stays -1: the caller attaches the pid with limits_cg_attach before
+ * the sandbox runs code). Empty in rlimit mode. */
 struct limits_cg {
-	int dirfd;      /* O_PATH|O_DIRECTORY, for clone3 CLONE_INTO_CGROUP */
-	char path[512]; /* absolute path in the cgroup2 mount */
+	int dirfd;           /* v2: O_PATH|O_DIRECTORY of path */
+	char path[512];      /* v2: the group; v1: the memory group */
+	char pids_path[512]; /* v1: the pids group */
 };
 
 void limits_cg_init(struct limits_cg *cg);
@@ -44,6 +49,8 @@ void limits_cg_kill(const struct limits_cg *cg);
 bool limits_cg_oom_killed(const struct limits_cg *cg);
 /* Remove the (empty) group and close its fd. */
 void limits_cg_destroy(struct limits_cg *cg);
+/* At exit: remove the server's own v1 parent groups (empty by then). */
+void limits_fini(void);
 
 /* An environment's max_open_files, clamped to the server's hard
  * RLIMIT_NOFILE (a sandbox cannot get more than its parent may have). */
