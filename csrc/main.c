@@ -117,6 +117,24 @@ static int doctor(void)
  * A directory the user named must exist (a typo fails loudly at start-up);
  * the baked default may be absent on another host (a copied closure), so
  * there it is only a warning and no project is mounted. */
+/* The original nix-sandbox-mcp read these at run time; this server is
+ * configured when it is built. Say so once instead of ignoring them
+ * silently. */
+static void warn_original_vars(void)
+{
+	static const struct { const char *var, *instead; } vars[] = {
+		{ "PROJECT_MOUNT", "[project] mount_point in config.toml" },
+		{ "NIX_SANDBOX_ENVS", "[environments.NAME] in config.toml (or mkServer { sandboxes })" },
+		{ "SESSION_IDLE_TIMEOUT", "[session] idle_timeout_seconds in config.toml" },
+		{ "SESSION_MAX_LIFETIME", "[session] max_lifetime_seconds in config.toml" },
+		{ "NIX_SANDBOX_DIR", "nothing: each sandbox is built by the server itself" },
+	};
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		if (getenv(vars[i].var))
+			log_msg(LOG_WARNING, "%s is set but ignored: this server was configured when it was built; "
+				"use %s and rebuild", vars[i].var, vars[i].instead);
+}
+
 static const char *resolve_project(const char *arg)
 {
 	static char real[PATH_MAX];
@@ -241,6 +259,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nix-sandbox-mcp: %s\n", e.msg);
 		return 1;
 	}
+	warn_original_vars();
 	mcp_set_project(resolve_project(project_arg));
 	log_msg(LOG_INFO, "%s; %zu environments; limits enforced with %s",
 		env_config()->version, env_count(), jail_enforcement());

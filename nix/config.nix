@@ -145,9 +145,22 @@ let
         }
         else if elem name presetNames then { kind = "preset"; preset = name; }
         else fail where "needs preset = \"…\" (one of ${concatStringsSep ", " presetNames}) or flake = \"ref#attr\"";
+      # The original nix-sandbox-mcp infers the type from the interpreter
+      # ("bash -s", "python3 -c"): so do we, from the program's name.
+      inferred =
+        if !(raw ? interpreter) then null
+        else
+          let
+            prog = baseNameOf (builtins.head (filter (w: isString w && w != "") (builtins.split "[ \t]+" (interpreterCmd "${where}.interpreter" raw.interpreter))));
+          in
+          if match "(ba|da|z|k)?sh" prog != null then "bash"
+          else if match "python[0-9.]*" prog != null then "python"
+          else if match "node(js)?[0-9.]*" prog != null then "node"
+          else null;
       interpreterType =
         if raw ? interpreter_type then oneOf "${where}.interpreter_type" interpreterTypes raw.interpreter_type
-        else if source.kind == "flake" then fail "${where}.interpreter_type" "is required for a flake environment (one of ${concatStringsSep ", " interpreterTypes})"
+        else if source.kind == "flake" && inferred != null then inferred
+        else if source.kind == "flake" then fail "${where}.interpreter_type" "is required for a flake environment (one of ${concatStringsSep ", " interpreterTypes}; it is inferred only from an interpreter named bash, sh, python3 or node)"
         else if source.kind == "devshell" then "bash"
         else null; # the preset supplies it
     in
@@ -203,8 +216,15 @@ let
           map (p: normalizeEnv defaults null p { preset = p; }) presetNames
         else
           map (n: normalizeEnv defaults projectSource n envsRaw.${n}) (attrNames envsRaw);
-      envs = envs0
+      envs1 = envs0
         ++ (if useFlake && !(envsRaw ? project) then [ (normalizeEnv defaults projectSource "project" { }) ] else [ ]);
+      # Names that differ only in case would confuse a model choosing `env`.
+      lower = n: builtins.replaceStrings
+        (builtins.genList (i: builtins.substring i 1 "ABCDEFGHIJKLMNOPQRSTUVWXYZ") 26)
+        (builtins.genList (i: builtins.substring i 1 "abcdefghijklmnopqrstuvwxyz") 26) n;
+      clash = filter (a: length (filter (b: lower b.name == lower a.name) envs1) > 1) envs1;
+      envs = if clash == [ ] then envs1
+        else fail "environments" "${concatStringsSep " and " (map (e: toJSON e.name) clash)} differ only in case; rename one";
     in {
       daemon.log_level = if daemon ? log_level then oneOf "daemon.log_level" logLevels daemon.log_level else "info";
       inherit defaults;

@@ -42,7 +42,18 @@ let
   prog0 = if words == [ ] then "bin/${defaultProgram}" else builtins.head words;
   absolute = builtins.substring 0 1 prog0 == "/";
   relProgram = if builtins.match ".*/.*" prog0 != null then prog0 else "bin/${prog0}";
-  extraArgs = if words == [ ] then [ ] else builtins.tail words;
+  # The original nix-sandbox-mcp's forms hand code over on stdin ("bash -s")
+  # or as an argument ("python3 -c", "node -e"); here it is always a file,
+  # which those interpreters run the same way: the flag is dropped.
+  codeFlags = {
+    bash = [ "-s" "-c" ];
+    python = [ "-c" "-" ];
+    node = [ "-e" "--eval" "-p" "--print" "-" ];
+  }.${interpreter_type};
+  args0 = if words == [ ] then [ ] else builtins.tail words;
+  extraArgs =
+    if args0 != [ ] && builtins.elem (pkgs.lib.last args0) codeFlags
+    then pkgs.lib.init args0 else args0;
 
   root = pkgs.buildEnv {
     name = "sandbox-env-${name}";

@@ -76,3 +76,18 @@ case_ "an absolute interpreter outside the environment's closure" \
 got=$(nix eval --impure --json --expr "let s = $L.mkSandbox { pkgs = $P; name = \"a\"; interpreter_type = \"bash\"; packages = [ ($P).bash ]; }; in (s.overrideAttrs (_: { })).sandbox.spec.name" 2>&1)
 [ "$got" = '"a"' ] && ok "mkSandbox: the spec survives overrideAttrs" || notok "mkSandbox: the spec survives overrideAttrs" "$got"
 rm -rf "$err_work"
+
+# The original nix-sandbox-mcp's interpreter forms build and run unchanged:
+# interpreter_type inferred, code on stdin ("bash -s") or as an argument
+# ("python3 -c") handed over as a file.
+orig="{ environments = { jq = { flake = \"nixpkgs#jq\"; interpreter = \"bash -s\"; }; py = { flake = \"nixpkgs#python3\"; interpreter = \"python3 -c\"; }; }; }"
+if out=$(nix-build --no-out-link -E "$L.mkServer { pkgs = $P; config = $orig; }" 2>&1); then
+	obin=$(tail -n 1 <<<"$out")/bin/nix-sandbox-mcp
+	resp=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}' \
+		'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run","arguments":{"env":"jq","code":"echo '"'"'{\"a\":6}'"'"' | jq .a; echo $0"}}}' \
+		'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"run","arguments":{"env":"py","code":"import sys; print(7 * 6, sys.argv[0].startswith(\"/\"))"}}}' \
+		| "$obin" 2>/dev/null)
+	got=$(jq -s -c '[.[] | select(.id == 2 or .id == 3)] | sort_by(.id) | map(.result.structuredContent | [.exit_code, .stdout])' <<<"$resp")
+	case $got in '[[0,"6\n'*'],[0,"42 True\n"]]') ok "the original's interpreter = \"bash -s\" and \"python3 -c\" build and run" ;;
+		*) notok "the original's interpreter = \"bash -s\" and \"python3 -c\" build and run" "$got" ;; esac
+else notok "the original's interpreter forms build" "$(tail -n 20 <<<"$out")"; fi
