@@ -232,8 +232,13 @@ static void finish(struct exec_run *r)
 		exec_result_set_status(res, status);
 	} else {
 		/* Init died without a report: we killed it (timeout, runaway
-		 * output) or the kernel did (OOM in cgroup mode). */
+		 * output), the kernel did (OOM in cgroup mode), or init's own
+		 * deadline ended the sandbox (jail.h: our timer is first unless
+		 * the loop was held up). */
 		res->term_signal = SIGKILL;
+		if (r->jp.reaped && r->jp.init_code == CLD_EXITED &&
+		    r->jp.init_status == JAIL_INIT_EXIT_DEADLINE)
+			res->timed_out = true;
 		if (!res->timed_out && !res->output_killed && !res->oom_killed)
 			snprintf(res->setup_error, sizeof res->setup_error,
 				 "sandbox init ended unexpectedly (code %d, status %d)", r->jp.init_code,

@@ -80,6 +80,10 @@ static size_t n_prepared;
 static bool server_is_root;
 static bool have_clone3 = true;
 static char enforcement[512];
+/* A pidfd of the server itself, inherited by every sandbox init: once its
+ * parent-death signal is armed, init checks the server is still there
+ * (jail_child.c, step 3). */
+static int self_pidfd = -1;
 
 const char *jail_enforcement(void)
 {
@@ -282,11 +286,17 @@ int jail_init(struct err *e)
 {
 	size_t n = env_count();
 	server_is_root = geteuid() == 0;
-	if (limits_init(e) < 0)
+	if (self_pidfd < 0 && (self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
+		return err_sys(e, errno, "pidfd_open of the server itself (Linux 5.3+ needed)");
+	if (limits_init(e) < 0) {
+		jail_fini();
 		return -1;
+	}
 	prepared = calloc(n ? n : 1, sizeof *prepared);
-	if (!prepared)
+	if (!prepared) {
+		jail_fini();
 		return err_set(e, ENOMEM, "out of memory");
+	}
 	n_prepared = n;
 	for (size_t i = 0; i < n; i++)
 		if (prepare(env_at(i), &prepared[i], e) < 0) {
@@ -306,6 +316,10 @@ void jail_fini(void)
 	free(prepared);
 	prepared = NULL;
 	n_prepared = 0;
+	if (self_pidfd >= 0) {
+		close(self_pidfd);
+		self_pidfd = -1;
+	}
 }
 
 static const struct jail_prepared *find_prepared(const struct env_entry *env)
@@ -456,6 +470,11 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	a.own_net = !s->env->network;
 	a.may_setgroups = server_is_root;
 	a.agent_token = s->agent_token;
+	a.deadline_s = s->deadline_s ? s->deadline_s : s->env->limits.timeout_seconds;
+	if (a.deadline_s > UINT_MAX - JAIL_DEADLINE_GRACE_S)
+		a.deadline_s = UINT_MAX - JAIL_DEADLINE_GRACE_S;
+	a.deadline_s += JAIL_DEADLINE_GRACE_S;
+	a.server_pidfd = self_pidfd;
 	a.sync_fd = sync_sp[1];
 	a.code_fd = code_sp[1];
 	a.out_fd = out[1];

@@ -12,7 +12,9 @@
  * interpreter's wait status on sync_fd before exiting; its exit makes the
  * kernel kill whatever is left in the namespace. Everything before "read the
  * code" depends on the environment only, so a pool can prepare sandboxes
- * ahead and send the code later.
+ * ahead and send the code later. No sandbox outlives the server (init has
+ * SIGKILL as its parent-death signal) or its own deadline (deadline_s below),
+ * whatever happens to the server.
  *
  * What the sandbox sees (the one place this is written down):
  *   uid/gid 1000 "sandbox" inside, mapped to host 65534 when the server is
@@ -81,7 +83,19 @@ struct jail_spec {
 	const char *project_dir;       /* host path, NULL: none */
 	const char *project_mount;     /* e.g. "/project" */
 	const char *agent_token;       /* non-NULL: session mode; [0-9a-f]{1,JAIL_TOKEN_MAX} */
+	unsigned deadline_s;           /* the sandbox's own deadline (see below); 0: the
+	                                * environment's timeout_seconds (one-shot runs) */
 };
+
+/* The sandbox's own deadline. The server kills a sandbox at its run's
+ * timeout; should the server be gone or stuck, the sandbox init ends it
+ * itself deadline_s + JAIL_DEADLINE_GRACE_S seconds after the interpreter
+ * started (one-shot: once the code is in; session mode: once set up), and
+ * exits with JAIL_INIT_EXIT_DEADLINE. The grace keeps the server's own
+ * deadline first whenever the server is alive. A spare waiting for its code
+ * has no deadline yet: it dies with the server (parent-death signal). */
+#define JAIL_DEADLINE_GRACE_S 2
+#define JAIL_INIT_EXIT_DEADLINE 125
 
 #define JAIL_TOKEN_MAX 64
 
@@ -144,7 +158,9 @@ struct jail_child_args {
 	bool own_net;
 	bool may_setgroups;
 	const char *agent_token; /* session mode when non-NULL */
+	unsigned deadline_s;     /* for alarm(2): deadline + grace, > 0 */
 	int sync_fd, code_fd, out_fd, err_fd;
+	int server_pidfd;        /* the server (our parent): is it still there? */
 };
 
 __attribute__((noreturn)) void jail_child_main(const struct jail_child_args *a);

@@ -14,7 +14,9 @@
  *     now on (tmpfs, code) belong to the sandbox user. The capabilities of
  *     the new user namespace are kept (capabilities(7): the transition rule
  *     clears them only when leaving the namespace's uid 0, which we never
- *     held), and are needed for the mounts.
+ *     held), and are needed for the mounts. Then PDEATHSIG again, because
+ *     the change of ids cleared it, and a check that the server did not die
+ *     before it was armed (through the server's pidfd: see the step).
  *  4. unshare(CLONE_NEWCGROUP): after the server put us in our own cgroup,
  *     so /proc/self/cgroup shows "/".
  *  5. hostname, loopback up (own net ns only).
@@ -28,10 +30,12 @@
  *     steps before it need), execve.
  *  9. init closes its copy of code_fd (the server must see EOF when the
  *     agent is gone), drops its capabilities, becomes non-dumpable (the
- *     interpreter, same uid, must not reach it through /proc/1/mem), reaps
- *     until the interpreter is gone, reports its status and exits: the
- *     kernel then SIGKILLs the rest of the namespace (pid_namespaces(7)).
- *     In session mode it forwards SIGINT to the interpreter's process group.
+ *     interpreter, same uid, must not reach it through /proc/1/mem), arms
+ *     the sandbox's own deadline (alarm(2); jail.h), reaps until the
+ *     interpreter is gone, reports its status and exits: the kernel then
+ *     SIGKILLs the rest of the namespace (pid_namespaces(7)). At the
+ *     deadline it exits at once, with the same effect. In session mode it
+ *     forwards SIGINT to the interpreter's process group.
  */
 #include "jail.h"
 #include "log.h"
@@ -41,6 +45,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,6 +87,16 @@ static void forward_sigint(int sig)
 	errno = saved;
 }
 
+/* The sandbox's own deadline (jail.h): the server did not end the run in
+ * time, or is gone. Init's exit makes the kernel SIGKILL every other process
+ * of the namespace. As pid 1 it gets SIGALRM from its own timer only because
+ * it has a handler (pid_namespaces(7)). _exit is async-signal-safe. */
+static void on_deadline(int sig)
+{
+	(void)sig;
+	_exit(JAIL_INIT_EXIT_DEADLINE);
+}
+
 __attribute__((noreturn)) static void fail(struct err *e, const char *hint)
 {
 	struct jail_msg m;
@@ -102,6 +117,23 @@ __attribute__((noreturn)) static void fail(struct err *e, const char *hint)
 		while (w < 0 && errno == EINTR);
 	}
 	_exit(127);
+}
+
+/* 1: the server has exited, 0: it is there, -1: cannot tell (e says why). */
+static int server_gone(int pidfd, struct err *e)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int n;
+	do
+		n = poll(&p, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return err_sys(e, errno, "poll the server's pidfd");
+	if (n > 0 && (p.revents & POLLNVAL))
+		return err_set(e, EBADF, "the server's pidfd is not open in the sandbox");
+	if (n > 0)
+		return err_set(e, ESRCH, "the server exited during sandbox set-up"), 1;
+	return 0;
 }
 
 static int xclose_range(unsigned lo, unsigned hi, unsigned flags)
@@ -330,13 +362,30 @@ __attribute__((noreturn)) static void be_init(const struct jail_child_args *a, p
 	prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0);
 	/* Non-dumpable before the capabilities go: while init holds them the
 	 * interpreter fails ptrace's capability-subset check, afterwards the
-	 * dumpable flag keeps it out (ptrace(2), "Ptrace access mode checking"). */
+	 * dumpable flag keeps it out (ptrace(2), "Ptrace access mode checking").
+	 * Dropping capabilities does not clear the parent-death signal: the
+	 * kernel clears it only when the new credentials are not a subset of
+	 * the old (commit_creds). */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || drop_caps(&e) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		if (!e.msg[0])
 			err_sys(&e, errno, "init: prctl");
 		kill(child, SIGKILL);
 		fail(&e, NULL);
+	}
+	/* The sandbox's own deadline. alarm(2) cannot fail; timers are not
+	 * inherited by fork, so the interpreter has none. */
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_deadline;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGALRM, &sa, NULL) < 0) {
+			err_sys(&e, errno, "init: sigaction SIGALRM");
+			kill(child, SIGKILL);
+			fail(&e, NULL);
+		}
+		alarm(a->deadline_s);
 	}
 	/* As pid 1 we get no signal from inside the namespace that we have no
 	 * handler for (we install none but session mode's SIGINT forwarder);
@@ -367,7 +416,7 @@ void jail_child_main(const struct jail_child_args *a)
 	struct err e = { 0, "" };
 	char go;
 	ssize_t n;
-	int keep[4] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd };
+	int keep[5] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd, a->server_pidfd };
 
 	/* Log lines of this process go to stderr only, never to the client's
 	 * protocol stream (we share the server's stdout until the dup2s). */
@@ -384,16 +433,16 @@ void jail_child_main(const struct jail_child_args *a)
 	prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0); /* best effort: a name in ps */
 
 	sync_fd = a->sync_fd;
-	/* 1 */
+	/* 1: until step 3 clears it again; covers the wait for "go". */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(127);
-	for (int i = 1; i < 4; i++) /* tiny insertion sort */
+	for (int i = 1; i < 5; i++) /* tiny insertion sort */
 		for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
-	close_all_but(keep, 4);
+	close_all_but(keep, 5);
 	reset_signals();
 	/* 2: EOF means the server gave up on us (or died). */
 	do
@@ -417,6 +466,23 @@ void jail_child_main(const struct jail_child_args *a)
 		err_sys(&e, errno, "switch to the sandbox uid/gid");
 		fail(&e, "the id maps were not written");
 	}
+	/* The kernel cleared the parent-death signal if that changed our
+	 * effective ids (commit_creds; prctl(2), PR_SET_PDEATHSIG): as root
+	 * the server maps us to 65534. Arm it now, then close the race: a
+	 * server that died before this line sent nothing. getppid() cannot
+	 * tell (our parent is outside our pid namespace: it reads 0 either
+	 * way); the server's pidfd is readable once it has exited. The kernel
+	 * reads our signal and marks the server exited under one lock that we
+	 * do not take, so a death in that instant can still slip through:
+	 * then the code channel's EOF (a spare) or the sandbox's own deadline
+	 * (step 9) ends us. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+		err_sys(&e, errno, "PR_SET_PDEATHSIG");
+		fail(&e, NULL);
+	}
+	if (server_gone(a->server_pidfd, &e) != 0)
+		fail(&e, NULL);
+	close(a->server_pidfd);
 	/* 4 */
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		err_sys(&e, errno, "unshare(CLONE_NEWCGROUP)");

@@ -301,6 +301,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_INFO, "signal %d: stopping", stop_signal);
 	mcp_shutdown();
 	pool_shutdown();
+	jail_fini();
 	limits_fini();
 	rpc_flush(2000);
 	close(sfd);

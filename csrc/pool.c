@@ -1,6 +1,8 @@
 /* pool.c — see pool.h.
  *
  * A spare is a jail_spawn()ed sandbox whose init blocks reading the code.
+ * It has no deadline of its own until the code arrives, but dies with the
+ * server: its init's parent-death signal (jail_child.c) is armed by then.
  * The server watches its pidfd: a spare that dies (killed from outside, or a
  * set-up failure) is reaped and forgotten, and the next run spawns as usual,
  * so a failure shows in that run's result exactly as without the pool.
@@ -54,7 +56,8 @@ static bool same_str(const char *a, const char *b)
 static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
 {
 	return a->env == b->env && !a->agent_token && !b->agent_token &&
-	       same_str(a->project_dir, b->project_dir) && same_str(a->project_mount, b->project_mount);
+	       a->deadline_s == b->deadline_s && same_str(a->project_dir, b->project_dir) &&
+	       same_str(a->project_mount, b->project_mount);
 }
 
 /* Kill a spare and wait for its init: it holds no code and the kernel tears

@@ -270,7 +270,14 @@ static int spawn(struct session *s)
 		snprintf(res->setup_error, sizeof res->setup_error, "%s", e.msg);
 		return -1;
 	}
-	struct jail_spec spec = { s->env, s->project_dir, s->project_mount, s->token };
+	/* The sandbox's own deadline (its init enforces it even without us):
+	 * it lives at most the session's lifetime, plus the call running when
+	 * that is reached (its timeout, the SIGINT grace, the marker wait). */
+	unsigned life = env_config()->session.max_lifetime_seconds + s->env->limits.timeout_seconds +
+			(SESSION_GRACE_MS + MARKER_GRACE_MS + 999) / 1000;
+	struct jail_spec spec = { .env = s->env, .project_dir = s->project_dir,
+				  .project_mount = s->project_mount, .agent_token = s->token,
+				  .deadline_s = life };
 	int rc = jail_spawn(&spec, &s->jp, &e);
 	if (rc == -2) {
 		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e.msg, jail_hint(e.code));
@@ -566,6 +573,12 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 	}
 	bool oom = limits_cg_oom_killed(&s->jp.cg);
 	bool killed = s->killed;
+	/* The sandbox's own deadline (jail.h) ended it: ours should have. */
+	bool own_deadline = s->jp.reaped && s->jp.init_code == CLD_EXITED &&
+			    s->jp.init_status == JAIL_INIT_EXIT_DEADLINE;
+	if (own_deadline)
+		log_msg(LOG_WARNING, "session %s: sandbox %d reached its own deadline", s->id,
+			s->jp.pid);
 	log_msg(LOG_DEBUG, "session %s: sandbox %d ended", s->id, s->jp.pid);
 	release_sandbox(s);
 	if (!setup_error[0])
@@ -590,7 +603,8 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 			exec_result_set_status(res, status);
 		} else {
 			res->term_signal = SIGKILL;
-			res->interpreter_died = !killed;
+			res->interpreter_died = !killed && !own_deadline;
+			res->timed_out |= own_deadline;
 		}
 	}
 	finish_call(s, NULL);

@@ -3,6 +3,7 @@
 Starts the server binary, writes JSON-RPC lines to its stdin and reads lines
 from its stdout with a deadline. Every line on stdout must be a JSON object:
 anything else is recorded in `garbage` (stdout carries only protocol)."""
+import ctypes
 import json
 import os
 import select
@@ -124,48 +125,252 @@ class Server:
         return rc
 
 
-def descendants(pid):
-    """(host pid, state) of every process whose ancestry reaches pid, less
-    the spare sandboxes (they wait for code; pool shutdown kills them)."""
-    parent, state = {}, {}
+def _proc_table():
+    """{pid: (ppid, state)} of every process now."""
+    table = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
                 with open("/proc/%s/stat" % d) as f:
                     rest = f.read().rsplit(")", 1)[1].split()
-                parent[int(d)] = int(rest[1])
-                state[int(d)] = rest[0]
+                table[int(d)] = (int(rest[1]), rest[0])
             except (OSError, IndexError, ValueError):
                 pass
-    spares = spare_sandboxes(parent)
+    return table
+
+
+def descendants(pid):
+    """(host pid, state) of every process whose ancestry reaches pid: every
+    process of every sandbox of a running server, spare sandboxes included.
+    Meaningless once the server is gone (its leftovers are then reparented):
+    record them with Watch while it runs."""
+    table = _proc_table()
     found = []
-    for p in parent:
-        if p in spares:
-            continue
+    for p in table:
         q = p
-        while q in parent and q > 1:
-            q = parent[q]
+        while q in table and q > 1:
+            q = table[q][0]
             if q == pid:
-                found.append((p, state[p]))
+                found.append((p, table[p][1]))
                 break
     return found
 
 
-def spare_sandboxes(parent):
-    """Host pids of spare sandboxes: an init prepared ahead of its code
-    (csrc/pool.c) is named sandbox-init and has no child yet."""
-    spares = set()
-    children = set(parent.values())
-    for p in parent:
-        if p in children:
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+
+
+def _pid_ns(pid):
+    try:
+        return os.readlink("/proc/%d/ns/pid" % pid)
+    except OSError:
+        return None
+
+
+def _cgroup_mounts():
+    """{hierarchy key: mount point}: "" for cgroup v2, and each controller of
+    a cgroup v1 hierarchy (from its super options) for that hierarchy."""
+    mounts = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            fields, rest = left.split(), right.split()
+            if len(fields) < 5 or len(rest) < 3:
+                continue
+            if rest[0] == "cgroup2":
+                mounts.setdefault("", fields[4])
+            elif rest[0] == "cgroup":
+                for opt in rest[2].split(","):
+                    mounts.setdefault(opt, fields[4])
+    return mounts
+
+
+def _cgroup_dirs(pid, mounts):
+    """The cgroup directories of pid on the host, one per hierarchy
+    (/proc/PID/cgroup lines: "0::PATH" for v2, "N:CONTROLLERS:PATH" for v1)."""
+    dirs = []
+    try:
+        with open("/proc/%d/cgroup" % pid) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return dirs
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
             continue
-        try:
-            with open("/proc/%d/cmdline" % p, "rb") as f:
-                if f.read().split(b"\0")[0] == b"sandbox-init":
-                    spares.add(p)
-        except OSError:
-            pass
-    return spares
+        _, ctrls, path = parts
+        if ctrls == "":
+            mnt = mounts.get("")
+        else:
+            mnt = next((mounts[c] for c in ctrls.split(",") if c in mounts), None)
+        if mnt:
+            dirs.append(os.path.normpath(mnt + "/" + path))
+    return dirs
+
+
+_subreaper = False
+
+
+def _become_subreaper():
+    """Sandbox inits the server leaves behind (it did not reap them) are
+    reparented to this test process instead of pid 1 (prctl(2),
+    PR_SET_CHILD_SUBREAPER), so a test can tell an orderly exit, where the
+    server reaped every sandbox itself, from one that left them to others."""
+    global _subreaper
+    if not _subreaper:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(36, 1, 0, 0, 0) != 0:   # PR_SET_CHILD_SUBREAPER
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+        _subreaper = True
+
+
+class Watch:
+    """The sandboxes of one server, recorded while it runs, so that their end
+    can be checked when they are no longer its descendants (after it exited).
+
+    Each process is held as a pidfd: immune to pid reuse, and readable once
+    the process has exited (a zombie waiting for its new parent counts as
+    gone: it runs nothing). The cgroup directories the server made for its
+    sandboxes are recorded too: v2 sandbox-PID-N beside the server's group,
+    v1 nix-sandbox-mcp-PID/sandbox-N under it in each hierarchy (none in
+    rlimit mode). Creating a Watch makes this process a child subreaper (see
+    orphans)."""
+
+    def __init__(self, server_pid):
+        _become_subreaper()
+        self.server = server_pid
+        self.fds = {}        # host pid -> (pidfd, cmdline when last seen)
+        self.cgroups = set()
+        self.mounts = _cgroup_mounts()
+        self.server_cgs = set(_cgroup_dirs(server_pid, self.mounts))
+        self.v1_parent = "nix-sandbox-mcp-%d" % server_pid
+
+    def _add_cgroups(self, pid, with_parent):
+        """pid's sandbox groups; with_parent also the v1 parent, which lives
+        as long as the server (not for checks while it runs)."""
+        for d in _cgroup_dirs(pid, self.mounts):
+            if d in self.server_cgs or not os.path.basename(d).startswith("sandbox-"):
+                continue
+            self.cgroups.add(d)
+            if with_parent and os.path.basename(os.path.dirname(d)) == self.v1_parent:
+                self.cgroups.add(os.path.dirname(d))
+
+    def _list_cgroups(self):
+        """Groups whose processes came and went between two scans."""
+        for d in self.server_cgs | {os.path.dirname(d) for d in self.server_cgs}:
+            try:
+                names = os.listdir(d)
+            except OSError:
+                continue
+            self.cgroups.update(os.path.join(d, n) for n in names
+                                if n.startswith("sandbox-%d-" % self.server))
+        for d in self.server_cgs:
+            parent = os.path.join(d, self.v1_parent)
+            try:
+                names = os.listdir(parent)
+            except OSError:
+                continue
+            self.cgroups.add(parent)
+            self.cgroups.update(os.path.join(parent, n) for n in names if n.startswith("sandbox-"))
+
+    def record(self, busy_only=False):
+        """Add every descendant of the server not yet recorded. busy_only:
+        only the sandboxes running something (a pid namespace with more than
+        its init), i.e. not the idle spares; for checks while the server
+        lives, when a spare it just prepared must stay."""
+        procs = [p for p, _ in descendants(self.server)]
+        if busy_only:
+            by_ns = {}
+            for p in procs:
+                by_ns.setdefault(_pid_ns(p), []).append(p)
+            procs = [p for ns, ps in by_ns.items() if ns and len(ps) > 1 for p in ps]
+        for p in procs:
+            if p in self.fds:
+                # After an exec (setsid sleep -> sleep): the current name.
+                self.fds[p] = (self.fds[p][0], cmdline(p))
+                continue
+            try:
+                fd = os.pidfd_open(p)
+            except ProcessLookupError:
+                continue
+            self.fds[p] = (fd, cmdline(p))
+            self._add_cgroups(p, not busy_only)
+        if not busy_only:
+            self._list_cgroups()
+        return len(self.fds)
+
+    def alive(self):
+        """Recorded processes that have not exited yet: [(pid, cmdline)]."""
+        p = select.poll()
+        for fd, _ in self.fds.values():
+            p.register(fd, select.POLLIN)
+        ready = {fd for fd, _ in p.poll(0)}
+        return [(pid, cmd) for pid, (fd, cmd) in self.fds.items() if fd not in ready]
+
+    def cgroups_left(self):
+        """Recorded cgroup directories that still exist."""
+        return sorted(d for d in self.cgroups if os.path.isdir(d))
+
+    def wait_gone(self, timeout=10.0, cgroups=True):
+        """Wait (on the pidfds, no sleeping) until every recorded process has
+        exited and, with cgroups, every recorded cgroup directory is removed,
+        at most timeout seconds. Returns what is left: [(pid, cmdline)] and
+        directories."""
+        end = time.monotonic() + timeout
+        while True:
+            left = self.alive()
+            if not left:
+                break
+            wait = end - time.monotonic()
+            if wait <= 0:
+                return left + (self.cgroups_left() if cgroups else [])
+            p = select.poll()
+            for pid, _ in left:
+                p.register(self.fds[pid][0], select.POLLIN)
+            p.poll(max(1, int(wait * 1000)))
+        # No event for an rmdir: poll it, until the same deadline.
+        while cgroups:
+            dirs = self.cgroups_left()
+            if not dirs or time.monotonic() > end:
+                return dirs
+            time.sleep(0.05)
+        return []
+
+    def orphans(self):
+        """Recorded processes the server left for us to reap, running or
+        not (reaped here if they have exited). After an orderly exit (end of
+        input, SIGTERM, SIGINT) there must be none: the server kills and
+        reaps every sandbox before it exits. After SIGKILL every init is
+        one (it is gone, but only by the kernel's doing)."""
+        left = []
+        for pid, (_, cmd) in self.fds.items():
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                continue          # not ours: the server reaped it, or it
+                                  # lived inside a sandbox, under its init
+            left.append((pid, cmd))
+        return left
+
+    def after_exit(self, orderly, timeout=10.0):
+        """The server has exited: what is wrong. Every recorded process gone
+        within timeout; after an orderly exit also every recorded cgroup
+        directory removed and no orphan. Reaps the orphans either way. (A
+        server killed with SIGKILL cannot remove its groups: the next server
+        removes them at its start; check that with cgroups_left.)"""
+        left = self.wait_gone(timeout, cgroups=orderly)
+        orphans = self.orphans()
+        return left + (["orphan: %s %s" % o for o in orphans] if orderly else [])
+
+    def close(self):
+        self.orphans()
+        for fd, _ in self.fds.values():
+            os.close(fd)
+        self.fds = {}
 
 
 class Tap:

@@ -5,7 +5,7 @@ import os
 import sys
 import time
 
-from mcp import Server, Tap, descendants
+from mcp import Server, Tap, Watch
 
 t = Tap()
 BIN = os.environ.get("NSM_SERVER_SHORT_LIFE")
@@ -22,6 +22,8 @@ def sc(res):
 
 r = s.run("x=kept; echo $x", "shell", session="life")
 t.ok(sc(r).get("stdout") == "kept\n", "the session starts", r)
+first = Watch(s.p.pid)
+first.record(busy_only=True)   # the session's first sandbox: init and the agent
 seen = []
 t0 = time.monotonic()
 while time.monotonic() - t0 < 3.0:   # busy every half second: never idle for long
@@ -33,7 +35,12 @@ r = s.run('echo "${x-gone}"', "shell", session="life")
 text = "".join(c.get("text", "") for c in r.get("content", []))
 t.ok(sc(r).get("stdout") == "gone\n", "past max_lifetime_seconds the session is closed: a fresh interpreter", r)
 t.ok("previous state lost" in text, "and the call says the session's state was lost", text)
-pid = s.p.pid
+left = first.wait_gone(5)
+t.ok(len(first.fds) >= 2 and not left, "the first sandbox is gone (%d recorded)" % len(first.fds), left)
+first.close()
+w = Watch(s.p.pid)
+w.record()   # the fresh session's sandbox: init and the agent
 t.ok(s.close() == 0, "clean exit")
-t.ok(descendants(pid) == [], "no process left")
+left = w.after_exit(orderly=True)   # gone, and reaped by the server itself
+t.ok(len(w.fds) >= 2 and not left, "no process left (%d recorded while the server ran)" % len(w.fds), left)
 sys.exit(t.done())

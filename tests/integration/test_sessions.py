@@ -6,10 +6,11 @@ bash 5 s; pyshort, nodeshort: 3 s) and its session limits (24 sessions,
 10 s idle)."""
 import os
 import signal
+import subprocess
 import sys
 import time
 
-from mcp import Server, Tap, descendants
+from mcp import Server, Tap, Watch, descendants
 
 BIN = os.environ["NSM_SERVER"]
 MAX_SESSIONS = 24
@@ -259,12 +260,16 @@ t.ok(sc(r).get("stdout") == "now\n", "once a session is idle, a new one evicts i
 # --- idle timeout -------------------------------------------------------------
 R("IDLE=1", "shell", session="idle")
 pid = s.p.pid
-n_before = len(descendants(pid))
+# Every session's sandbox (the spare of the one-shot runs stays: not busy).
+w = Watch(pid)
+n_before = w.record(busy_only=True)
 time.sleep(IDLE_S + 1)
-left = settle(pid, 0, 3)
+left = w.wait_gone(3)
+w.close()
 r = R("echo \"[${IDLE-}]\"", "shell", session="idle")
 t.ok(sc(r).get("stdout") == "[]\n" and n_before > 0 and left == [],
-     "idle sessions are closed after %d s and their processes gone (%d → %d)" % (IDLE_S, n_before, len(left)), r)
+     "idle sessions are closed after %d s and their processes gone (%d recorded, left: %s)"
+     % (IDLE_S, n_before, left), r)
 t.ok(s.alive() and not s.garbage, "the server still answers; stdout carried only protocol", s.garbage)
 
 # --- end of input: running calls answered, every session's processes gone ----
@@ -276,6 +281,8 @@ t.ok(len(descendants(pid)) >= 9, "sessions with background processes are running
 inflight = send_run(s, "sleep 1; echo finished", "shell", session="bg-sh")
 queued = send_run(s, "echo never", "shell", session="bg-sh")
 time.sleep(0.2)
+w = Watch(pid)
+w.record()   # every session's processes, the call in flight's and the spare
 t0 = time.monotonic()
 rc = s.close(timeout=15)
 dt = time.monotonic() - t0
@@ -287,21 +294,53 @@ t.ok(rc == 0 and dt < 6, "stdin EOF: the server exits (%.1f s, rc %s)" % (dt, rc
 t.ok(sc(by_id.get(inflight)).get("stdout") == "finished\n", "the call in flight at EOF was answered", by_id.get(inflight))
 t.ok((by_id.get(queued) or {}).get("isError") and "not run" in text_of(by_id.get(queued)),
      "the call queued at EOF was answered without running", by_id.get(queued))
-left = settle(pid, 0, 3)
-t.ok(left == [], "no process of any session is left after EOF", left)
+left = w.after_exit(orderly=True)
+t.ok(len(w.fds) >= 10 and left == [],
+     "no process of any session is left after EOF, none left for others to reap (%d recorded)" % len(w.fds), left)
+w.close()
 
-# --- SIGTERM ------------------------------------------------------------------
-s = start()
-for env, code in (("python", "x = 1"), ("shell", "sleep 1000 &"), ("node", "let y = 1")):
-    s.run(code, env, session="term-" + env)
-pid = s.p.pid
-s.p.send_signal(signal.SIGTERM)
-try:
-    rc = s.p.wait(10)
-except Exception:
-    rc = None
-t.ok(rc == 0, "SIGTERM: the server exits 0", rc)
-t.ok(settle(pid, 0, 3) == [], "SIGTERM: no session process is left")
+# --- SIGTERM, SIGINT, SIGKILL: every session's processes end with the server --
+# Each session has a background process and a call in flight: its agent is
+# busy, so it does not notice that its control channel closed when the server
+# died (an idle agent would exit on that EOF, taking its sandbox with it).
+bg = {"python": "import subprocess\np = subprocess.Popen(['sleep', '1000'])",
+      "shell": "sleep 1000 &",
+      "node": "require('child_process').spawn('sleep', ['1000'], {stdio: 'ignore'})"}
+busy = {"python": "import subprocess\nsubprocess.run(['sleep', '1001'])",
+        "shell": "sleep 1001",
+        "node": "require('child_process').execSync('sleep 1001')"}
+for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
+    name = signal.Signals(sig).name
+    s = start()
+    for env, code in bg.items():
+        r = s.run(code, env, session="sig-" + env)
+        t.ok(sc(r).get("exit_code") == 0, "%s: session in %s started" % (name, env), r)
+    for env, code in busy.items():
+        send_run(s, code, env, session="sig-" + env)
+    w = Watch(s.p.pid)
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        n = w.record()
+        names = [c for _, c in w.fds.values()]
+        if names.count("sleep 1000") == 3 and names.count("sleep 1001") == 3:
+            break
+        time.sleep(0.05)
+    t.ok(names.count("sleep 1000") == 3 and names.count("sleep 1001") == 3,
+         "%s: 3 sessions recorded with a background sleep and a call in flight each (%d processes)" % (name, n),
+         names)
+    s.p.send_signal(sig)
+    try:
+        rc = s.p.wait(10)
+    except subprocess.TimeoutExpired:
+        s.p.kill()
+        rc = None
+    t.ok(rc == (-9 if sig == signal.SIGKILL else 0), "%s: the server exits (rc %s)" % (name, rc))
+    # SIGTERM and SIGINT: the server kills and reaps every sandbox before
+    # it exits. SIGKILL: the sandboxes' parent-death signal ends them.
+    left = w.after_exit(orderly=sig != signal.SIGKILL)
+    t.ok(left == [], "%s: every process of the sessions is gone%s" % (
+        name, ", reaped by the server" if sig != signal.SIGKILL else ""), left)
+    w.close()
 
 # --- soak: 20 sessions × 50 calls, some timing out, some crashing -------------
 s = start()
@@ -371,8 +410,12 @@ t.ok(len(procs0) == 40 and len(procs1) == len(procs0),
 t.ok(not [p for p in procs1 if p[1] == "Z"], "soak: no zombie", procs1)
 t.ok(fds1 == fds0, "soak: the server's open descriptors are the same before and after (%d → %d)" % (fds0, fds1))
 t.ok(s.alive() and not s.garbage, "soak: the server still answers; stdout carried only protocol", s.garbage)
+w = Watch(pid)
+w.record()
 rc = s.close()
-t.ok(rc == 0 and settle(pid, 0, 3) == [], "soak: clean exit, no process left", rc)
+left = w.after_exit(orderly=True)
+t.ok(rc == 0 and len(w.fds) >= 40 and left == [], "soak: clean exit, no process left (rc %s)" % rc, left)
+w.close()
 if rc not in (0, None) and s.err:
     print("# server stderr: " + s.err.decode(errors="replace")[-1500:].replace("\n", "\n# "))
 

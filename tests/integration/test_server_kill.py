@@ -1,0 +1,112 @@
+"""SIGKILL of the server: nothing it started may outlive it. The server gets
+no chance to clean up, so this is the sandbox's own doing: its init has
+SIGKILL as its parent-death signal (csrc/jail_child.c).
+
+The sandboxes are recorded while the server runs (mcp.Watch: pidfds, so pid
+reuse cannot fool the check, and the cgroup directories, if any); after the
+kill every recorded process must be gone within 10 s, well before the 30 s
+timeout of the shell environment, whose own deadline would end them too.
+The cgroup directories a killed server leaves must be gone once the next
+server has started."""
+import os
+import signal
+import sys
+import time
+
+from mcp import Server, Tap, Watch, _pid_ns, cmdline, descendants
+
+BIN = os.environ["NSM_SERVER"]
+BOUND_S = 10
+t = Tap()
+
+
+def sc(res):
+    return (res or {}).get("structuredContent", {})
+
+
+def start():
+    s = Server(BIN, ["--project", os.environ["NSM_PROJECT"]])
+    s.initialize()
+    return s
+
+
+def send_run(s, code, env):
+    s.next_id += 1
+    s.send({"jsonrpc": "2.0", "id": s.next_id, "method": "tools/call",
+            "params": {"name": "run", "arguments": {"code": code, "env": env}}})
+    return s.next_id
+
+
+def record_until(w, ready, timeout=10.0):
+    """Record the server's processes until ready(w) holds; returns it."""
+    end = time.monotonic() + timeout
+    while True:
+        w.record()
+        if ready(w) or time.monotonic() > end:
+            return ready(w)
+        time.sleep(0.05)
+
+
+def kill_and_check(s, w, what):
+    s.p.kill()
+    rc = s.p.wait(10)
+    t.ok(rc == -signal.SIGKILL, "%s: the server died of SIGKILL (rc %s)" % (what, rc))
+    t0 = time.monotonic()
+    left = w.after_exit(orderly=False, timeout=BOUND_S)
+    t.ok(w.fds and left == [], "%s: all %d recorded processes are gone (%.1f s)"
+         % (what, len(w.fds), time.monotonic() - t0), left)
+    # A killed server cannot remove its cgroups (none in rlimit mode): the
+    # next server removes those of servers that are gone when it starts.
+    after_kill = w.cgroups_left()
+    nxt = start()
+    rc = nxt.close()
+    left = w.cgroups_left()
+    t.ok(rc == 0 and not left, "%s: its %d cgroup directories (%d left by the kill) are removed by the next "
+         "server's start" % (what, len(w.cgroups), len(after_kill)), left)
+    w.close()
+
+
+def sleeps(w):
+    return len([c for _, c in w.fds.values() if c == "sleep 1000"])
+
+
+# --- a one-shot run in flight -------------------------------------------------
+s = start()
+send_run(s, "sleep 1000", "shell")
+w = Watch(s.p.pid)
+t.ok(record_until(w, lambda w: sleeps(w) == 1), "one-shot: the run's sleep 1000 is running",
+     list(w.fds.values()))
+kill_and_check(s, w, "one-shot sleep 1000")
+
+# --- a one-shot run that ignores SIGTERM and double-forks ---------------------
+s = start()
+# (No setsid(1) in the shell environment: the subshell's two background
+# sleeps are orphaned to the sandbox's init when it exits.)
+send_run(s, "trap '' TERM HUP INT; (trap '' TERM HUP INT; sleep 1000 & sleep 1000 &); sleep 1000",
+         "shell")
+w = Watch(s.p.pid)
+t.ok(record_until(w, lambda w: sleeps(w) == 3), "double-forker: its three sleeps are running",
+     list(w.fds.values()))
+kill_and_check(s, w, "one-shot double-forker")
+
+# --- idle spare sandboxes, prepared ahead of their code -----------------------
+s = start()
+for env, code in (("shell", "true"), ("python", "pass"), ("node", ";")):
+    t.ok(sc(s.run(code, env)).get("exit_code") == 0, "spares: a run in %s" % env)
+
+
+def spares(w):
+    """Pids of sandboxes that are an init alone in its pid namespace."""
+    by_ns = {}
+    for p, _ in descendants(s.p.pid):
+        by_ns.setdefault(_pid_ns(p), []).append(p)
+    return [ps[0] for ns, ps in by_ns.items()
+            if ns and len(ps) == 1 and cmdline(ps[0]) == "sandbox-init" and ps[0] in w.fds]
+
+
+w = Watch(s.p.pid)
+t.ok(record_until(w, lambda w: len(spares(w)) == 3), "spares: one prepared per environment",
+     list(w.fds.values()))
+kill_and_check(s, w, "idle spares")
+
+sys.exit(t.done())
