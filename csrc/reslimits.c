@@ -115,6 +115,8 @@ static int find_cgroup2_mount(char *out, size_t len)
 	return found ? 0 : -1;
 }
 
+static void remove_stale(const char *dir);
+
 static int detect(void)
 {
 	char mnt[256], buf[4096], path[512], own[300] = "";
@@ -185,6 +187,7 @@ static int detect(void)
 			return -1;
 		}
 	}
+	remove_stale(cg_base);
 	/* Probe: a child group with the files we write. */
 	sfmt(path, sizeof path, "%s/nsm-probe-%d", cg_base, (int)getpid());
 	if (mkdir(path, 0755) < 0) {
@@ -274,6 +277,15 @@ static void remove_stale(const char *dir)
 	while ((ent = readdir(d))) {
 		char path[1024], sub[1200], proc[64];
 		int pid;
+		unsigned long seq;
+		/* v2: sandbox-PID-N directly under the server's group */
+		if (sscanf(ent->d_name, "sandbox-%d-%lu", &pid, &seq) == 2 && pid > 0) {
+			sfmt(proc, sizeof proc, "/proc/%d", pid);
+			if (access(proc, F_OK) < 0 && sfmt(path, sizeof path, "%s/%s", dir, ent->d_name) >= 0 &&
+			    rmdir(path) == 0)
+				log_msg(LOG_INFO, "cgroup: removed %s, left by a server that is gone", path);
+			continue;
+		}
 		if (sscanf(ent->d_name, "nix-sandbox-mcp-%d", &pid) != 1 || pid <= 0)
 			continue;
 		sfmt(proc, sizeof proc, "/proc/%d", pid);
