@@ -467,12 +467,17 @@ static void handle_message(cJSON *msg)
 	rpc_cb(msg);
 }
 
+/* Bytes at the start of buf already known to hold no newline: a long line
+ * that arrives in small reads is scanned once, not once per read. */
+static size_t scanned;
+
 /* Hand every complete line in buf to rpc_handle_line, keep the remainder. */
 static void drain_lines(void)
 {
 	size_t start = 0;
 	for (;;) {
-		char *nl = memchr(buf + start, '\n', buf_len - start);
+		size_t from = start == 0 && scanned < buf_len ? scanned : start;
+		char *nl = memchr(buf + from, '\n', buf_len - from);
 		if (!nl)
 			break;
 		size_t n = (size_t)(nl - (buf + start));
@@ -484,6 +489,7 @@ static void drain_lines(void)
 	}
 	memmove(buf, buf + start, buf_len - start);
 	buf_len -= start;
+	scanned = buf_len;
 	if (buf_len > RPC_MAX_LINE) {
 		if (!discarding) {
 			rpc_reply_error(NULL, RPC_INVALID_REQUEST,
@@ -492,6 +498,7 @@ static void drain_lines(void)
 		}
 		discarding = true;
 		buf_len = 0;
+		scanned = 0;
 	}
 }
 
@@ -528,6 +535,7 @@ static void on_stdin(void *ctx, int fd, short revents)
 			if (buf_len > 0 && !discarding)
 				rpc_handle_line(buf, buf_len);
 			buf_len = 0;
+			scanned = 0;
 			free(buf);
 			buf = NULL;
 			buf_cap = 0;
