@@ -447,7 +447,10 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 			return err_sys(e, errno, "project directory %s", s->project_dir), -2;
 		if (!s->project_mount || s->project_mount[0] != '/' || strstr(s->project_mount, ".."))
 			return err_set(e, EINVAL, "project mount point must be an absolute path");
-		a.project = (struct mount_op){ MOUNT_PROJECT, 0, projdir, s->project_mount, NULL };
+		/* Sessions see the project live (mounts.c: an overlay would show it
+		 * as it was when first looked up). */
+		a.project = (struct mount_op){ s->agent_token ? MOUNT_PROJECT_LIVE : MOUNT_PROJECT, 0, projdir,
+					       s->project_mount, NULL };
 		a.has_project = true;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_sp) < 0 ||

@@ -28,7 +28,15 @@
  * nosuid and nodev (mount_setattr(AT_RECURSIVE), else each submount found in
  * mountinfo), and a sandbox whose project could not be made read-only does
  * not start. Its sockets and FIFOs then stay reachable: the server says so
- * at start-up (jail.c, mounts_project_check) and the README lists it.
+ * at start-up (main.c) and the README lists it.
+ *
+ * An overlay shows its lower layer as it was when first looked up: a file
+ * the host replaces by rename (what editors do) keeps its old content in
+ * the overlay, a name looked up before the host created it stays missing.
+ * Fine for a one-shot sandbox (fresh for each run), wrong for a session that
+ * lives for hours while the project is edited: sessions get the bind
+ * (MOUNT_PROJECT_LIVE), always current, read-only all the way down, with
+ * the same limit for sockets and FIFOs.
  */
 #include "mounts.h"
 
@@ -351,6 +359,11 @@ static int op_project(const struct mount_op *op, const char *src, const char *ds
 		return err_sys(e, errno, "project %s", op->src);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
+	if (op->kind == MOUNT_PROJECT_LIVE) {
+		if (mkdir_p(dst, 0755, e) < 0)
+			return -1;
+		goto bind;
+	}
 	/* lowerdir is "." from inside the project, so /proc/self/mountinfo
 	 * (which shows overlayfs' options) does not name the host path. */
 	if (mkdir_p(dst, 0755, e) < 0 || overlay_opts(opts, sizeof opts, ".", e) < 0)
@@ -364,6 +377,7 @@ static int op_project(const struct mount_op *op, const char *src, const char *ds
 		return 0;
 	/* No overlayfs here (nested host mounts, kernel, file system): bind
 	 * the tree and make all of it read-only, or fail. */
+bind:
 	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(e, errno, "bind %s", op->src);
 	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(src), NULL) <
@@ -418,6 +432,7 @@ int mounts_apply(const struct mount_op *ops, size_t n, struct err *e)
 				return err_sys(e, errno, "remount %s read-only", op->dst);
 			break;
 		case MOUNT_PROJECT:
+		case MOUNT_PROJECT_LIVE:
 			if (join(src, sizeof src, OLDROOT, op->src, e) < 0 || op_project(op, src, dst, e) < 0)
 				return -1;
 			break;

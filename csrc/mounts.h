@@ -26,6 +26,8 @@ enum mount_kind {
 	MOUNT_REMOUNT_RO, /* make the mount at dst read-only */
 	MOUNT_PROJECT,    /* host directory src → dst as a read-only view through
 	                     which nothing reaches a host process (see mounts.c) */
+	MOUNT_PROJECT_LIVE, /* the same read-only, always current (sessions):
+	                       a bind, every nested mount read-only */
 };
 
 #define MOUNT_OPTIONAL 1u /* a missing source is skipped, not an error */

@@ -487,8 +487,12 @@ static void drain_lines(void)
 			rpc_handle_line(buf + start, n);
 		start += n + 1;
 	}
-	memmove(buf, buf + start, buf_len - start);
-	buf_len -= start;
+	/* Only when lines were taken: a memmove onto itself is not free (musl
+	 * copies), and a long line arrives in many reads. */
+	if (start) {
+		memmove(buf, buf + start, buf_len - start);
+		buf_len -= start;
+	}
 	scanned = buf_len;
 	if (buf_len > RPC_MAX_LINE) {
 		if (!discarding) {

@@ -1,7 +1,8 @@
 """The project directory from the attacker's side: nothing under /project can
-be written, nested mounts included, and its socket files and FIFOs reach no
-host process (README, Security model). Needs root (to mount in the project);
-prints SKIP lines otherwise."""
+be written, nested mounts included, and in one-shot runs its socket files and
+FIFOs reach no host process (README, Security model); from the user's side:
+a session sees the project as it is now, also after the host edits it.
+Needs root (to mount in the project); prints SKIP lines otherwise."""
 import json
 import os
 import shutil
@@ -97,17 +98,41 @@ try:
         o = probe(s, sess)
         t.ok(o.get("read") == "ok", "%s: the project reads" % where, o)
         writes = {k: v for k, v in o.items() if k.startswith("write")}
-        t.ok(writes and all(v == "EROFS" for v in writes.values()) and o.get("mkdir") == "EROFS"
+        # (f.txt is the host root's 0644 file: EACCES may come first there.)
+        t.ok(writes and all(v == "EROFS" for k, v in writes.items() if k != "write /project/f.txt")
+             and writes.get("write /project/f.txt") in ("EROFS", "EACCES") and o.get("mkdir") == "EROFS"
              and o.get("chmod") == "EROFS", "%s: nothing in the project can be written (EROFS)" % where, o)
-        t.ok(o.get("connect") in ("ECONNREFUSED", "EACCES", "EPERM", "ENOENT") and not got,
-             "%s: a socket file in the project reaches no host process (%s)" % (where, o.get("connect")), (o, got))
         data = b""
         try:
             data = os.read(rfd, 100)
         except BlockingIOError:
             pass
-        t.ok(o.get("fifo") in ("ENXIO", "EROFS", "EACCES") and not data,
-             "%s: a FIFO in the project reaches no host reader (%s)" % (where, o.get("fifo")), (o, data))
+        if not sess:
+            t.ok(o.get("connect") in ("ECONNREFUSED", "EACCES", "EPERM", "ENOENT") and not got,
+                 "%s: a socket file in the project reaches no host process (%s)" % (where, o.get("connect")),
+                 (o, got))
+            t.ok(o.get("fifo") in ("ENXIO", "EROFS", "EACCES") and not data,
+                 "%s: a FIFO in the project reaches no host reader (%s)" % (where, o.get("fifo")), (o, data))
+        else:
+            # A session sees the project live: what the host changes between
+            # calls, by rename (as editors save) or by creating a file the
+            # session looked for before, is what the next call reads.
+            r1 = s.run("cat /project/f.txt; cat /project/later.txt 2>&1 | head -c 20", "shell",
+                       session="live")
+            tmp = os.path.join(proj, "f.txt.tmp")
+            with open(tmp, "w") as f:
+                f.write("edited on the host\n")
+            os.rename(tmp, os.path.join(proj, "f.txt"))
+            with open(os.path.join(proj, "later.txt"), "w") as f:
+                f.write("created later\n")
+            r2 = s.run("cat /project/f.txt /project/later.txt", "shell", session="live")
+            out2 = (r2 or {}).get("structuredContent", {}).get("stdout")
+            t.ok(out2 == "edited on the host\ncreated later\n",
+                 "in a session: the project is live (a renamed-over file and a file looked up before it existed)",
+                 (r1, r2))
+            os.remove(os.path.join(proj, "later.txt"))
+            with open(os.path.join(proj, "f.txt"), "w") as f:
+                f.write("project file\n")
         s.close()
 
     # What /proc tells about the host: the kernel command line and the
@@ -174,6 +199,15 @@ print(json.dumps(out))
         s._fill(0.3)
         t.ok(b"nested in it" in s.err and b"sockets and FIFOs" in s.err,
              "%s: the start-up log says sockets and FIFOs stay reachable" % where, s.err[-1500:])
+        if sess:
+            READ = "import os\nprint(open('/project/tmpfs/host.txt').read() if os.path.exists('/project/tmpfs/host.txt') else 'none', end='')"
+            r = s.run(READ, "python", session=sess)
+            with open(os.path.join(tm, "host.txt"), "w") as f:
+                f.write("host wrote this\n")
+            r = s.run(READ, "python", session=sess)
+            t.ok((r or {}).get("structuredContent", {}).get("stdout") == "host wrote this\n",
+                 "%s: a nested mount is live too" % where, r)
+            os.remove(os.path.join(tm, "host.txt"))
         s.close()
 finally:
     stop = True
