@@ -37,9 +37,15 @@ run:
 check: setup
 	bash tests/run.sh
 
+# The mutation check (tests/mutants): about 5-10 minutes; ends with
+# "N killed, N survived". Run by .ci/run after make check.
+mutants: setup
+	bash tests/mutants/run.sh
+
 bench: build
 	bash tests/bench/size-rss.sh
 	python3 tests/bench/oneshot.py result/bin/nix-sandbox-mcp 100
 	python3 tests/bench/session-latency.py
+	python3 tests/bench/memory-pressure.py result/bin/nix-sandbox-mcp 16
 
-.PHONY: all setup build run check bench
+.PHONY: all setup build run check mutants bench

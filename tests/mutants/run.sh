@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# make mutants: build one server per mutant of tests/mutants/mutants.py (a
+# copy of csrc/ with one defence removed), run the tests that hold that
+# defence against it, and count the mutants they kill. A control build
+# (no mutation) must pass the same tests first, or nothing is proved.
+# Prints TAP and ends with "N killed, N survived". Takes about 5-10 minutes.
+set -u
+cd "$(dirname "$0")/../.."
+root=$PWD
+out=$root/build/mutants
+rm -rf "$out" && mkdir -p "$out"
+n=0 fail=0 killed=0 survived=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | tail -n 15 | sed 's/^/#   /'; return 0; }
+M() { python3 tests/mutants/mutants.py "$@"; }
+
+offline=$root/build/offline-nixpkgs
+if [ -f "$offline/default.nix" ]; then pkgs="import $offline { system = \"x86_64-linux\"; }"
+else pkgs="import <nixpkgs> { }"; fi
+if ! server=$(nix-build --no-out-link -E "import $root/tests/integration/server.nix { pkgs = $pkgs; }" 2>"$out/build.log"); then
+	notok "the integration server builds" "$(tail -n 20 "$out/build.log")"; echo "1..$n"; exit 1
+fi
+server=$(tail -n 1 <<<"$server")
+make -s -C codegen BUILDDIR="$out/codegen" >/dev/null 2>"$out/codegen.log" &&
+	"$out/codegen/nsm-codegen" -o "$out/env_table.gen.h" "$server/share/nix-sandbox-mcp/env.json" ||
+	{ notok "codegen" "$(cat "$out/codegen.log")"; echo "1..$n"; exit 1; }
+
+# build NAME [MUTANT]: $out/NAME/csrc/nix-sandbox-mcp from a copy of csrc/.
+build() {
+	local d=$out/$1
+	mkdir -p "$d/csrc" && cp csrc/*.c csrc/*.h csrc/Makefile "$d/csrc/" && cp "$out/env_table.gen.h" "$d/csrc/"
+	if [ -n "${2:-}" ] && ! M apply "$2" "$d" > "$d/apply.log"; then return 3; fi
+	# -Wno-error: a mutant may leave a helper unused.
+	make -s -C "$d/csrc" nix-sandbox-mcp CFLAGS="-O1 -Wno-error" > "$d/make.log" 2>&1
+}
+
+project=$out/project
+mkdir -p "$project" && echo "project file" > "$project/hello.txt"
+export NSM_PROJECT=$project PYTHONDONTWRITEBYTECODE=1
+
+# run_tests DIR TEST...: 0 when every test passes against DIR's server.
+run_tests() {
+	local d=$1 t rc=0
+	shift
+	for t in "$@"; do
+		case $t in
+		unit:*)
+			local u=${t#unit:}
+			if ! gcc -std=c11 -D_GNU_SOURCE -w -g -I"$d/csrc" -Itests/unit "tests/unit/$u.c" \
+				"$d"/csrc/{utf8,rpc,jsonraw,loop,log,err,agent_ipc,outcap,sysfilter}.c \
+				-lseccomp -lcjson -lm -o "$d/$u" >> "$d/tests.log" 2>&1; then
+				rc=1; echo "# $t: does not build" >> "$d/tests.log"; continue
+			fi
+			"$d/$u" > "$d/$u.out" 2>&1 || { rc=1; echo "# $t failed: $(grep -m1 '^not ok' "$d/$u.out")" >> "$d/tests.log"; } ;;
+		*)
+			NSM_SERVER=$d/csrc/nix-sandbox-mcp timeout 600 python3 "tests/integration/$t" > "$d/${t%.py}.out" 2>&1 ||
+				{ rc=1; echo "# $t failed: $(grep -m1 '^not ok' "$d/${t%.py}.out")" >> "$d/tests.log"; } ;;
+		esac
+	done
+	return $rc
+}
+
+if ! build control; then notok "the control server builds" "$(cat "$out/control/make.log")"; echo "1..$n"; exit 1; fi
+all_tests=$(for m in $(M list); do M tests "$m"; done | sort -u)
+# shellcheck disable=SC2086
+if run_tests "$out/control" $all_tests; then
+	ok "control: the unmutated server passes every test the mutants use"
+else
+	notok "control: the unmutated server passes every test the mutants use" "$(cat "$out/control/tests.log")"
+	echo "1..$n"; echo "0 killed, 0 survived"; exit 1
+fi
+
+for m in $(M list); do
+	build "m-$m" "$m"; rc=$?
+	if [ $rc -eq 3 ]; then notok "mutant $m: $(cat "$out/m-$m/apply.log")"; survived=$((survived + 1)); continue; fi
+	if [ $rc -ne 0 ]; then notok "mutant $m builds" "$(cat "$out/m-$m/make.log")"; survived=$((survived + 1)); continue; fi
+	# shellcheck disable=SC2046
+	if run_tests "$out/m-$m" $(M tests "$m"); then
+		notok "mutant $m ($(M why "$m")) survived: $(M tests "$m" | tr '\n' ' ')pass against it"
+		survived=$((survived + 1))
+	else
+		ok "mutant $m ($(M why "$m")) killed: $(grep -m1 '^# ' "$out/m-$m/tests.log" | cut -c3- | cut -c1-150)"
+		killed=$((killed + 1))
+	fi
+done
+echo "1..$n"
+echo "$killed killed, $survived survived"
+[ "$fail" -eq 0 ]
