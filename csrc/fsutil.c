@@ -48,3 +48,15 @@ int fs_read_small(const char *path, char *buf, size_t len)
 	close(fd);
 	return (int)got;
 }
+
+char *fs_mountinfo_point(char *line)
+{
+	char *p = line;
+	for (int k = 0; k < 4 && p; k++)
+		p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+	char *end = p ? strchr(p, ' ') : NULL;
+	if (!end)
+		return NULL;
+	*end = '\0';
+	return p;
+}

@@ -14,5 +14,8 @@ int fs_write_str_at(int dirfd, const char *name, const char *s);
 /* Read at most len-1 bytes of path into buf, NUL-terminated. Returns the
  * length, or -1 with errno set. */
 int fs_read_small(const char *path, char *buf, size_t len);
+/* A /proc/self/mountinfo line: its 5th field (the mount point), cut off in
+ * place; NULL when the line is too short. */
+char *fs_mountinfo_point(char *line);
 
 #endif

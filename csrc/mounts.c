@@ -39,6 +39,7 @@
  * the same limit for sockets and FIFOs.
  */
 #include "mounts.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -329,14 +330,8 @@ static int ro_tree(const char *dst, struct err *e)
 			}
 			line[ll] = '\0';
 			ll = 0;
-			char *f = line;
-			for (int k = 0; k < 4 && f; k++)
-				f = strchr(f, ' ') ? strchr(f, ' ') + 1 : NULL;
-			char *end = f ? strchr(f, ' ') : NULL;
-			if (!end)
-				continue;
-			*end = '\0';
-			if (strncmp(f, dst, dl) != 0 || (f[dl] != '\0' && f[dl] != '/'))
+			char *f = fs_mountinfo_point(line);
+			if (!f || strncmp(f, dst, dl) != 0 || (f[dl] != '\0' && f[dl] != '/'))
 				continue;
 			if (strchr(f, '\\')) {
 				r = err_set(e, EINVAL, "a mount in the project has an escaped name (%s): not made read-only", f);
@@ -517,14 +512,8 @@ int mounts_project_nested(const char *dir, char *first, size_t len)
 	if (len)
 		first[0] = '\0';
 	while (fgets(line, sizeof line, f)) {
-		char *p = line;
-		for (int k = 0; k < 4 && p; k++)
-			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
-		char *end = p ? strchr(p, ' ') : NULL;
-		if (!end)
-			continue;
-		*end = '\0';
-		if (strncmp(p, dir, dl) == 0 && p[dl] == '/' && (dl > 1 || p[1] != '\0')) {
+		char *p = fs_mountinfo_point(line);
+		if (p && strncmp(p, dir, dl) == 0 && p[dl] == '/' && (dl > 1 || p[1] != '\0')) {
 			if (n++ == 0 && len)
 				snprintf(first, len, "%s", p);
 		}

@@ -88,9 +88,9 @@ static int has_word(const char *list, const char *w)
 	return 0;
 }
 
-/* Mount point of the cgroup2 file system, from mountinfo field 5 and the
- * fstype after " - ". */
-static int find_cgroup2_mount(char *out, size_t len)
+/* Mount point of a cgroup file system, from mountinfo: fstype "cgroup2", or
+ * "cgroup" (v1) whose super options name `controller`. */
+static int find_cgroup_mount(const char *fstype, const char *controller, char *out, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
@@ -99,16 +99,19 @@ static int find_cgroup2_mount(char *out, size_t len)
 		return -1;
 	while (!found && fgets(line, sizeof line, f)) {
 		char *sep = strstr(line, " - ");
-		char mnt[1024];
-		if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+		char type[32], opts[1024];
+		if (!sep || sscanf(sep + 3, "%31s %*s %1023s", type, opts) != 2 || strcmp(type, fstype) != 0)
 			continue;
-		if (sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1 && strlen(mnt) < len) {
-			/* mountinfo escapes spaces as \040: such a path is not
-			 * worth supporting. */
-			if (!strchr(mnt, '\\')) {
-				sfmt(out, len, "%s", mnt);
-				found = 1;
-			}
+		bool has = !controller;
+		/* super options: rw,memory / rw,nosuid,...,pids */
+		for (char *t = strtok(opts, ","); t && !has; t = strtok(NULL, ","))
+			has = strcmp(t, controller) == 0;
+		char *mnt = has ? fs_mountinfo_point(line) : NULL;
+		/* mountinfo escapes spaces as \040: such a path is not worth
+		 * supporting. */
+		if (mnt && !strchr(mnt, '\\') && strlen(mnt) < len) {
+			sfmt(out, len, "%s", mnt);
+			found = 1;
 		}
 	}
 	fclose(f);
@@ -122,7 +125,7 @@ static int detect(void)
 	char mnt[256], buf[4096], path[512], own[300] = "";
 	char *p;
 
-	if (find_cgroup2_mount(mnt, sizeof mnt) < 0) {
+	if (find_cgroup_mount("cgroup2", NULL, mnt, sizeof mnt) < 0) {
 		sfmt(cg_reason, sizeof cg_reason, "no cgroup2 file system mounted");
 		return -1;
 	}
@@ -210,33 +213,6 @@ static int detect(void)
 	return 0;
 }
 
-/* Mount point of the cgroup v1 hierarchy holding `controller`. */
-static int find_cgroup1_mount(const char *controller, char *out, size_t len)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-	int found = 0;
-	if (!f)
-		return -1;
-	while (!found && fgets(line, sizeof line, f)) {
-		char *sep = strstr(line, " - ");
-		char mnt[1024], opts[1024];
-		if (!sep || strncmp(sep + 3, "cgroup ", 7) != 0)
-			continue;
-		if (sscanf(sep + 3, "cgroup %*s %1023s", opts) != 1)
-			continue;
-		/* super options: rw,memory / rw,nosuid,...,pids */
-		for (char *t = strtok(opts, ","); t; t = strtok(NULL, ","))
-			if (strcmp(t, controller) == 0 && sscanf(line, "%*s %*s %*s %*s %1023s", mnt) == 1 &&
-			    !strchr(mnt, '\\') && strlen(mnt) < len) {
-				sfmt(out, len, "%s", mnt);
-				found = 1;
-			}
-	}
-	fclose(f);
-	return found ? 0 : -1;
-}
-
 /* The server's own group in a v1 hierarchy ("N:controller:/path"). */
 static int own_cgroup1(const char *controller, char *out, size_t len)
 {
@@ -309,7 +285,7 @@ static void remove_stale(const char *dir)
 static int cgroup1_parent(const char *controller, char *out, size_t len)
 {
 	char mnt[256], own[300];
-	if (find_cgroup1_mount(controller, mnt, sizeof mnt) < 0) {
+	if (find_cgroup_mount("cgroup", controller, mnt, sizeof mnt) < 0) {
 		sfmt(cg_reason, sizeof cg_reason, "no cgroup v1 %s hierarchy mounted", controller);
 		return -1;
 	}
