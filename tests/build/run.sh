@@ -20,7 +20,11 @@ bin=$root/result/bin/nix-sandbox-mcp
 check "make leaves result/bin/nix-sandbox-mcp" test -x "$bin"
 # An MCP client may be configured with `make run`: its stdout must carry
 # nothing but protocol messages (make's lines and the build go to stderr).
-out=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"ping"}' | make run 2>/dev/null)
+# (As a client starts it: at top level, not under this suite's own make.)
+out=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"ping"}' | env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make run 2>/dev/null)
+out2=$(cd / && printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"ping"}' | env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make -s -C "$root" run 2>/dev/null)
+[ "$out2" = '{"jsonrpc":"2.0","id":1,"result":{}}' ] && ok "make -s -C DIR run: stdout holds only the protocol" \
+	|| notok "make -s -C DIR run: stdout holds only the protocol" "$out2"
 [ "$out" = '{"jsonrpc":"2.0","id":1,"result":{}}' ] && ok "make run: stdout holds only the protocol" \
 	|| notok "make run: stdout holds only the protocol" "$out"
 
