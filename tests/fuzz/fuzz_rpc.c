@@ -42,6 +42,7 @@
 #include <cjson/cJSON.h>
 
 #include "exec.h"
+#include "jsonraw.h"
 #include "log.h"
 #include "loop.h"
 #include "mcp.h"
@@ -127,13 +128,16 @@ static size_t utf8_bad_at(const unsigned char *s, size_t n)
 	return n;
 }
 
-/* The input line as the server reads it: invalid UTF-8 repaired (U+FFFD),
- * as rpc.c does before parsing. The caller frees it. */
+/* The input line as the server reads it: invalid UTF-8 repaired (U+FFFD)
+ * and lone surrogate escapes replaced (jsonraw), as rpc.c does before
+ * parsing. The caller frees it. */
 static char *as_read(const char *line, size_t n, size_t *out_n)
 {
 	char *t = utf8_repair(line, n, out_n);
-	if (!t)
+	struct jsonraw raw;
+	if (!t || jsonraw_scan(t, *out_n, &raw) < 0)
 		abort();
+	jsonraw_free(&raw);
 	return t;
 }
 
