@@ -290,8 +290,12 @@ class Watch:
             procs = [p for ns, ps in by_ns.items() if ns and len(ps) > 1 for p in ps]
         for p in procs:
             if p in self.fds:
-                # After an exec (setsid sleep -> sleep): the current name.
-                self.fds[p] = (self.fds[p][0], cmdline(p))
+                # After an exec (setsid sleep -> sleep): the current name;
+                # a process being killed (a zombie) reads as "": keep the
+                # name it had.
+                name = cmdline(p)
+                if name and name != "?":
+                    self.fds[p] = (self.fds[p][0], name)
                 continue
             try:
                 fd = os.pidfd_open(p)
