@@ -31,7 +31,11 @@ build() {
 	mkdir -p "$d/csrc" && cp csrc/*.c csrc/*.h csrc/Makefile "$d/csrc/" && cp "$out/env_table.gen.h" "$d/csrc/"
 	if [ -n "${2:-}" ] && ! M apply "$2" "$d" > "$d/apply.log"; then return 3; fi
 	# -Wno-error: a mutant may leave a helper unused.
-	make -s -C "$d/csrc" nix-sandbox-mcp CFLAGS="-O1 -Wno-error" > "$d/make.log" 2>&1
+	make -s -C "$d/csrc" nix-sandbox-mcp CFLAGS="-O1 -Wno-error" > "$d/make.log" 2>&1 || return 1
+	# Laid out as the Nix build is: tests read env.json beside the binary.
+	mkdir -p "$d/bin" "$d/share/nix-sandbox-mcp" &&
+		cp "$d/csrc/nix-sandbox-mcp" "$d/bin/" &&
+		cp "$server/share/nix-sandbox-mcp/env.json" "$d/share/nix-sandbox-mcp/"
 }
 
 project=$out/project
@@ -53,7 +57,7 @@ run_tests() {
 			fi
 			"$d/$u" > "$d/$u.out" 2>&1 || { rc=1; echo "# $t failed: $(grep -m1 '^not ok' "$d/$u.out")" >> "$d/tests.log"; } ;;
 		*)
-			NSM_SERVER=$d/csrc/nix-sandbox-mcp timeout 600 python3 "tests/integration/$t" > "$d/${t%.py}.out" 2>&1 ||
+			NSM_SERVER=$d/bin/nix-sandbox-mcp timeout 600 python3 "tests/integration/$t" > "$d/${t%.py}.out" 2>&1 ||
 				{ rc=1; echo "# $t failed: $(grep -m1 '^not ok' "$d/${t%.py}.out")" >> "$d/tests.log"; } ;;
 		esac
 	done
