@@ -54,11 +54,6 @@ bool rpc_message_has_nul(void)
 	return cur_has_nul;
 }
 
-size_t rpc_queued_bytes(void)
-{
-	return q_bytes;
-}
-
 bool rpc_input_closed(void)
 {
 	return in_closed;

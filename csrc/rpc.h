@@ -48,8 +48,6 @@ cJSON *rpc_id_dup(const cJSON *id);
  * and past RPC_QUEUE_SLACK more the client is dropped. */
 #define RPC_MAX_QUEUED (64u * 1024u * 1024u)
 #define RPC_QUEUE_SLACK (1024u * 1024u)
-/* Bytes waiting to be written to stdout. */
-size_t rpc_queued_bytes(void);
 /* At exit: write what is queued, waiting at most timeout_ms for the client. */
 void rpc_flush(int timeout_ms);
 /* While the message callback runs: true when one of the message's strings
