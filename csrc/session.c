@@ -96,6 +96,7 @@ static size_t table_len;
 static struct reaper *reapers;
 
 static void start_next(struct session *s);
+static void watch_output(struct session *s, bool on);
 
 size_t session_call_output_bytes(const struct session_call *c)
 {
@@ -368,6 +369,8 @@ static void finish_call(struct session *s, const char *error)
 	s->cur = NULL;
 	s->res = NULL;
 	s->last_used_ms = loop_now_ms();
+	if (s->live)
+		watch_output(s, false);
 	if (res) {
 		take_stream(&s->out, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
 		take_stream(&s->err, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
@@ -532,6 +535,24 @@ static void on_output(void *ctx, int fd, short revents)
 	(void)revents;
 	read_stream(s, fd == s->out.fd ? &s->out : &s->err, false);
 	maybe_complete(s);
+}
+
+/* Output is read only while a call runs. Between calls the pipes are not
+ * watched for data (poll still reports their hang-up): a background job that
+ * keeps writing fills the pipe and blocks, so an idle session costs the
+ * server nothing. What it wrote is dropped when the next call starts. */
+static void watch_output(struct session *s, bool on)
+{
+	struct err e;
+	struct stream *st[2] = { &s->out, &s->err };
+	for (int i = 0; i < 2; i++) {
+		if (st[i]->eof)
+			continue;
+		if (on)
+			read_stream(s, st[i], false); /* s->cur is NULL: dropped */
+		if (!st[i]->eof && loop_modify(st[i]->fd, on ? POLLIN : 0, &e) < 0)
+			log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
+	}
 }
 
 /* The sandbox ended (init reaped): by then the kernel has killed every
@@ -703,6 +724,8 @@ static void start_next(struct session *s)
 		if (!s->qhead)
 			s->qtail = NULL;
 		s->qlen--;
+		if (s->live)
+			watch_output(s, true); /* drops what came between calls */
 		s->cur = c;
 		s->call_start_ms = loop_now_ms();
 		s->got_reply = s->sigint_sent = false;
