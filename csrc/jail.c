@@ -79,6 +79,7 @@ static struct jail_prepared *prepared;
 static size_t n_prepared;
 static bool server_is_root;
 static bool have_clone3 = true;
+static bool have_into_cgroup = true; /* clone3's CLONE_INTO_CGROUP (Linux 5.7+) */
 static char enforcement[512];
 /* A pidfd of the server itself, inherited by every sandbox init: once its
  * parent-death signal is armed, init checks the server is still there
@@ -384,32 +385,56 @@ static void close_fd(int *fd)
 	}
 }
 
-/* fork-like clone: returns 0 in the child, pid in the parent, -1/errno. */
+enum jail_clone3_next jail_clone3_next(int err, bool into_cgroup)
+{
+	if (err == ENOSYS)
+		return JAIL_CLONE3_USE_CLONE;
+	if (into_cgroup && (err == EINVAL || err == E2BIG))
+		return JAIL_CLONE3_NO_CGROUP;
+	return JAIL_CLONE3_FAIL;
+}
+
+/* fork-like clone: returns 0 in the child, pid in the parent, -1/errno.
+ * *in_cg: the child was created in cg's group (else the caller attaches it;
+ * the child waits for "go" before running anything, so that is no race). */
 static pid_t clone_sandbox(uint64_t ns, const struct limits_cg *cg, int *pidfd, bool *in_cg)
 {
+	bool retry = false; /* once more without CLONE_INTO_CGROUP */
 	long r;
 	*in_cg = false;
-	if (have_clone3) {
+	while (have_clone3) {
+		bool into = have_into_cgroup && !retry && cg->dirfd >= 0;
 		struct nsm_clone_args ca;
 		memset(&ca, 0, sizeof ca);
 		ca.flags = ns | CLONE_PIDFD;
 		ca.pidfd = (uint64_t)(uintptr_t)pidfd;
 		ca.exit_signal = SIGCHLD;
-		if (cg->dirfd >= 0) {
+		if (into) {
 			ca.flags |= NSM_CLONE_INTO_CGROUP;
 			ca.cgroup = (uint64_t)cg->dirfd;
 		}
 		r = syscall(SYS_clone3, &ca, sizeof ca);
 		if (r >= 0) {
-			*in_cg = cg->dirfd >= 0;
+			*in_cg = into;
+			if (retry && r > 0) {
+				/* The flag was the cause: leave it off from now on. */
+				have_into_cgroup = false;
+				log_msg(LOG_INFO, "jail: clone3 refused CLONE_INTO_CGROUP (Linux < 5.7); "
+						  "sandboxes are moved into their group after clone");
+			}
 			return (pid_t)r;
 		}
-		/* ENOSYS: pre-5.3 kernel, or a container profile that hides
-		 * clone3 (Docker's does) so libcs fall back to clone. */
-		if (errno != ENOSYS)
+		switch (jail_clone3_next(errno, into)) {
+		case JAIL_CLONE3_FAIL:
 			return -1;
-		have_clone3 = false;
-		log_msg(LOG_INFO, "jail: clone3 unavailable, using clone");
+		case JAIL_CLONE3_NO_CGROUP:
+			retry = true;
+			break;
+		case JAIL_CLONE3_USE_CLONE:
+			have_clone3 = false;
+			log_msg(LOG_INFO, "jail: clone3 unavailable, using clone");
+			break;
+		}
 	}
 	/* x86_64 / aarch64 argument order: flags, stack, parent_tid, child_tid,
 	 * tls. stack 0 = keep ours (copy-on-write), like fork. */

@@ -76,6 +76,17 @@ int jail_doctor(char *buf, size_t len);
 void jail_set_cmdline_area(char *start, size_t len);
 /* The hint for a failure to create namespaces (errno of clone). */
 const char *jail_hint(int err);
+/* What the spawn does after clone3(2) failed with err, having asked for
+ * CLONE_INTO_CGROUP or not (a pure decision, tested on its own):
+ *   ENOSYS: no clone3 (before Linux 5.3, or a container's seccomp profile
+ *     hides it): use clone(2) from now on, and attach to the group after.
+ *   EINVAL or E2BIG with CLONE_INTO_CGROUP: Linux 5.3-5.6 has clone3 but not
+ *     the flag (5.7). Its struct clone_args is shorter, so the non-zero
+ *     cgroup field past its end gives E2BIG (copy_struct_from_user), and the
+ *     unknown flag EINVAL: clone3 once more without it, attach after.
+ *   anything else (EINVAL without the flag: a namespace type missing): fail. */
+enum jail_clone3_next { JAIL_CLONE3_FAIL, JAIL_CLONE3_NO_CGROUP, JAIL_CLONE3_USE_CLONE };
+enum jail_clone3_next jail_clone3_next(int err, bool into_cgroup);
 
 /* One sandbox being spawned or running. */
 struct jail_spec {

@@ -854,6 +854,35 @@ static void t_server_death(void)
 	   left, n_fds, (unsigned long long)(loop_now_ms() - t0));
 }
 
+/* After a failed clone3: which errors fall back, and how (jail.h). Kernels
+ * 5.3-5.6 cannot be had here, so the decision is checked on its own; a run
+ * on this kernel takes the success path. */
+static void t_clone3_fallback(void)
+{
+	static const struct {
+		int err;
+		bool into;
+		enum jail_clone3_next want;
+		const char *what;
+	} cases[] = {
+		{ ENOSYS, true, JAIL_CLONE3_USE_CLONE, "ENOSYS (no clone3) -> clone, attach after" },
+		{ ENOSYS, false, JAIL_CLONE3_USE_CLONE, "ENOSYS without CLONE_INTO_CGROUP -> clone" },
+		{ EINVAL, true, JAIL_CLONE3_NO_CGROUP,
+		  "EINVAL with CLONE_INTO_CGROUP (Linux 5.3-5.6) -> clone3 without it, attach after" },
+		{ E2BIG, true, JAIL_CLONE3_NO_CGROUP,
+		  "E2BIG with CLONE_INTO_CGROUP (5.3-5.6: cgroup field past the kernel's struct) -> without it" },
+		{ EINVAL, false, JAIL_CLONE3_FAIL, "EINVAL without CLONE_INTO_CGROUP (missing namespace) -> error" },
+		{ E2BIG, false, JAIL_CLONE3_FAIL, "E2BIG without CLONE_INTO_CGROUP -> error" },
+		{ EPERM, true, JAIL_CLONE3_FAIL, "EPERM (user namespaces refused) -> error, no retry" },
+		{ ENOSPC, true, JAIL_CLONE3_FAIL, "ENOSPC (namespace limit) -> error, no retry" },
+		{ EAGAIN, false, JAIL_CLONE3_FAIL, "EAGAIN (out of processes) -> error" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum jail_clone3_next got = jail_clone3_next(cases[i].err, cases[i].into);
+		ok(got == cases[i].want, "clone3 fallback: %s (got %d)", cases[i].what, (int)got);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct err e = { 0, "" };
@@ -882,6 +911,7 @@ int main(int argc, char **argv)
 		printf("# doctor: %s\n", l);
 	ok(problems == 0, "jail_doctor reports no problem");
 
+	t_clone3_fallback();
 	t_hello();
 	t_big_code();
 	t_stdin_env();
