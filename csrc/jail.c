@@ -716,10 +716,19 @@ int jail_doctor(char *buf, size_t len)
 		line(&r, 0, "user, pid, mount, net, ipc, uts namespaces and tmpfs mounts work");
 	rc = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (rc >= 0) {
-		close(rc);
 		line(&r, 0, "pidfd_open works");
+		/* Sandboxes are reaped by pidfd. With our own pidfd the call
+		 * has no child to wait for: ECHILD means the kernel knows
+		 * P_PIDFD (Linux 5.4+), EINVAL that it does not. */
+		siginfo_t si;
+		if (syscall(SYS_waitid, NSM_P_PIDFD, rc, &si, WEXITED | WNOHANG, NULL) < 0 && errno != ECHILD)
+			line(&r, 1, "waitid(P_PIDFD): %s (Linux 5.4+ needed)", strerror(errno));
+		else
+			line(&r, 0, "waitid(P_PIDFD) works");
+		close(rc);
 	} else {
 		line(&r, 1, "pidfd_open: %s (Linux 5.3+ needed)", strerror(errno));
+		line(&r, 1, "waitid(P_PIDFD): not tried without pidfd_open (Linux 5.4+ needed)");
 	}
 	rc = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
 	if (rc < 0)

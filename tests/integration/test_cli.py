@@ -1,5 +1,5 @@
 """The command line through the real binary: --project against PROJECT_DIR,
---log-level and its refusal of a bad value, and the server's own memory
+--doctor's kernel checks, --log-level and its refusal of a bad value, and the server's own memory
 after a request line far over the 16 MiB line cap."""
 import os
 import shutil
@@ -66,6 +66,15 @@ t.ok(p.returncode == 2 and "/nonexistent/nsm-project" in p.stderr and p.stdout =
      (p.returncode, p.stdout, p.stderr))
 shutil.rmtree(a)
 shutil.rmtree(b)
+
+# --- --doctor ---------------------------------------------------------------------
+# Every kernel feature the server relies on has a line of its own, here the
+# ones sandboxes are created and reaped with (reaping is waitid(P_PIDFD),
+# Linux 5.4+, a year after pidfd_open).
+p = subprocess.run([BIN, "--doctor"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+doc = p.stdout.splitlines()
+t.ok(p.returncode == 0 and "ok   pidfd_open works" in doc and "ok   waitid(P_PIDFD) works" in doc,
+     "--doctor checks pidfd_open and waitid(P_PIDFD), each on a line of its own", p.stdout)
 
 # --- --log-level ----------------------------------------------------------------
 # What each level lets through to stderr, on the same work: start-up (info),
