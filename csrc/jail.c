@@ -78,6 +78,7 @@ static const char *const dev_links[][2] = {
 static struct jail_prepared *prepared;
 static size_t n_prepared;
 static bool server_is_root;
+static bool idmap_usable = true; /* until mounts_project_tree fails once */
 static bool have_clone3 = true;
 static bool have_into_cgroup = true; /* clone3's CLONE_INTO_CGROUP (Linux 5.7+) */
 static char enforcement[512];
@@ -336,8 +337,8 @@ static const struct jail_prepared *find_prepared(const struct env_entry *env)
 static int write_id_maps(pid_t pid, struct err *e)
 {
 	char path[64], map[64];
-	unsigned host_uid = server_is_root ? 65534 : (unsigned)geteuid();
-	unsigned host_gid = server_is_root ? 65534 : (unsigned)getegid();
+	unsigned host_uid = server_is_root ? JAIL_ROOT_HOST_ID : (unsigned)geteuid();
+	unsigned host_gid = server_is_root ? JAIL_ROOT_HOST_ID : (unsigned)getegid();
 
 	/* Without CAP_SETGID in our namespace the kernel wants setgroups
 	 * denied before gid_map (user_namespaces(7)). As root we keep it and
@@ -450,7 +451,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	char projdir[PATH_MAX];
 	uint64_t ns = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
 	bool in_cg;
-	int pidfd = -1, rc = -1;
+	int pidfd = -1, rc = -1, tree_fd = -1;
 	pid_t pid;
 
 	memset(p, 0, sizeof *p);
@@ -475,8 +476,23 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 		/* Sessions see the project live (mounts.c: an overlay would show it
 		 * as it was when first looked up). */
 		a.project = (struct mount_op){ s->agent_token ? MOUNT_PROJECT_LIVE : MOUNT_PROJECT, 0, projdir,
-					       s->project_mount, NULL };
+					       s->project_mount, NULL, -1 };
 		a.has_project = true;
+		/* As root the sandbox is host uid 65534: it reads the project
+		 * as its owner through an idmapped copy of the tree. */
+		if (server_is_root && idmap_usable) {
+			struct err ie;
+			tree_fd = mounts_project_tree(projdir, JAIL_ROOT_HOST_ID, &ie);
+			if (tree_fd >= 0) {
+				a.project.flags |= MOUNT_FROM_FD;
+				a.project.fd = tree_fd;
+			} else {
+				idmap_usable = false;
+				log_msg(LOG_WARNING, "jail: %s; from now on the project is read as host uid %u "
+					"(files only its owner may read are not readable)", ie.msg,
+					JAIL_ROOT_HOST_ID);
+			}
+		}
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_sp) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, code_sp) < 0 ||
@@ -518,6 +534,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	}
 	if (pid == 0)
 		jail_child_main(&a); /* never returns */
+	close_fd(&tree_fd);
 
 	p->pid = pid;
 	p->pidfd = pidfd;
@@ -557,6 +574,7 @@ kill:
 	jail_release(p);
 	return rc;
 out:
+	close_fd(&tree_fd);
 	close_fd(&sync_sp[0]);
 	close_fd(&sync_sp[1]);
 	close_fd(&code_sp[0]);

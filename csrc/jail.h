@@ -20,7 +20,9 @@
  *   uid/gid 1000 "sandbox" inside, mapped to host 65534 when the server is
  *   root, else to the server's own uid/gid; hostname "sandbox";
  *   / tmpfs, read-only after setup; each closure store path read-only at its
- *   own path; project dir read-only at project_mount when given;
+ *   own path; project dir read-only at project_mount when given (as root:
+ *   an idmapped copy in which the project owner's files are the sandbox
+ *   user's, mounts.c);
  *   /workspace tmpfs (size = workspace_mb; cwd, HOME); /tmp tmpfs (same
  *   size, mode 1777, TMPDIR); /run/sandbox tmpfs read-only holding the code
  *   file main.sh|main.py|main.js (not argv, not stdin); fresh /proc with
@@ -55,6 +57,7 @@
 
 #define JAIL_UID 1000
 #define JAIL_GID 1000
+#define JAIL_ROOT_HOST_ID 65534u /* the sandbox ids on the host when the server is root */
 #define JAIL_HOSTNAME "sandbox"
 #define JAIL_CODE_DIR "/run/sandbox"
 /* Largest code accepted (the /run/sandbox tmpfs is sized for it). */

@@ -416,7 +416,10 @@ void jail_child_main(const struct jail_child_args *a)
 	struct err e = { 0, "" };
 	char go;
 	ssize_t n;
-	int keep[5] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd, a->server_pidfd };
+	int keep[6] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd, a->server_pidfd, -1 };
+	int n_keep = 5;
+	if (a->has_project && (a->project.flags & MOUNT_FROM_FD))
+		keep[n_keep++] = a->project.fd;
 
 	/* Log lines of this process go to stderr only, never to the client's
 	 * protocol stream (we share the server's stdout until the dup2s). */
@@ -436,13 +439,13 @@ void jail_child_main(const struct jail_child_args *a)
 	/* 1: until step 3 clears it again; covers the wait for "go". */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(127);
-	for (int i = 1; i < 5; i++) /* tiny insertion sort */
+	for (int i = 1; i < n_keep; i++) /* tiny insertion sort */
 		for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
 			int t = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
-	close_all_but(keep, 5);
+	close_all_but(keep, n_keep);
 	reset_signals();
 	/* 2: EOF means the server gave up on us (or died). */
 	do
@@ -510,6 +513,8 @@ void jail_child_main(const struct jail_child_args *a)
 		err_wrap(&e, "project directory");
 		fail(&e, "check --project / PROJECT_DIR: it must be an existing directory");
 	}
+	if (a->has_project && (a->project.flags & MOUNT_FROM_FD))
+		close(a->project.fd);
 	if (mounts_leave(&e) < 0) {
 		err_wrap(&e, "new root");
 		fail(&e, NULL);

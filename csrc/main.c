@@ -109,6 +109,27 @@ static int doctor(void)
 	else
 		printf("warn project: %s; the project is bound read-only instead, and sockets and FIFOs in it "
 		       "can reach host processes\n", why);
+	if (geteuid() == 0) {
+		/* As root the sandbox is host uid 65534: it reads the project
+		 * as its owner through an idmapped copy. */
+		char dir[] = "/tmp/nsm-doctor-idmap-XXXXXX";
+		struct err ie;
+		int t = -1;
+		bool made = mkdtemp(dir) != NULL;
+		if (!made)
+			err_sys(&ie, errno, "mkdtemp");
+		else
+			t = mounts_project_tree(dir, JAIL_ROOT_HOST_ID, &ie);
+		if (t >= 0)
+			printf("ok   project: read as its owner would (idmapped mount), read-only\n");
+		else
+			printf("warn project: %s; the sandbox reads it as host uid %u (files only the owner may read "
+			       "are not readable)\n", ie.msg, JAIL_ROOT_HOST_ID);
+		if (t >= 0)
+			close(t);
+		if (made)
+			rmdir(dir);
+	}
 	printf("%s\n", problems ? "Some checks failed: see the hints above." : "All checks passed.");
 	limits_fini();
 	return problems ? 1 : 0;
@@ -161,9 +182,28 @@ static const char *resolve_project(const char *arg)
 			errno ? strerror(errno) : "not a directory");
 		exit(2);
 	}
+	/* As root, the sandbox (host uid 65534) reads the project through an
+	 * idmapped copy of it (jail.c, mounts.c). */
+	bool idmapped = false;
+	if (geteuid() == 0) {
+		struct err ie;
+		int t = mounts_project_tree(real, JAIL_ROOT_HOST_ID, &ie);
+		if (t >= 0) {
+			close(t);
+			idmapped = true;
+			log_msg(LOG_INFO, "project %s: the sandbox reads it as its owner (uid %u, gid %u) would, "
+				"read-only, through an idmapped mount", real, (unsigned)st.st_uid, (unsigned)st.st_gid);
+		} else {
+			log_msg(LOG_WARNING, "project %s: %s; the sandbox reads it as host uid %u, so files only "
+				"its owner may read are not readable", real, ie.msg, JAIL_ROOT_HOST_ID);
+		}
+	}
 	char nested[256];
 	int n = mounts_project_nested(real, nested, sizeof nested);
-	if (n > 0)
+	if (n > 0 && idmapped)
+		log_msg(LOG_INFO, "project %s has %d mount(s) nested in it (%s%s): one-shot runs see each "
+			"through a read-only overlay of its own", real, n, nested, n > 1 ? ", ..." : "");
+	else if (n > 0)
 		log_msg(LOG_WARNING,
 			"project %s has %d mount(s) nested in it (%s%s): the sandbox sees them read-only, but "
 			"overlayfs cannot cover such a tree, so sockets and FIFOs in the project can reach host "

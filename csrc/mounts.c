@@ -44,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +61,7 @@
 #define OLDROOT "/oldroot"
 #define SCRATCH "/tmp"
 #define EMPTYDIR "/empty" /* in the scratch root: overlayfs' second lower layer */
+#define STAGEDIR "/stage" /* in the scratch root: where an idmapped project tree is attached first */
 
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442 /* the same number on x86_64 and aarch64 */
@@ -70,6 +72,15 @@
 #define NSM_MOUNT_ATTR_RDONLY 0x1u
 #define NSM_MOUNT_ATTR_NOSUID 0x2u
 #define NSM_MOUNT_ATTR_NODEV 0x4u
+#define NSM_MOUNT_ATTR_IDMAP 0x100000u
+#ifndef SYS_open_tree
+#define SYS_open_tree 428 /* the generic numbers: x86_64 and aarch64 alike */
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#define NSM_OPEN_TREE_CLONE 1u
+#define NSM_MOVE_MOUNT_F_EMPTY_PATH 0x4u
 struct nsm_mount_attr { /* struct mount_attr, <linux/mount.h> (5.12+) */
 	uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
@@ -299,27 +310,27 @@ static int overlay_opts(char *buf, size_t len, const char *lower, struct err *e)
 	return 0;
 }
 
-/* Every mount at or under dst read-only, nosuid, nodev: mount_setattr with
- * AT_RECURSIVE (5.12+), else a remount of each one mountinfo lists. */
-static int ro_tree(const char *dst, struct err *e)
+/* Call fn for each mount point at or under dir (strictly under when
+ * !with_dir) that mountinfo lists, in its order: a copied tree is listed
+ * parent first. Names with octal escapes (spaces etc.) are refused rather
+ * than misread. */
+typedef int mount_fn(const char *point, void *ctx, struct err *e);
+static int each_mount_under(const char *dir, bool with_dir, mount_fn *fn, void *ctx, struct err *e)
 {
-	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV };
-	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &a, sizeof a) == 0)
-		return 0;
-	if (errno != ENOSYS)
-		return err_sys(e, errno, "make the project tree read-only (mount_setattr)");
-	/* Fallback: mountinfo's 5th field is the mount point (octal escapes for
-	 * spaces etc.; such a path is refused rather than misread). */
-	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	/* Our root is the scratch one: the host's proc is under OLDROOT (its
+	 * self is us, its paths relative to our root). */
+	int fd = open(OLDROOT "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(e, errno, "open /proc/self/mountinfo");
+		return err_sys(e, errno, "open " OLDROOT "/proc/self/mountinfo");
 	char buf[8192], line[PATH_MAX + 512];
-	size_t ll = 0, dl = strlen(dst);
+	size_t ll = 0, dl = strlen(dir);
 	int r = 0;
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0)
+			r = err_sys(e, errno, "read mountinfo");
 		if (n <= 0)
 			break;
 		for (ssize_t i = 0; i < n && r == 0; i++) {
@@ -331,25 +342,128 @@ static int ro_tree(const char *dst, struct err *e)
 			line[ll] = '\0';
 			ll = 0;
 			char *f = fs_mountinfo_point(line);
-			if (!f || strncmp(f, dst, dl) != 0 || (f[dl] != '\0' && f[dl] != '/'))
+			if (!f || strncmp(f, dir, dl) != 0 || (f[dl] != '\0' && f[dl] != '/') ||
+			    (!with_dir && f[dl] == '\0'))
 				continue;
-			if (strchr(f, '\\')) {
-				r = err_set(e, EINVAL, "a mount in the project has an escaped name (%s): not made read-only", f);
-				break;
-			}
-			if (mount(NULL, f, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(f),
-				  NULL) < 0)
-				r = err_sys(e, errno, "make %s in the project read-only", f);
+			if (strchr(f, '\\'))
+				r = err_set(e, EINVAL, "a mount in the project has an escaped name (%s)", f);
+			else
+				r = fn(f, ctx, e);
 		}
+		if (r)
+			break;
 	}
 	close(fd);
 	return r;
 }
 
+static int remount_ro(const char *point, void *ctx, struct err *e)
+{
+	(void)ctx;
+	if (mount(NULL, point, NULL,
+		  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(point), NULL) < 0)
+		return err_sys(e, errno, "make %s in the project read-only", point);
+	return 0;
+}
+
+/* Every mount at or under dst read-only, nosuid, nodev: mount_setattr with
+ * AT_RECURSIVE (5.12+), else a remount of each one mountinfo lists. */
+static int ro_tree(const char *dst, struct err *e)
+{
+	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV };
+	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &a, sizeof a) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return err_sys(e, errno, "make the project tree read-only (mount_setattr)");
+	return each_mount_under(dst, true, remount_ro, NULL, e);
+}
+
+/* A read-only overlay of the directory src (lowerdir "." from inside it:
+ * mountinfo, which shows overlayfs' options, then does not name src).
+ * 0; -1 when overlayfs refused it (errno, e untouched); -2 on another
+ * failure (e filled). */
+static int overlay_of(const char *src, const char *dst, struct err *e)
+{
+	char opts[64];
+	if (overlay_opts(opts, sizeof opts, ".", e) < 0)
+		return -2;
+	if (chdir(src) < 0)
+		return err_sys(e, errno, "chdir %s", src), -2;
+	int r = mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts);
+	int saved = errno;
+	if (chdir("/") < 0)
+		return err_sys(e, errno, "chdir /"), -2;
+	errno = saved;
+	return r;
+}
+
+/* A mount nested in the staged tree gets its own overlay at the same place
+ * in the project's: an overlay shows only the mount it was made of. One
+ * that is not a directory (a bind of a single file, a socket even) is left
+ * out: the project shows the file beneath it. */
+static int overlay_nested(const char *point, void *ctx, struct err *e)
+{
+	const char *dst = ctx;
+	char target[PATH_MAX];
+	struct stat st;
+	if (stat(point, &st) < 0)
+		return err_sys(e, errno, "nested mount %s", point + strlen(STAGEDIR));
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	if (join(target, sizeof target, dst, point + strlen(STAGEDIR), e) < 0)
+		return -1;
+	int r = overlay_of(point, target, e);
+	if (r == -1)
+		return err_sys(e, errno, "overlay of the nested mount %s", point + strlen(STAGEDIR));
+	return r;
+}
+
+static int attach(int fd, const char *dst, struct err *e)
+{
+	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, dst, NSM_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return err_sys(e, errno, "attach the project's idmapped tree at %s", dst);
+	return 0;
+}
+
+/* The server's idmapped tree (mounts_project_tree): already read-only,
+ * nosuid and nodev all the way down. Sessions get it as it is (live); a
+ * one-shot run gets the overlay on top of it, attached first at STAGEDIR
+ * (overlayfs takes a path, and clones the mount it names: it must be in our
+ * namespace) and detached again once the overlay holds it. */
+static int op_project_fd(const struct mount_op *op, const char *dst, struct err *e)
+{
+	struct stat st;
+	if (fstat(op->fd, &st) < 0)
+		return err_sys(e, errno, "project %s", op->src);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
+	if (mkdir_p(dst, 0755, e) < 0)
+		return -1;
+	if (op->kind == MOUNT_PROJECT_LIVE)
+		return attach(op->fd, dst, e);
+	if (attach(op->fd, STAGEDIR, e) < 0)
+		return -1;
+	int r = overlay_of(STAGEDIR, dst, e);
+	if (r == -2)
+		return -1;
+	if (r == 0) {
+		if (each_mount_under(STAGEDIR, false, overlay_nested, (void *)dst, e) < 0)
+			return -1;
+	} else if (mount(STAGEDIR, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		/* No overlay over an idmapped layer (Linux < 5.19): the tree
+		 * itself, read-only already. */
+		return err_sys(e, errno, "bind the project's idmapped tree");
+	}
+	if (umount2(STAGEDIR, MNT_DETACH) < 0)
+		return err_sys(e, errno, "detach " STAGEDIR);
+	return 0;
+}
+
 static int op_project(const struct mount_op *op, const char *src, const char *dst, struct err *e)
 {
-	char opts[PATH_MAX + 64];
 	struct stat st;
+	if (op->flags & MOUNT_FROM_FD)
+		return op_project_fd(op, dst, e);
 	if (stat(src, &st) < 0)
 		return err_sys(e, errno, "project %s", op->src);
 	if (!S_ISDIR(st.st_mode))
@@ -359,17 +473,11 @@ static int op_project(const struct mount_op *op, const char *src, const char *ds
 			return -1;
 		goto bind;
 	}
-	/* lowerdir is "." from inside the project, so /proc/self/mountinfo
-	 * (which shows overlayfs' options) does not name the host path. */
-	if (mkdir_p(dst, 0755, e) < 0 || overlay_opts(opts, sizeof opts, ".", e) < 0)
+	if (mkdir_p(dst, 0755, e) < 0)
 		return -1;
-	if (chdir(src) < 0)
-		return err_sys(e, errno, "chdir %s", op->src);
-	int r = mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts);
-	if (chdir("/") < 0)
-		return err_sys(e, errno, "chdir /");
-	if (r == 0)
-		return 0;
+	int r = overlay_of(src, dst, e);
+	if (r != -1)
+		return r == 0 ? 0 : -1;
 	/* No overlayfs here (nested host mounts, kernel, file system): bind
 	 * the tree and make all of it read-only, or fail. */
 bind:
@@ -445,7 +553,8 @@ int mounts_enter(const char *root_opts, struct err *e)
 		return err_sys(e, errno, "mount scratch tmpfs on " SCRATCH);
 	if (chdir(SCRATCH) < 0)
 		return err_sys(e, errno, "chdir " SCRATCH);
-	if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0 || mkdir("empty", 0755) < 0)
+	if (mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0 || mkdir("empty", 0755) < 0 ||
+	    mkdir("stage", 0755) < 0)
 		return err_sys(e, errno, "mkdir in scratch");
 	int mfd = open("masked", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (mfd < 0)
@@ -520,6 +629,106 @@ int mounts_project_nested(const char *dir, char *first, size_t len)
 	}
 	fclose(f);
 	return n;
+}
+
+/* A user namespace whose only mappings are uid → host id outside and gid →
+ * host id outside, as an fd: the idmapping of the project tree. A helper
+ * child creates it and waits until its maps are written and the namespace
+ * is open. */
+static int make_userns(unsigned uid, unsigned gid, unsigned outside, struct err *e)
+{
+	int ready[2], hold[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return err_sys(e, errno, "pipe");
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		err_sys(e, errno, "pipe");
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(hold[1]); /* else its read below never sees EOF */
+		int err = unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
+		char c;
+		if (write(ready[1], &err, sizeof err) == (ssize_t)sizeof err)
+			while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+				;
+		_exit(0);
+	}
+	int fd = -1, child_err = 0;
+	close(ready[1]);
+	close(hold[0]);
+	if (pid < 0) {
+		err_sys(e, errno, "fork");
+	} else {
+		ssize_t n;
+		while ((n = read(ready[0], &child_err, sizeof child_err)) < 0 && errno == EINTR)
+			;
+		char path[64], map[64];
+		if (n != (ssize_t)sizeof child_err)
+			err_set(e, EIO, "the user-namespace helper died");
+		else if (child_err)
+			err_sys(e, child_err, "unshare(CLONE_NEWUSER)");
+		else if (snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid) < 0 ||
+			 snprintf(map, sizeof map, "%u %u 1\n", uid, outside) < 0 ||
+			 fs_write_str_at(AT_FDCWD, path, map) < 0)
+			err_sys(e, errno, "write the idmapping's uid_map");
+		else if (snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid) < 0 ||
+			 snprintf(map, sizeof map, "%u %u 1\n", gid, outside) < 0 ||
+			 fs_write_str_at(AT_FDCWD, path, map) < 0)
+			err_sys(e, errno, "write the idmapping's gid_map");
+		else if (snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid) < 0 ||
+			 (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			err_sys(e, errno, "open %s", path);
+	}
+	close(hold[1]); /* releases the helper */
+	close(ready[0]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	return fd;
+}
+
+int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e)
+{
+	/* The idmapping is made once per (owner, sandbox id) and kept. */
+	static int userns = -1;
+	static unsigned for_uid, for_gid, for_id;
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return err_sys(e, errno, "project %s", dir);
+	if (userns < 0 || for_uid != st.st_uid || for_gid != st.st_gid || for_id != sandbox_id) {
+		int fd = make_userns(st.st_uid, st.st_gid, sandbox_id, e);
+		if (fd < 0)
+			return err_wrap(e, "idmapping for the project");
+		if (userns >= 0)
+			close(userns);
+		userns = fd;
+		for_uid = st.st_uid;
+		for_gid = st.st_gid;
+		for_id = sandbox_id;
+	}
+	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV |
+						NSM_MOUNT_ATTR_IDMAP,
+				    .userns_fd = (uint64_t)userns };
+	int t = (int)syscall(SYS_open_tree, AT_FDCWD, dir, NSM_OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+	if (t >= 0 && syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
+		return t;
+	if (t >= 0)
+		close(t);
+	/* A mount nested in the project whose file system cannot be idmapped:
+	 * the project's own mount alone (nested mounts are then not shown). */
+	t = (int)syscall(SYS_open_tree, AT_FDCWD, dir, NSM_OPEN_TREE_CLONE | O_CLOEXEC);
+	if (t < 0)
+		return err_sys(e, errno, "copy the project's mount (open_tree, Linux 5.2+)");
+	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
+		int saved = errno;
+		close(t);
+		return err_sys(e, saved, "idmap the project's mount (mount_setattr: Linux 5.12+ and a file "
+					 "system with idmapped mounts)");
+	}
+	return t;
 }
 
 int mounts_overlay_works(char *why, size_t len)

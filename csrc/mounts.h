@@ -31,6 +31,7 @@ enum mount_kind {
 };
 
 #define MOUNT_OPTIONAL 1u /* a missing source is skipped, not an error */
+#define MOUNT_FROM_FD 2u  /* project: fd is its detached idmapped tree */
 
 struct mount_op {
 	enum mount_kind kind;
@@ -38,6 +39,7 @@ struct mount_op {
 	const char *src;
 	const char *dst;  /* absolute path inside the sandbox */
 	const char *data;
+	int fd;           /* MOUNT_FROM_FD only */
 };
 
 /* Make every mount private, put a scratch tmpfs at the old /tmp and pivot
@@ -55,6 +57,13 @@ int mounts_remount_ro(const char *path, struct err *e);
  * first), -1 when mountinfo cannot be read: such a project cannot be an
  * overlay, so its sockets and FIFOs stay reachable (logged at start-up). */
 int mounts_project_nested(const char *dir, char *first, size_t len);
+/* Server side, as root: a detached copy of the project tree dir (with its
+ * nested mounts when they allow it), read-only, nosuid, nodev and idmapped
+ * so that files of the project's owner (uid and gid of dir) belong to host
+ * id sandbox_id, the sandbox user, as OPEN_TREE_CLOEXEC fd; -1 with the
+ * reason when the kernel (5.12+, and 5.19+ for the overlay on top) or the
+ * file system cannot. The sandbox child attaches it (MOUNT_FROM_FD). */
+int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e);
 /* Whether a read-only overlayfs can be mounted in a new user namespace here
  * (--doctor); why not in why. Forks; start-up and --doctor only. */
 int mounts_overlay_works(char *why, size_t len);

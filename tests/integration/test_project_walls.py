@@ -37,9 +37,14 @@ if os.path.exists("/project/bound/old.txt"):
 def conn():
     s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect("/project/agent.sock"); s.sendall(b"hello from the sandbox")
 attempt("connect", conn)
-def fifo():
-    fd = os.open("/project/fifo", os.O_WRONLY | os.O_NONBLOCK); os.write(fd, b"hello from the sandbox"); os.close(fd)
+def fifo(p="/project/fifo"):
+    fd = os.open(p, os.O_WRONLY | os.O_NONBLOCK); os.write(fd, b"hello from the sandbox"); os.close(fd)
 attempt("fifo", fifo)
+if os.path.exists("/project/tmpfs/inner.sock"):
+    def conn_nested():
+        s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect("/project/tmpfs/inner.sock"); s.sendall(b"hello from the sandbox")
+    attempt("connect nested", conn_nested)
+    attempt("fifo nested", lambda: fifo("/project/tmpfs/inner.fifo"))
 print(json.dumps(out, sort_keys=True))
 '''
 
@@ -182,33 +187,89 @@ print(json.dumps(out))
     os.mkdir(bound)
     subprocess.run(["mount", "--bind", host_rw, bound], check=True)
     mounted.append(bound)
-    for sess in (None, "walls-nested"):
-        where = "nested mounts, in a session" if sess else "nested mounts, one-shot"
-        s = Server(BIN, ["--project", proj])
-        s.initialize()
-        o = probe(s, sess)
-        writes = {k: v for k, v in o.items() if k.startswith("write")}
-        t.ok(o.get("read") == "ok" and o.get("read bound") == "ok", "%s: the project and its mounts read" % where, o)
-        # (f.txt is the host root's 0644 file: EACCES may come first there.)
-        t.ok("write /project/tmpfs/new" in writes and "write /project/bound/new" in writes
-             and all(v == "EROFS" for k, v in writes.items() if k != "write /project/f.txt")
-             and writes.get("write /project/f.txt") in ("EROFS", "EACCES"),
-             "%s: no nested mount is writable (EROFS)" % where, o)
-        t.ok(sorted(os.listdir(host_rw)) == ["old.txt"] and open(os.path.join(host_rw, "old.txt")).read() == "old\n"
-             and os.listdir(tm) == [], "%s: the host's files are unchanged" % where)
-        s._fill(0.3)
-        t.ok(b"nested in it" in s.err and b"sockets and FIFOs" in s.err,
-             "%s: the start-up log says sockets and FIFOs stay reachable" % where, s.err[-1500:])
-        if sess:
-            READ = "import os\nprint(open('/project/tmpfs/host.txt').read() if os.path.exists('/project/tmpfs/host.txt') else 'none', end='')"
-            r = s.run(READ, "python", session=sess)
-            with open(os.path.join(tm, "host.txt"), "w") as f:
-                f.write("host wrote this\n")
-            r = s.run(READ, "python", session=sess)
-            t.ok((r or {}).get("structuredContent", {}).get("stdout") == "host wrote this\n",
-                 "%s: a nested mount is live too" % where, r)
-            os.remove(os.path.join(tm, "host.txt"))
-        s.close()
+    # A socket with a host listener and a FIFO with a host reader inside the
+    # nested tmpfs, too.
+    nlistener = socket.socket(socket.AF_UNIX)
+    nlistener.bind(os.path.join(tm, "inner.sock"))
+    os.chmod(os.path.join(tm, "inner.sock"), 0o777)
+    nlistener.listen(4)
+    nlistener.setblocking(False)
+    os.mkfifo(os.path.join(tm, "inner.fifo"), 0o666)
+    nrfd = os.open(os.path.join(tm, "inner.fifo"), os.O_RDONLY | os.O_NONBLOCK)
+
+    def reached():
+        """What the host ends got since the last call (accepts, FIFO bytes)."""
+        out = list(got)
+        del got[:]
+        try:
+            while True:
+                c, _ = nlistener.accept()
+                out.append(c.recv(100))
+                c.close()
+        except OSError:
+            pass
+        for fd in (rfd, nrfd):
+            try:
+                data = os.read(fd, 100)
+                if data:
+                    out.append(data)
+            except BlockingIOError:
+                pass
+        return out
+
+    # As root the project is an idmapped copy of the tree, and a one-shot
+    # run sees each nested mount through an overlay of its own; a server
+    # that is not root binds the tree (overlayfs refuses locked nested
+    # mounts in its user namespace) and says that sockets stay reachable.
+    servers = [("root", [BIN, "--project", proj])]
+    if shutil.which("setpriv"):
+        servers.append(("uid 43210", ["setpriv", "--reuid=43210", "--regid=43210", "--clear-groups", BIN,
+                                      "--project", proj]))
+    else:
+        t.ok(True, "nested mounts with an unprivileged server # SKIP setpriv (util-linux) is not installed")
+    for who, argv in servers:
+        for sess in (None, "walls-nested"):
+            where = "nested mounts, %s, %s" % (who, "in a session" if sess else "one-shot")
+            s = Server(argv[0], argv[1:])
+            s.initialize()
+            reached()
+            o = probe(s, sess)
+            ends = reached()
+            writes = {k: v for k, v in o.items() if k.startswith("write")}
+            t.ok(o.get("read") == "ok" and o.get("read bound") == "ok", "%s: the project and its mounts read" % where, o)
+            # (f.txt is the host root's 0644 file: EACCES may come first there.)
+            t.ok("write /project/tmpfs/new" in writes and "write /project/bound/new" in writes
+                 and all(v == "EROFS" for k, v in writes.items() if k != "write /project/f.txt")
+                 and writes.get("write /project/f.txt") in ("EROFS", "EACCES"),
+                 "%s: no nested mount is writable (EROFS)" % where, o)
+            t.ok(sorted(os.listdir(host_rw)) == ["old.txt"]
+                 and open(os.path.join(host_rw, "old.txt")).read() == "old\n"
+                 and sorted(os.listdir(tm)) == ["inner.fifo", "inner.sock"], "%s: the host's files are unchanged" % where)
+            s._fill(0.3)
+            if who == "root" and not sess:
+                t.ok(o.get("connect") in ("ECONNREFUSED", "EACCES", "ENOENT")
+                     and o.get("connect nested") in ("ECONNREFUSED", "EACCES", "ENOENT")
+                     and o.get("fifo") in ("ENXIO", "EACCES") and o.get("fifo nested") in ("ENXIO", "EACCES")
+                     and not ends, "%s: sockets and FIFOs in the project and in its nested mounts reach no host "
+                     "process" % where, (o, ends))
+                t.ok(b"nested in it" in s.err and b"overlay of its own" in s.err and b"reach host" not in s.err,
+                     "%s: the start-up log says one-shot runs see each nested mount through its own overlay" % where,
+                     s.err[-1500:])
+            elif who != "root":
+                t.ok(b"nested in it" in s.err and b"sockets and FIFOs" in s.err,
+                     "%s: the start-up log says sockets and FIFOs stay reachable" % where, s.err[-1500:])
+            if sess:
+                READ = "import os\nprint(open('/project/tmpfs/host.txt').read() if os.path.exists('/project/tmpfs/host.txt') else 'none', end='')"
+                r = s.run(READ, "python", session=sess)
+                with open(os.path.join(tm, "host.txt"), "w") as f:
+                    f.write("host wrote this\n")
+                r = s.run(READ, "python", session=sess)
+                t.ok((r or {}).get("structuredContent", {}).get("stdout") == "host wrote this\n",
+                     "%s: a nested mount is live too" % where, r)
+                os.remove(os.path.join(tm, "host.txt"))
+            s.close()
+    nlistener.close()
+    os.close(nrfd)
 finally:
     stop = True
     for m in reversed(mounted):
