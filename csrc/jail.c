@@ -79,6 +79,7 @@ static struct jail_prepared *prepared;
 static size_t n_prepared;
 static bool server_is_root;
 static bool idmap_usable = true; /* until mounts_project_tree fails once */
+static bool ipc_limits;          /* sandboxes set their IPC sysctls (probe_ipc_limits) */
 static bool have_clone3 = true;
 static bool have_into_cgroup = true; /* clone3's CLONE_INTO_CGROUP (Linux 5.7+) */
 static char enforcement[512];
@@ -284,10 +285,44 @@ void jail_set_cmdline_area(char *start, size_t len)
 	jail_cmdline_len = len;
 }
 
+/* Whether a sandbox may set the limits of its own IPC namespace (SysV shm
+ * and message queues): those sysctls are writable by the namespace's uid 0,
+ * or global root when that is not mapped (ipc/ipc_sysctl.c,
+ * ipc_permissions), which a sandbox of a root server is until it switches
+ * to the sandbox uid. Tried as the sandbox does it: 0, or why not. */
+static const char *probe_ipc_limits(void)
+{
+	if (!server_is_root)
+		return "the server is not root (the IPC sysctls belong to global root)";
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0)
+			_exit(1);
+		_exit(fs_write_str_at(AT_FDCWD, "/proc/sys/kernel/shmmni", "64") < 0 ? 2 : 0);
+	}
+	int st = 0;
+	if (pid < 0)
+		return "fork failed";
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return "waitpid failed";
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return NULL;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 2 ? "/proc/sys/kernel is not writable in a new IPC namespace"
+						      : "no new user and IPC namespaces";
+}
+
 int jail_init(struct err *e)
 {
 	size_t n = env_count();
 	server_is_root = geteuid() == 0;
+	const char *no_ipc = probe_ipc_limits();
+	ipc_limits = !no_ipc;
+	if (no_ipc)
+		log_msg(LOG_INFO, "jail: SysV IPC limits of a sandbox are the kernel's defaults: %s", no_ipc);
+	else
+		log_msg(LOG_INFO, "jail: SysV IPC limits per sandbox: shared memory up to its memory limit in all, "
+				  "64 segments, 16 message queues");
 	if (self_pidfd < 0 && (self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
 		return err_sys(e, errno, "pidfd_open of the server itself (Linux 5.3+ needed)");
 	if (limits_init(e) < 0) {
@@ -513,6 +548,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	a.jp = jp;
 	a.own_net = !s->env->network;
 	a.may_setgroups = server_is_root;
+	a.ipc_limits = ipc_limits;
 	a.agent_token = s->agent_token;
 	a.deadline_s = s->deadline_s ? s->deadline_s : s->env->limits.timeout_seconds;
 	if (a.deadline_s > UINT_MAX - JAIL_DEADLINE_GRACE_S)
@@ -732,6 +768,12 @@ int jail_doctor(char *buf, size_t len)
 		     jail_hint(rc));
 	else
 		line(&r, 0, "user, pid, mount, net, ipc, uts namespaces and tmpfs mounts work");
+	const char *no_ipc = probe_ipc_limits();
+	if (no_ipc)
+		line(&r, 0, "SysV IPC limits of a sandbox are the kernel's defaults (%s): without a memory "
+			    "cgroup its SysV shared memory is not bounded", no_ipc);
+	else
+		line(&r, 0, "SysV IPC limits are set per sandbox (shared memory up to its memory limit)");
 	rc = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (rc >= 0) {
 		line(&r, 0, "pidfd_open works");

@@ -171,6 +171,7 @@ struct jail_child_args {
 	bool has_project;
 	bool own_net;
 	bool may_setgroups;
+	bool ipc_limits;         /* set the IPC namespace's SysV limits (jail.c) */
 	const char *agent_token; /* session mode when non-NULL */
 	unsigned deadline_s;     /* for alarm(2): deadline + grace, > 0 */
 	int sync_fd, code_fd, out_fd, err_fd;

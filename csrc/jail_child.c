@@ -38,6 +38,7 @@
  *     forwards SIGINT to the interpreter's process group.
  */
 #include "jail.h"
+#include "fsutil.h"
 #include "log.h"
 
 #include <errno.h>
@@ -411,6 +412,31 @@ __attribute__((noreturn)) static void be_init(const struct jail_child_args *a, p
 	_exit(0);
 }
 
+/* SysV shared memory and message queues belong to the sandbox's own IPC
+ * namespace, whose limits are these sysctls (ipc_namespaces(7)); without a
+ * memory cgroup nothing else bounds them. Shared memory up to the memory
+ * limit in all, a few message queues (16 KiB each). Only global root may
+ * write them (jail.c, probe_ipc_limits): before the switch to the sandbox
+ * uid. /proc is still the host's; the files act on our namespace. */
+static int set_ipc_limits(unsigned memory_mb, struct err *e)
+{
+	char shmmax[32], shmall[32];
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long mem = (unsigned long long)memory_mb << 20;
+	snprintf(shmmax, sizeof shmmax, "%llu", mem);
+	snprintf(shmall, sizeof shmall, "%llu", mem / (unsigned long long)(page > 0 ? page : 4096));
+	const char *const set[][2] = {
+		{ "/proc/sys/kernel/shmmax", shmmax },
+		{ "/proc/sys/kernel/shmall", shmall },
+		{ "/proc/sys/kernel/shmmni", "64" },
+		{ "/proc/sys/kernel/msgmni", "16" },
+	};
+	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+		if (fs_write_str_at(AT_FDCWD, set[i][0], set[i][1]) < 0)
+			return err_sys(e, errno, "set %s to %s", set[i][0], set[i][1]);
+	return 0;
+}
+
 void jail_child_main(const struct jail_child_args *a)
 {
 	struct err e = { 0, "" };
@@ -461,6 +487,8 @@ void jail_child_main(const struct jail_child_args *a)
 			fail(&e, NULL);
 		}
 	/* 3 */
+	if (a->ipc_limits && set_ipc_limits(a->jp->env->limits.memory_mb, &e) < 0)
+		fail(&e, NULL);
 	if (a->may_setgroups && setgroups(0, NULL) < 0) {
 		err_sys(&e, errno, "setgroups");
 		fail(&e, NULL);
