@@ -1,6 +1,7 @@
 """SIGKILL of the server: nothing it started may outlive it. The server gets
 no chance to clean up, so this is the sandbox's own doing: its init has
-SIGKILL as its parent-death signal (csrc/jail_child.c).
+SIGKILL as its parent-death signal (csrc/jail_child.c). Cases: a one-shot
+run, a double-forker, idle spares, and runs and sessions in flight at once.
 
 The sandboxes are recorded while the server runs (mcp.Watch: pidfds, so pid
 reuse cannot fool the check, and the cgroup directories, if any); after the
@@ -108,5 +109,35 @@ w = Watch(s.p.pid)
 t.ok(record_until(w, lambda w: len(spares(w)) == 3), "spares: one prepared per environment",
      list(w.fds.values()))
 kill_and_check(s, w, "idle spares")
+
+# --- all at once: one-shot runs and session calls in flight, spares ----------
+# Each session also leaves a background process. Its agent is busy with the
+# call, so it does not notice on its own that the server is gone.
+s = start()
+bg = {"python": "import subprocess\np = subprocess.Popen(['sleep', '1000'])",
+      "shell": "sleep 1000 &",
+      "node": "require('child_process').spawn('sleep', ['1000'], {stdio: 'ignore'})"}
+busy = {"python": "import subprocess\nsubprocess.run(['sleep', '1001'])",
+        "shell": "sleep 1001",
+        "node": "require('child_process').execSync('sleep 1001')"}
+for env, code in bg.items():
+    t.ok(sc(s.run(code, env, session="k-" + env)).get("exit_code") == 0, "all at once: session in %s started" % env)
+for env, code in busy.items():
+    s.next_id += 1
+    s.send({"jsonrpc": "2.0", "id": s.next_id, "method": "tools/call",
+            "params": {"name": "run", "arguments": {"code": code, "env": env, "session": "k-" + env}}})
+send_run(s, "sleep 1002", "shell")
+send_run(s, "import subprocess\nsubprocess.run(['sleep', '1003'])", "python")
+w = Watch(s.p.pid)
+want = ["sleep 1000"] * 3 + ["sleep 1001"] * 3 + ["sleep 1002", "sleep 1003"]
+
+
+def all_running(w):
+    return sorted(c for _, c in w.fds.values() if c.startswith("sleep 100")) == want
+
+
+t.ok(record_until(w, all_running), "all at once: 3 sessions with a call in flight and a background job each, "
+     "2 one-shot runs", sorted(c for _, c in w.fds.values()))
+kill_and_check(s, w, "runs and sessions in flight")
 
 sys.exit(t.done())
