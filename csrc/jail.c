@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -478,6 +480,160 @@ static pid_t clone_sandbox(uint64_t ns, const struct limits_cg *cg, int *pidfd, 
 	return (pid_t)r;
 }
 
+/* The refresher (jail.h, jail_refresh_project): fds 0-2 /dev/null, 3 its
+ * socket, nothing else of the server's. As the sandbox's init made the
+ * first view: in its user and mount namespaces, with its ids and the
+ * capabilities of that namespace (its owner's), not dumpable. */
+__attribute__((noreturn)) static void refresher_main(int sock, int ns_user, int ns_mnt, const char *mount_point,
+						    pid_t server)
+{
+	struct err e = { 0, "" };
+	char reply[1 + sizeof e.msg];
+	if (jail_cmdline_start && jail_cmdline_len > 0) { /* as jail_child.c: a name in ps */
+		static const char title[] = "sandbox-refresher";
+		memset(jail_cmdline_start, 0, jail_cmdline_len);
+		memcpy(jail_cmdline_start, title, jail_cmdline_len > sizeof title ? sizeof title : jail_cmdline_len - 1);
+	}
+	prctl(PR_SET_NAME, "sandbox-refresh", 0, 0, 0); /* best effort: a name in ps */
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int s = fcntl(sock, F_DUPFD, 10), u = fcntl(ns_user, F_DUPFD, 10), m = fcntl(ns_mnt, F_DUPFD, 10);
+	if (null_fd < 0 || s < 0 || u < 0 || m < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
+	    dup2(null_fd, 2) < 0 || dup2(s, 3) < 0 || dup2(u, 4) < 0 || dup2(m, 5) < 0)
+		_exit(2);
+	if (syscall(SYS_close_range, 6U, ~0U, 0U) < 0)
+		for (int fd = 6; fd < 65536; fd++)
+			close(fd);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setns(4, CLONE_NEWUSER) < 0)
+		err_sys(&e, errno, "enter the sandbox's user namespace");
+	else if (setns(5, CLONE_NEWNS) < 0)
+		err_sys(&e, errno, "enter the sandbox's mount namespace");
+	else if ((server_is_root && setgroups(0, NULL) < 0) || setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0 ||
+		 setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0)
+		err_sys(&e, errno, "switch to the sandbox ids");
+	/* After the id change, which clears it; then is the server still
+	 * there (it may have died before this was armed)? */
+	else if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != server)
+		_exit(3);
+	close(4);
+	close(5);
+	for (;;) {
+		char c;
+		ssize_t n = recv(3, &c, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);
+		if (!e.msg[0] && umount2(mount_point, MNT_DETACH) < 0)
+			err_sys(&e, errno, "detach the old view at %s", mount_point);
+		else if (!e.msg[0])
+			mounts_project_view(MOUNTS_LIVE_SRC, MOUNTS_LIVE_EMPTY, mount_point, "/proc/1/mountinfo", &e);
+		reply[0] = e.msg[0] ? 'E' : 'O';
+		size_t len = strlen(e.msg);
+		memcpy(reply + 1, e.msg, len);
+		if (send(3, reply, 1 + len, MSG_NOSIGNAL) < 0)
+			_exit(0);
+		if (e.msg[0])
+			_exit(1); /* the view is gone: the server replaces the sandbox */
+	}
+}
+
+static void stop_refresher(struct jail_proc *p)
+{
+	close_fd(&p->refresher_fd);
+	if (p->refresher_pid > 0) {
+		if (kill(p->refresher_pid, SIGKILL) < 0 && errno != ESRCH)
+			log_msg(LOG_WARNING, "jail: kill the project refresher %d: %s", p->refresher_pid, strerror(errno));
+		while (waitpid(p->refresher_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		p->refresher_pid = -1;
+	}
+}
+
+/* A session's refresher, started while init waits for "go" (its id maps
+ * written): init can still be opened then (it makes itself not dumpable). */
+static int start_refresher(struct jail_proc *p, const char *mount_point, struct err *e)
+{
+	char path[64];
+	int ns[2] = { -1, -1 }, sp[2] = { -1, -1 }, rc = -1;
+	snprintf(path, sizeof path, "/proc/%d/ns/user", p->pid);
+	if ((ns[0] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		err_sys(e, errno, "open %s", path);
+		goto out;
+	}
+	snprintf(path, sizeof path, "/proc/%d/ns/mnt", p->pid);
+	if ((ns[1] = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		err_sys(e, errno, "open %s", path);
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		err_sys(e, errno, "socketpair");
+		goto out;
+	}
+	pid_t server = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		refresher_main(sp[1], ns[0], ns[1], mount_point, server);
+	if (pid < 0) {
+		err_sys(e, errno, "fork the project refresher");
+		goto out;
+	}
+	p->refresher_fd = sp[0];
+	p->refresher_pid = pid;
+	sp[0] = -1;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		close_fd(&ns[i]);
+		close_fd(&sp[i]);
+	}
+	return rc;
+}
+
+int jail_refresh_project(struct jail_proc *p, const char *mount_point, struct err *e)
+{
+	(void)mount_point; /* the refresher was given it */
+	if (p->refresher_fd < 0)
+		return err_set(e, EINVAL, "the sandbox has no project refresher");
+	char req = 'R', reply[1 + sizeof e->msg];
+	struct pollfd pfd = { p->refresher_fd, POLLIN, 0 };
+	ssize_t n;
+	if (send(p->refresher_fd, &req, 1, MSG_NOSIGNAL) != 1) {
+		err_sys(e, errno, "ask the project refresher");
+		goto fail;
+	}
+	/* Detaching and mounting take well under a millisecond; a helper
+	 * that does not answer in 5 s is stuck (a hung file system). */
+	int pr;
+	while ((pr = poll(&pfd, 1, 5000)) < 0 && errno == EINTR)
+		;
+	if (pr <= 0) {
+		err_set(e, ETIMEDOUT, "the project refresher did not answer");
+		goto fail;
+	}
+	while ((n = recv(p->refresher_fd, reply, sizeof reply - 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n <= 0) {
+		err_set(e, EIO, "the project refresher ended");
+		goto fail;
+	}
+	reply[n] = '\0';
+	if (reply[0] == 'O')
+		return 0;
+	err_set(e, EIO, "refresh the project view: %s", reply + 1);
+fail:
+	stop_refresher(p);
+	return -1;
+}
+
+void jail_proc_clear(struct jail_proc *p)
+{
+	memset(p, 0, sizeof *p);
+	p->pid = -1;
+	p->pidfd = p->sync_fd = p->code_fd = p->out_fd = p->err_fd = -1;
+	p->refresher_fd = p->refresher_pid = -1;
+	limits_cg_init(&p->cg);
+}
+
 int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 {
 	const struct jail_prepared *jp = find_prepared(s->env);
@@ -489,10 +645,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	int pidfd = -1, rc = -1, tree_fd = -1;
 	pid_t pid;
 
-	memset(p, 0, sizeof *p);
-	p->pid = -1;
-	p->pidfd = p->sync_fd = p->code_fd = p->out_fd = p->err_fd = -1;
-	limits_cg_init(&p->cg);
+	jail_proc_clear(p);
 	if (!jp)
 		return err_set(e, EINVAL, "environment %s was not prepared by jail_init",
 			       s->env ? s->env->name : "(null)");
@@ -588,6 +741,8 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 		rc = -2;
 		goto kill;
 	}
+	if (s->agent_token && a.has_project && start_refresher(p, s->project_mount, e) < 0)
+		goto kill;
 	char go = 'G';
 	ssize_t w;
 	do
@@ -660,6 +815,7 @@ int jail_reap(struct jail_proc *p)
 
 void jail_release(struct jail_proc *p)
 {
+	stop_refresher(p);
 	close_fd(&p->pidfd);
 	close_fd(&p->sync_fd);
 	close_fd(&p->code_fd);

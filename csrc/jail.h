@@ -22,7 +22,8 @@
  *   / tmpfs, read-only after setup; each closure store path read-only at its
  *   own path; project dir read-only at project_mount when given (as root:
  *   an idmapped copy in which the project owner's files are the sandbox
- *   user's, mounts.c);
+ *   user's, mounts.c), a read-only overlay; in a session also the tree
+ *   itself under /.project (mode 0, not enterable) to remake it from;
  *   /workspace tmpfs (size = workspace_mb; cwd, HOME); /tmp tmpfs (same
  *   size, mode 1777, TMPDIR); /run/sandbox tmpfs read-only holding the code
  *   file main.sh|main.py|main.js (not argv, not stdin); fresh /proc with
@@ -121,6 +122,10 @@ struct jail_proc {
 	               * end); session: the agent's control channel (its fd 3) */
 	int out_fd;   /* read ends of the interpreter's stdout and stderr */
 	int err_fd;
+	/* Sessions with a project: the helper that remakes the project view
+	 * (jail_refresh_project), started with the sandbox. */
+	int refresher_fd; /* SOCK_SEQPACKET to it, or -1 */
+	int refresher_pid;
 	struct limits_cg cg;
 	bool reaped;
 	int init_code;   /* after reaping: si_code (CLD_EXITED, CLD_KILLED, ...) */
@@ -140,9 +145,20 @@ struct jail_msg {
  * message; add jail_hint(e->code) and show it as a setup error). The parent's fds in p are
  * O_CLOEXEC and O_NONBLOCK. */
 int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e);
+/* An empty jail_proc (every fd -1): releasing it is a no-op. */
+void jail_proc_clear(struct jail_proc *p);
 /* SIGKILL the sandbox init (the kernel then kills the whole pid namespace)
  * and, with cgroups, every process of the group. Idempotent. */
 void jail_kill(struct jail_proc *p);
+/* A session's sandbox (MOUNT_PROJECT_LIVE): make its project view at its
+ * mount point again from the tree it keeps, so that the next call sees the
+ * project as it is now (an overlay shows files as they were when first
+ * looked up). jail_spawn starts, with such a sandbox, a helper process in
+ * its user and mount namespaces (outside its pid namespace: the sandbox
+ * cannot see or signal it) that waits for these requests; each takes a
+ * fraction of a millisecond. jail_release() ends the helper; on failure it
+ * is ended at once (replace the sandbox). */
+int jail_refresh_project(struct jail_proc *p, const char *mount_point, struct err *e);
 /* Reap init if it has exited: 1 reaped, 0 still running, -1 error. */
 int jail_reap(struct jail_proc *p);
 /* Close every fd and remove the cgroup. Call after jail_reap() returned 1. */

@@ -104,8 +104,8 @@ static int doctor(void)
 	printf("%s", report);
 	char why[200];
 	if (mounts_overlay_works(why, sizeof why))
-		printf("ok   project: one-shot runs see it as a read-only overlayfs (its sockets and FIFOs reach "
-		       "no host process); sessions see it live, read-only, and can reach them\n");
+		printf("ok   project: sandboxes see it as a read-only overlayfs (its sockets and FIFOs reach "
+		       "no host process), a session's made again before each call\n");
 	else
 		printf("warn project: %s; the project is bound read-only instead, and sockets and FIFOs in it "
 		       "can reach host processes\n", why);

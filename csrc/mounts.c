@@ -34,9 +34,12 @@
  * the host replaces by rename (what editors do) keeps its old content in
  * the overlay, a name looked up before the host created it stays missing.
  * Fine for a one-shot sandbox (fresh for each run), wrong for a session that
- * lives for hours while the project is edited: sessions get the bind
- * (MOUNT_PROJECT_LIVE), always current, read-only all the way down, with
- * the same limit for sockets and FIFOs.
+ * lives for hours while the project is edited. A session's sandbox
+ * (MOUNT_PROJECT_LIVE) therefore also keeps the read-only tree itself, at
+ * MOUNTS_LIVE_SRC under a directory of mode 0 that the sandbox user cannot
+ * enter (and, the root being read-only, cannot chmod), and its view is
+ * made again from it before each call (jail.c, jail_refresh_project): the
+ * same overlay, current as of the call's start.
  */
 #include "mounts.h"
 #include "fsutil.h"
@@ -288,40 +291,17 @@ static int op_proc(const char *dst, struct err *e)
 	return 0;
 }
 
-/* Overlayfs option value: ',' ':' and '\\' escaped with a backslash. */
-static int overlay_opts(char *buf, size_t len, const char *lower, struct err *e)
-{
-	static const char head[] = "lowerdir=";
-	size_t o = sizeof head - 1;
-	if (len <= o)
-		return err_set(e, ENAMETOOLONG, "overlay options too long");
-	memcpy(buf, head, o);
-	for (const char *p = lower; *p; p++) {
-		if (o + 3 >= len)
-			return err_set(e, ENAMETOOLONG, "project path too long for overlayfs: %s", lower);
-		if (*p == ',' || *p == ':' || *p == '\\')
-			buf[o++] = '\\';
-		buf[o++] = *p;
-	}
-	size_t tail = sizeof(":" EMPTYDIR);
-	if (o + tail > len)
-		return err_set(e, ENAMETOOLONG, "project path too long for overlayfs: %s", lower);
-	memcpy(buf + o, ":" EMPTYDIR, tail);
-	return 0;
-}
-
 /* Call fn for each mount point at or under dir (strictly under when
- * !with_dir) that mountinfo lists, in its order: a copied tree is listed
- * parent first. Names with octal escapes (spaces etc.) are refused rather
- * than misread. */
+ * !with_dir) that the mountinfo file lists, in its order: a copied tree is
+ * listed parent first. Names with octal escapes (spaces etc.) are refused
+ * rather than misread. */
 typedef int mount_fn(const char *point, void *ctx, struct err *e);
-static int each_mount_under(const char *dir, bool with_dir, mount_fn *fn, void *ctx, struct err *e)
+static int each_mount_under(const char *dir, bool with_dir, const char *mountinfo, mount_fn *fn, void *ctx,
+			    struct err *e)
 {
-	/* Our root is the scratch one: the host's proc is under OLDROOT (its
-	 * self is us, its paths relative to our root). */
-	int fd = open(OLDROOT "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	int fd = open(mountinfo, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_sys(e, errno, "open " OLDROOT "/proc/self/mountinfo");
+		return err_sys(e, errno, "open %s", mountinfo);
 	char buf[8192], line[PATH_MAX + 512];
 	size_t ll = 0, dl = strlen(dir);
 	int r = 0;
@@ -368,25 +348,27 @@ static int remount_ro(const char *point, void *ctx, struct err *e)
 
 /* Every mount at or under dst read-only, nosuid, nodev: mount_setattr with
  * AT_RECURSIVE (5.12+), else a remount of each one mountinfo lists. */
-static int ro_tree(const char *dst, struct err *e)
+static int ro_tree(const char *dst, const char *mountinfo, struct err *e)
 {
 	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV };
 	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &a, sizeof a) == 0)
 		return 0;
 	if (errno != ENOSYS)
 		return err_sys(e, errno, "make the project tree read-only (mount_setattr)");
-	return each_mount_under(dst, true, remount_ro, NULL, e);
+	return each_mount_under(dst, true, mountinfo, remount_ro, NULL, e);
 }
 
 /* A read-only overlay of the directory src (lowerdir "." from inside it:
- * mountinfo, which shows overlayfs' options, then does not name src).
- * 0; -1 when overlayfs refused it (errno, e untouched); -2 on another
- * failure (e filled). */
-static int overlay_of(const char *src, const char *dst, struct err *e)
+ * mountinfo, which shows overlayfs' options, then does not name src; the
+ * empty directory empty is the second lower layer that overlayfs wants
+ * without an upper one). 0; -1 when overlayfs refused it (errno, e
+ * untouched); -2 on another failure (e filled). */
+static int overlay_of(const char *src, const char *dst, const char *empty, struct err *e)
 {
-	char opts[64];
-	if (overlay_opts(opts, sizeof opts, ".", e) < 0)
-		return -2;
+	char opts[PATH_MAX + 16];
+	if (strpbrk(empty, ",:\\") ||
+	    snprintf(opts, sizeof opts, "lowerdir=.:%s", empty) >= (int)sizeof opts)
+		return err_set(e, EINVAL, "bad overlay layer %s", empty), -2;
 	if (chdir(src) < 0)
 		return err_sys(e, errno, "chdir %s", src), -2;
 	int r = mount("overlay", dst, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts);
@@ -397,25 +379,65 @@ static int overlay_of(const char *src, const char *dst, struct err *e)
 	return r;
 }
 
-/* A mount nested in the staged tree gets its own overlay at the same place
- * in the project's: an overlay shows only the mount it was made of. One
- * that is not a directory (a bind of a single file, a socket even) is left
- * out: the project shows the file beneath it. */
+/* A mount nested in the tree gets its own overlay at the same place in the
+ * view: an overlay shows only the mount it was made of. One that is not a
+ * directory (a bind of a single file, a socket even) is left out: the view
+ * shows the file beneath it. */
+struct view { const char *src, *dst, *empty; };
 static int overlay_nested(const char *point, void *ctx, struct err *e)
 {
-	const char *dst = ctx;
+	const struct view *v = ctx;
+	const char *rel = point + strlen(v->src);
 	char target[PATH_MAX];
 	struct stat st;
 	if (stat(point, &st) < 0)
-		return err_sys(e, errno, "nested mount %s", point + strlen(STAGEDIR));
+		return err_sys(e, errno, "nested mount %s", rel);
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	if (join(target, sizeof target, dst, point + strlen(STAGEDIR), e) < 0)
+	if (join(target, sizeof target, v->dst, rel, e) < 0)
 		return -1;
-	int r = overlay_of(point, target, e);
+	int r = overlay_of(point, target, v->empty, e);
 	if (r == -1)
-		return err_sys(e, errno, "overlay of the nested mount %s", point + strlen(STAGEDIR));
+		return err_sys(e, errno, "overlay of the nested mount %s", rel);
 	return r;
+}
+
+int mounts_project_view(const char *src, const char *empty, const char *dst, const char *mountinfo, struct err *e)
+{
+	int r = overlay_of(src, dst, empty, e);
+	if (r == -2)
+		return -1;
+	if (r == 0) {
+		struct view v = { src, dst, empty };
+		return each_mount_under(src, false, mountinfo, overlay_nested, &v, e);
+	}
+	/* Overlayfs refused the tree (mounts of the host nested in it that
+	 * a server that is not root cannot copy; Linux < 5.19 under an
+	 * idmapped tree): a bind of it, read-only all the way down. */
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return err_sys(e, errno, "bind the project tree");
+	return ro_tree(dst, mountinfo, e);
+}
+
+/* While the new root is built our root is the scratch one: the host's proc
+ * is under OLDROOT (its self is us, its paths relative to our root). */
+#define SETUP_MOUNTINFO OLDROOT "/proc/self/mountinfo"
+
+/* A session's tree (MOUNTS_LIVE_SRC) under a directory of mode 0 in the
+ * new root: the sandbox user, without capabilities, cannot enter it, and
+ * cannot chmod it back once the root is read-only. */
+static int live_dir(struct err *e)
+{
+	if (mkdir_p(NEWROOT MOUNTS_LIVE_SRC, 0755, e) < 0 || mkdir_p(NEWROOT MOUNTS_LIVE_EMPTY, 0755, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int live_hide(struct err *e)
+{
+	if (chmod(NEWROOT MOUNTS_LIVE_DIR, 0) < 0)
+		return err_sys(e, errno, "chmod " MOUNTS_LIVE_DIR);
+	return 0;
 }
 
 static int attach(int fd, const char *dst, struct err *e)
@@ -439,24 +461,28 @@ static int op_project_fd(const struct mount_op *op, const char *dst, struct err 
 		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
 	if (mkdir_p(dst, 0755, e) < 0)
 		return -1;
-	if (op->kind == MOUNT_PROJECT_LIVE)
-		return attach(op->fd, dst, e);
-	if (attach(op->fd, STAGEDIR, e) < 0)
-		return -1;
-	int r = overlay_of(STAGEDIR, dst, e);
-	if (r == -2)
-		return -1;
-	if (r == 0) {
-		if (each_mount_under(STAGEDIR, false, overlay_nested, (void *)dst, e) < 0)
+	if (op->kind == MOUNT_PROJECT_LIVE) {
+		/* Kept: the view is made again from it before each call. */
+		if (live_dir(e) < 0 || attach(op->fd, NEWROOT MOUNTS_LIVE_SRC, e) < 0 || live_hide(e) < 0)
 			return -1;
-	} else if (mount(STAGEDIR, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
-		/* No overlay over an idmapped layer (Linux < 5.19): the tree
-		 * itself, read-only already. */
-		return err_sys(e, errno, "bind the project's idmapped tree");
+		return mounts_project_view(NEWROOT MOUNTS_LIVE_SRC, NEWROOT MOUNTS_LIVE_EMPTY, dst, SETUP_MOUNTINFO, e);
 	}
+	if (attach(op->fd, STAGEDIR, e) < 0 || mounts_project_view(STAGEDIR, EMPTYDIR, dst, SETUP_MOUNTINFO, e) < 0)
+		return -1;
 	if (umount2(STAGEDIR, MNT_DETACH) < 0)
 		return err_sys(e, errno, "detach " STAGEDIR);
 	return 0;
+}
+
+/* The host tree src at dst, read-only, nosuid, nodev all the way down. */
+static int ro_bind_tree(const struct mount_op *op, const char *src, const char *dst, struct err *e)
+{
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return err_sys(e, errno, "bind %s", op->src);
+	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(src), NULL) <
+	    0)
+		return err_sys(e, errno, "remount %s", op->dst);
+	return ro_tree(dst, SETUP_MOUNTINFO, e);
 }
 
 static int op_project(const struct mount_op *op, const char *src, const char *dst, struct err *e)
@@ -468,25 +494,21 @@ static int op_project(const struct mount_op *op, const char *src, const char *ds
 		return err_sys(e, errno, "project %s", op->src);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
-	if (op->kind == MOUNT_PROJECT_LIVE) {
-		if (mkdir_p(dst, 0755, e) < 0)
-			return -1;
-		goto bind;
-	}
 	if (mkdir_p(dst, 0755, e) < 0)
 		return -1;
-	int r = overlay_of(src, dst, e);
+	if (op->kind == MOUNT_PROJECT_LIVE) {
+		/* The tree, read-only, kept hidden: the view is made again
+		 * from it before each call (jail_refresh_project). */
+		if (live_dir(e) < 0 || ro_bind_tree(op, src, NEWROOT MOUNTS_LIVE_SRC, e) < 0 || live_hide(e) < 0)
+			return -1;
+		return mounts_project_view(NEWROOT MOUNTS_LIVE_SRC, NEWROOT MOUNTS_LIVE_EMPTY, dst, SETUP_MOUNTINFO, e);
+	}
+	int r = overlay_of(src, dst, EMPTYDIR, e);
 	if (r != -1)
 		return r == 0 ? 0 : -1;
 	/* No overlayfs here (nested host mounts, kernel, file system): bind
 	 * the tree and make all of it read-only, or fail. */
-bind:
-	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return err_sys(e, errno, "bind %s", op->src);
-	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(src), NULL) <
-	    0)
-		return err_sys(e, errno, "remount %s", op->dst);
-	return ro_tree(dst, e);
+	return ro_bind_tree(op, src, dst, e);
 }
 
 int mounts_apply(const struct mount_op *ops, size_t n, struct err *e)

@@ -26,8 +26,9 @@ enum mount_kind {
 	MOUNT_REMOUNT_RO, /* make the mount at dst read-only */
 	MOUNT_PROJECT,    /* host directory src → dst as a read-only view through
 	                     which nothing reaches a host process (see mounts.c) */
-	MOUNT_PROJECT_LIVE, /* the same read-only, always current (sessions):
-	                       a bind, every nested mount read-only */
+	MOUNT_PROJECT_LIVE, /* the same, for a session: the tree is also kept
+	                       (MOUNTS_LIVE_SRC) so that the view can be made
+	                       again before each call (jail_refresh_project) */
 };
 
 #define MOUNT_OPTIONAL 1u /* a missing source is skipped, not an error */
@@ -50,6 +51,18 @@ int mounts_enter(const char *root_opts, struct err *e);
 int mounts_apply(const struct mount_op *ops, size_t n, struct err *e);
 /* Detach /oldroot, pivot into /newroot, make / read-only. cwd becomes /. */
 int mounts_leave(struct err *e);
+/* A session's project tree: MOUNT_PROJECT_LIVE keeps it here in the new
+ * root (under MOUNTS_LIVE_DIR, mode 0: out of the sandbox user's reach). */
+#define MOUNTS_LIVE_DIR "/.project"
+#define MOUNTS_LIVE_SRC MOUNTS_LIVE_DIR "/tree"
+#define MOUNTS_LIVE_EMPTY MOUNTS_LIVE_DIR "/empty" /* overlayfs' second lower layer */
+/* The project as the sandbox sees it, at dst, made of the read-only tree at
+ * src: a read-only overlay of src and the empty directory empty (and one
+ * per directory mount nested in src, found in the mountinfo file), through
+ * which no socket or FIFO reaches a host process; where overlayfs refuses
+ * src, a read-only bind of it. */
+int mounts_project_view(const char *src, const char *empty, const char *dst, const char *mountinfo,
+			struct err *e);
 /* Bind-remount an existing mount point read-only (after setup). */
 int mounts_remount_ro(const char *path, struct err *e);
 

@@ -143,15 +143,6 @@ static void close_fd(int *fd)
 	}
 }
 
-/* An empty jail_proc: releasing it is a no-op. */
-static void jp_clear(struct jail_proc *jp)
-{
-	memset(jp, 0, sizeof *jp);
-	jp->pid = -1;
-	jp->pidfd = jp->sync_fd = jp->code_fd = jp->out_fd = jp->err_fd = -1;
-	limits_cg_init(&jp->cg);
-}
-
 static void on_reaper(void *ctx, int fd, short revents)
 {
 	struct reaper *r = ctx;
@@ -214,7 +205,7 @@ static void discard_sandbox(struct session *s)
 	close_fd(&s->jp.sync_fd);
 	/* Only the pidfd and the cgroup are left: they move to a reaper. */
 	struct jail_proc jp = s->jp;
-	jp_clear(&s->jp);
+	jail_proc_clear(&s->jp);
 	release_sandbox(s);
 	if (jail_reap(&jp) != 0) {
 		jail_release(&jp);
@@ -742,6 +733,16 @@ static void start_next(struct session *s)
 			discard_sandbox(s);
 			s->lost = true;
 		}
+		if (s->live && s->project_dir) {
+			/* The project as it is now (jail.h). A sandbox whose
+			 * view could not be made again is replaced. */
+			struct err e;
+			if (jail_refresh_project(&s->jp, s->project_mount, &e) < 0) {
+				log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id, e.msg);
+				discard_sandbox(s);
+				s->lost = true;
+			}
+		}
 		if (!s->live) {
 			if (spawn(s) < 0) {
 				finish_call(s, NULL);
@@ -801,7 +802,7 @@ static void close_session(struct session *s)
 	outcap_free(&s->err.o);
 	free(s->wbuf);
 	memset(s, 0, sizeof *s);
-	jp_clear(&s->jp);
+	jail_proc_clear(&s->jp);
 	s->out.fd = s->err.fd = -1;
 }
 
@@ -850,7 +851,7 @@ static struct session *new_session(const struct session_request *req, struct err
 		s = lru;
 	}
 	memset(s, 0, sizeof *s);
-	jp_clear(&s->jp);
+	jail_proc_clear(&s->jp);
 	s->out.fd = s->err.fd = -1;
 	snprintf(s->id, sizeof s->id, "%s", req->id);
 	s->env = req->env;

@@ -11,8 +11,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
-from mcp import Server, Tap
+from mcp import Server, Tap, cmdline, descendants
 
 BIN = os.environ["NSM_SERVER"]
 t = Tap()
@@ -112,13 +113,12 @@ try:
             data = os.read(rfd, 100)
         except BlockingIOError:
             pass
-        if not sess:
-            t.ok(o.get("connect") in ("ECONNREFUSED", "EACCES", "EPERM", "ENOENT") and not got,
-                 "%s: a socket file in the project reaches no host process (%s)" % (where, o.get("connect")),
-                 (o, got))
-            t.ok(o.get("fifo") in ("ENXIO", "EROFS", "EACCES") and not data,
-                 "%s: a FIFO in the project reaches no host reader (%s)" % (where, o.get("fifo")), (o, data))
-        else:
+        t.ok(o.get("connect") in ("ECONNREFUSED", "EACCES", "EPERM", "ENOENT") and not got,
+             "%s: a socket file in the project reaches no host process (%s)" % (where, o.get("connect")),
+             (o, got))
+        t.ok(o.get("fifo") in ("ENXIO", "EROFS", "EACCES") and not data,
+             "%s: a FIFO in the project reaches no host reader (%s)" % (where, o.get("fifo")), (o, data))
+        if sess:
             # A session sees the project live: what the host changes between
             # calls, by rename (as editors save) or by creating a file the
             # session looked for before, is what the next call reads.
@@ -138,6 +138,42 @@ try:
             os.remove(os.path.join(proj, "later.txt"))
             with open(os.path.join(proj, "f.txt"), "w") as f:
                 f.write("project file\n")
+            # The view is made again before each call, from a tree kept
+            # where the sandbox user cannot go: still no way to the host.
+            o = probe(s, sess)
+            data = b""
+            try:
+                data = os.read(rfd, 100)
+            except BlockingIOError:
+                pass
+            t.ok(o.get("connect") in ("ECONNREFUSED", "EACCES", "ENOENT") and o.get("fifo") in ("ENXIO", "EACCES")
+                 and not got and not data, "in a session, a later call: sockets and FIFOs still reach no host "
+                 "process", (o, got, data))
+            r = s.run("import os, errno\nfor f in (lambda: os.listdir('/.project'), lambda: os.listdir('/.project/tree'),"
+                      " lambda: os.chmod('/.project', 0o755), lambda: open('/.project/tree/f.txt').read()):\n"
+                      "    try: f(); print('ok')\n    except OSError as e: print(errno.errorcode[e.errno])",
+                      "python", session=sess)
+            out = (r or {}).get("structuredContent", {}).get("stdout", "")
+            t.ok(out.split() == ["EACCES", "EACCES", "EROFS", "EACCES"],
+                 "in a session: the kept tree cannot be entered, listed or unlocked", r)
+            refreshers = [p for p, _ in descendants(s.p.pid) if cmdline(p).startswith("sandbox-refresher")]
+            t.ok(len(refreshers) == 2, "one project refresher runs beside each session's sandbox (two here)",
+                 refreshers)
+            s.close()
+            t.ok(all(not os.path.exists("/proc/%d" % p) for p in refreshers),
+                 "the refresher is gone when the server exits", refreshers)
+            # A server killed with SIGKILL takes its refresher with it.
+            s = Server(BIN, ["--project", proj])
+            s.initialize()
+            s.run("print(1)", "python", session="k")
+            refreshers = [p for p, _ in descendants(s.p.pid) if cmdline(p).startswith("sandbox-refresher")]
+            s.p.kill()
+            s.p.wait()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and any(os.path.exists("/proc/%d" % p) for p in refreshers):
+                time.sleep(0.05)
+            t.ok(len(refreshers) == 1 and all(not os.path.exists("/proc/%d" % p) for p in refreshers),
+                 "the refresher dies with a server killed by SIGKILL", refreshers)
         s.close()
 
     # What /proc tells about the host: the kernel command line and the
