@@ -53,6 +53,7 @@ struct exec_result {
 	bool interpreter_died; /* ... because the interpreter exited or crashed */
 	bool protocol_error;   /* ... because the agent broke the protocol (killed) */
 	bool restarted;        /* ran in a fresh sandbox replacing a lost one */
+	const char *restart_reason; /* with restarted: why the state was lost (static text) */
 };
 
 /* Called from the loop exactly once per run unless cancelled. res belongs to

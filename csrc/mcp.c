@@ -274,7 +274,8 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 	/* The status line says what happened and, when the run failed because
 	 * of a limit, what to do next. */
 	if (session && res->restarted)
-		addf(status, sizeof status, &sn, "[the session was restarted: previous state lost]\n");
+		addf(status, sizeof status, &sn, "[the session was restarted: previous state lost (%s)]\n",
+		     res->restart_reason ? res->restart_reason : "its sandbox ended");
 	if (res->timed_out && session && !res->session_lost)
 		addf(status, sizeof status, &sn,
 		     "[timed out after %u s; the call was interrupted (SIGINT) and the session's state "

@@ -52,6 +52,17 @@ struct stream {
 	bool eof;
 };
 
+/* Why a session's state was lost (the next call's result says it). */
+enum loss {
+	LOSS_NONE = 0,
+	LOSS_ENDED,    /* its sandbox ended: the interpreter exited, crashed or was killed */
+	LOSS_IDLE,     /* closed after idle_timeout_seconds */
+	LOSS_LIFETIME, /* past max_lifetime_seconds */
+	LOSS_EVICTED,  /* closed for a new session at max_sessions */
+	LOSS_AGENT,    /* its agent closed the control channel */
+	LOSS_PROJECT,  /* its project view could not be made again */
+};
+
 struct session {
 	bool used;
 	char id[65];
@@ -64,7 +75,7 @@ struct session {
 	/* The sandbox (valid while live). */
 	bool live;
 	bool killed;  /* we sent SIGKILL: its end is not the interpreter's doing */
-	bool lost;    /* a sandbox with state ended: the next call notes a restart */
+	enum loss lost; /* a sandbox with state ended: the next call notes a restart, and why */
 	struct jail_proc jp;
 	char token[33];
 	char ctl[AGENT_FRAME_MAX];
@@ -594,7 +605,7 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 	log_msg(LOG_DEBUG, "session %s: sandbox %d ended", s->id, s->jp.pid);
 	release_sandbox(s);
 	if (!setup_error[0])
-		s->lost = true;
+		s->lost = LOSS_ENDED;
 	if (!s->cur) {
 		start_next(s);
 		return;
@@ -630,24 +641,56 @@ static void close_session(struct session *s);
  * newest last, so a client that comes back to one is told its state is gone
  * instead of silently getting an empty session. Bounded: the oldest drop. */
 #define CLOSED_MEMORY 64
-static char closed_ids[CLOSED_MEMORY][65];
+static struct {
+	char id[65];
+	enum loss why;
+} closed_ids[CLOSED_MEMORY];
 static size_t closed_next;
 
-static void remember_closed(const char *id)
+static void remember_closed(const char *id, enum loss why)
 {
-	snprintf(closed_ids[closed_next % CLOSED_MEMORY], sizeof closed_ids[0], "%s", id);
+	snprintf(closed_ids[closed_next % CLOSED_MEMORY].id, sizeof closed_ids[0].id, "%s", id);
+	closed_ids[closed_next % CLOSED_MEMORY].why = why;
 	closed_next++;
 }
 
-/* True (and forgotten) when id was closed by the server. */
-static bool forget_closed(const char *id)
+/* Why id was closed by the server (and forget it), else LOSS_NONE. */
+static enum loss forget_closed(const char *id)
 {
 	for (size_t i = 0; i < CLOSED_MEMORY; i++)
-		if (closed_ids[i][0] && strcmp(closed_ids[i], id) == 0) {
-			closed_ids[i][0] = '\0';
-			return true;
+		if (closed_ids[i].id[0] && strcmp(closed_ids[i].id, id) == 0) {
+			closed_ids[i].id[0] = '\0';
+			return closed_ids[i].why;
 		}
-	return false;
+	return LOSS_NONE;
+}
+
+/* The restart note's reason, for the client (and the model) to act on. */
+static const char *loss_text(enum loss why)
+{
+	static char idle[96], life[96], evicted[128];
+	const struct env_session_config *c = &env_config()->session;
+	switch (why) {
+	case LOSS_NONE:
+		return NULL;
+	case LOSS_ENDED:
+		return "its interpreter ended or was killed in an earlier call";
+	case LOSS_IDLE:
+		snprintf(idle, sizeof idle, "it was closed after %u s without a call", c->idle_timeout_seconds);
+		return idle;
+	case LOSS_LIFETIME:
+		snprintf(life, sizeof life, "it reached the maximum session lifetime of %u s", c->max_lifetime_seconds);
+		return life;
+	case LOSS_EVICTED:
+		snprintf(evicted, sizeof evicted, "it was the least recently used of %u sessions and was closed "
+			 "for a new one", c->max_sessions);
+		return evicted;
+	case LOSS_AGENT:
+		return "its agent closed its control channel";
+	case LOSS_PROJECT:
+		return "its project view could not be made again";
+	}
+	return NULL;
 }
 
 static void on_idle(void *ctx)
@@ -657,7 +700,7 @@ static void on_idle(void *ctx)
 	if (!s->cur && !s->qhead) {
 		log_msg(LOG_INFO, "session %s: idle for %u s; closed", s->id,
 			env_config()->session.idle_timeout_seconds);
-		remember_closed(s->id);
+		remember_closed(s->id, LOSS_IDLE);
 		close_session(s);
 	}
 }
@@ -668,7 +711,7 @@ static void on_lifetime(void *ctx)
 	s->life_timer = 0;
 	if (!s->cur && !s->qhead) {
 		log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
-		remember_closed(s->id);
+		remember_closed(s->id, LOSS_LIFETIME);
 		close_session(s);
 	} else {
 		s->closing = true;
@@ -693,13 +736,13 @@ static void start_next(struct session *s)
 			s->closing = false;
 			if (!s->qhead) {
 				log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
-				remember_closed(s->id);
+				remember_closed(s->id, LOSS_LIFETIME);
 				close_session(s);
 				return;
 			}
 			if (s->live) {
 				discard_sandbox(s);
-				s->lost = true;
+				s->lost = LOSS_LIFETIME;
 			}
 			s->life_timer = timer_on((uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
 		}
@@ -731,7 +774,7 @@ static void start_next(struct session *s)
 		if (s->live && s->ctl_eof) {
 			/* The agent closed its channel between calls: unusable. */
 			discard_sandbox(s);
-			s->lost = true;
+			s->lost = LOSS_AGENT;
 		}
 		if (s->live && s->project_dir) {
 			/* The project as it is now (jail.h). A sandbox whose
@@ -740,7 +783,7 @@ static void start_next(struct session *s)
 			if (jail_refresh_project(&s->jp, s->project_mount, &e) < 0) {
 				log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id, e.msg);
 				discard_sandbox(s);
-				s->lost = true;
+				s->lost = LOSS_PROJECT;
 			}
 		}
 		if (!s->live) {
@@ -748,8 +791,9 @@ static void start_next(struct session *s)
 				finish_call(s, NULL);
 				return;
 			}
-			s->res->restarted = s->lost;
-			s->lost = false;
+			s->res->restarted = s->lost != LOSS_NONE;
+			s->res->restart_reason = loss_text(s->lost);
+			s->lost = LOSS_NONE;
 		}
 		s->call_id = ++s->next_id;
 		size_t ml = agent_marker(s->marker, s->token, s->call_id);
@@ -846,7 +890,7 @@ static struct session *new_session(const struct session_request *req, struct err
 			return NULL;
 		}
 		log_msg(LOG_INFO, "session %s: evicted (least recently used) for session %s", lru->id, req->id);
-		remember_closed(lru->id);
+		remember_closed(lru->id, LOSS_EVICTED);
 		close_session(lru);
 		s = lru;
 	}

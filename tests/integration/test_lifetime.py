@@ -34,7 +34,8 @@ time.sleep(1.5)                      # now older than its lifetime, idle only 1.
 r = s.run('echo "${x-gone}"', "shell", session="life")
 text = "".join(c.get("text", "") for c in r.get("content", []))
 t.ok(sc(r).get("stdout") == "gone\n", "past max_lifetime_seconds the session is closed: a fresh interpreter", r)
-t.ok("previous state lost" in text, "and the call says the session's state was lost", text)
+t.ok("previous state lost (it reached the maximum session lifetime of 4 s)" in text,
+   "and the call says the session's state was lost, and why", text)
 left = first.wait_gone(5)
 t.ok(len(first.fds) >= 2 and not left, "the first sandbox is gone (%d recorded)" % len(first.fds), left)
 first.close()

@@ -189,8 +189,9 @@ for env, sess, code, rc, out, nxt in deaths:
     t.ok(sc(r).get("exit_code") == rc and sc(r).get("stdout") == out and "interpreter died" in text_of(r),
          "%s: a dying interpreter is reported with its exit code %d and output" % (env, rc), r)
     r = R(nxt, env, session=sess)
-    t.ok(sc(r).get("stdout") == "alive\n" and "restarted: previous state lost" in text_of(r),
-         "%s: the next call gets a fresh interpreter and a note" % env, r)
+    t.ok(sc(r).get("stdout") == "alive\n" and "restarted: previous state lost (its interpreter ended or was "
+         "killed in an earlier call)" in text_of(r), "%s: the next call gets a fresh interpreter and a note that "
+         "says why" % env, r)
 r = R("echo pre; kill -SEGV $$", "shell", session="sh1")
 t.ok(sc(r).get("exit_code") is None and "signal 11" in text_of(r) and sc(r).get("stdout") == "pre\n",
      "bash: a segfaulting interpreter is reported (signal 11)", r)
@@ -245,6 +246,8 @@ for i in range(MAX_SESSIONS):
     R("true", "shell", session="fill%d" % i)
 r = R("echo \"[${LRU_MARK-}]\"", "shell", session="lru-first")
 t.ok(sc(r).get("stdout") == "[]\n", "at the bound the least recently used idle session was evicted", r)
+t.ok("restarted: previous state lost (it was the least recently used of %d sessions and was closed for a new "
+     "one)" % MAX_SESSIONS in text_of(r), "and its next call says it was evicted", text_of(r))
 # Every session busy (fill0 was evicted by lru-first's return): a new one is
 # refused.
 table = ["fill%d" % i for i in range(1, MAX_SESSIONS)] + ["lru-first"]
@@ -270,6 +273,8 @@ r = R("echo \"[${IDLE-}]\"", "shell", session="idle")
 t.ok(sc(r).get("stdout") == "[]\n" and n_before > 0 and left == [],
      "idle sessions are closed after %d s and their processes gone (%d recorded, left: %s)"
      % (IDLE_S, n_before, left), r)
+t.ok("restarted: previous state lost (it was closed after %d s without a call)" % IDLE_S in text_of(r),
+     "and the next call says it was closed for being idle", text_of(r))
 t.ok(s.alive() and not s.garbage, "the server still answers; stdout carried only protocol", s.garbage)
 
 # --- end of input: running calls answered, every session's processes gone ----

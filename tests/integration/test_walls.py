@@ -358,7 +358,8 @@ m.ok(r and r.get("isError") and st.get("timed_out") is False and st.get("exit_co
      "node killed for memory: reported with its out-of-memory message, the signal and the lost state",
      (txt[-600:], {k: v for k, v in st.items() if k != "stderr"}))
 r = m.run("console.log('fresh')", env="node")
-m.ok(sc(r).get("stdout") == "fresh\n" and text_of(r).startswith("fresh\n[the session was restarted: previous state lost]"),
+m.ok(sc(r).get("stdout") == "fresh\n" and text_of(r).startswith("fresh\n[the session was restarted: previous state lost (its interpreter ended or "
+                                                      "was killed in an earlier call)]"),
      "the next call runs in a fresh interpreter and says so", text_of(r))
 r = s.run("const a = []; for (;;) a.push(new Array(1e6).fill(1.5))", "node")
 st, txt = sc(r), text_of(r)
