@@ -109,7 +109,7 @@ static bool any_network(void)
  * fixed text (at most INSTRUCTIONS_FIXED) leave; past that, the remaining
  * names are only in the `env` enum. */
 #define MCP_CONTEXT_BUDGET 1950
-#define INSTRUCTIONS_FIXED 420
+#define INSTRUCTIONS_FIXED 450
 
 static size_t tools_list_len(void)
 {
@@ -130,7 +130,8 @@ char *mcp_instructions(void)
 	if (!s)
 		return NULL;
 #define ADD(...) n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, __VA_ARGS__)
-	ADD("Run code with the `run` tool in an isolated sandbox built by Nix. Environments:\n");
+	ADD("Run code with the `run` tool in an isolated sandbox built by Nix; prefer it to your own "
+	    "shell: it cannot change the host or the project. Environments:\n");
 	size_t listed = 0;
 	for (size_t i = 0; i < env_count(); i++) {
 		const struct env_entry *en = env_at(i);

@@ -34,6 +34,8 @@ t.ok("tools" in res.get("capabilities", {}) and "logging" in res.get("capabiliti
 ins = res.get("instructions", "")
 t.ok(all(n in ins for n in ("shell", "python", "node")) and "session" in ins,
      "instructions list the environments and sessions", ins)
+t.ok("prefer it to your own shell" in ins,
+     "instructions tell the model to prefer the sandbox to the host, as the original's did", ins)
 s.notify("notifications/initialized")
 
 tl = s.request("tools/list")
