@@ -10,6 +10,12 @@
  * what is in them is drained without waiting for EOF (a pipe end smuggled
  * out over a host abstract socket in a host-network environment cannot hold
  * the run open).
+ *
+ * A spare from the pool must accept its code (JAIL_MSG_ACCEPTED) within
+ * EXEC_ACCEPT_MS: one that does not (frozen, stopped, starved) or that ends
+ * without accepting it is discarded, and the run starts again in a fresh
+ * sandbox with its whole timeout, so a bad spare never costs the run its
+ * timeout or shows as the code's own failure. The code is kept until then.
  */
 #include "exec.h"
 
@@ -29,6 +35,10 @@
 #include "outcap.h"
 #include "pool.h"
 
+/* A healthy spare accepts in well under a millisecond; this leaves room for
+ * a loaded machine, and is all a frozen spare costs a run. */
+#define EXEC_ACCEPT_MS 500
+
 struct stream {
 	int fd;
 	struct outcap o;
@@ -45,11 +55,14 @@ struct exec_run {
 	size_t cap;
 	struct stream out, err;
 	long timer;
+	long accept_timer;
 	uint64_t start_ms;
 	struct jail_spec spec; /* for the pool's next spare */
 	bool spawned;   /* jp is live (false: setup error delivered by timer) */
 	bool cancelled; /* only the pidfd watch is left, to reap */
 	bool pid_watched;
+	bool from_pool; /* jp was a spare: it must accept the code in time */
+	bool accepted;  /* init said the code is in (JAIL_MSG_ACCEPTED) */
 };
 
 static int n_active;
@@ -97,6 +110,8 @@ static void run_free(struct exec_run *r)
 {
 	if (r->timer > 0)
 		loop_timer_cancel(r->timer);
+	if (r->accept_timer > 0)
+		loop_timer_cancel(r->accept_timer);
 	if (r->spawned) {
 		loop_unwatch(r->jp.pidfd);
 		loop_unwatch(r->jp.out_fd);
@@ -163,8 +178,31 @@ static void stop_code(struct exec_run *r)
 		close(r->jp.code_fd);
 		r->jp.code_fd = -1;
 	}
-	free(r->code);
-	r->code = NULL;
+	if (!r->from_pool || r->accepted) {
+		free(r->code);
+		r->code = NULL;
+	}
+}
+
+/* JAIL_MSG_ACCEPTED comes first from a one-shot init, if at all. */
+static void take_accept(struct exec_run *r)
+{
+	struct jail_msg m;
+	if (r->accepted || r->jp.sync_fd < 0)
+		return;
+	ssize_t n = recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
+	if (n != (ssize_t)sizeof m || m.type != JAIL_MSG_ACCEPTED ||
+	    recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT) != (ssize_t)sizeof m)
+		return;
+	r->accepted = true;
+	if (r->accept_timer > 0) {
+		loop_timer_cancel(r->accept_timer);
+		r->accept_timer = 0;
+	}
+	if (r->jp.code_fd < 0) {
+		free(r->code);
+		r->code = NULL;
+	}
 }
 
 /* Send as much code as the socket takes; close it (EOF) when all is sent. */
@@ -265,11 +303,17 @@ static void finish(struct exec_run *r)
 			loop_timer_cancel(r->timer);
 			r->timer = 0;
 		}
+		if (r->accept_timer > 0) {
+			loop_timer_cancel(r->accept_timer);
+			r->accept_timer = 0;
+		}
 		r->cancelled = true;
 	}
 	cb(ctx, res);
 	pool_refill(&spec);
 }
+
+static void restart_cold(struct exec_run *r, const char *why);
 
 /* Init's report: the interpreter exited (or set-up failed). Answer now,
  * without waiting for the kernel to tear the sandbox down (that costs
@@ -279,6 +323,7 @@ static void on_sync(void *ctx, int fd, short revents)
 	struct exec_run *r = ctx;
 	struct jail_msg m;
 	(void)revents;
+	take_accept(r);
 	ssize_t n = recv(fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
 	if (n == (ssize_t)sizeof m && m.type == JAIL_MSG_EXIT) {
 		finish(r);
@@ -307,7 +352,25 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 		run_free(r);
 		return;
 	}
+	take_accept(r);
+	/* (Not after our own timeout kill: the run's time is up.) */
+	if (r->from_pool && !r->accepted && !r->res->timed_out) {
+		restart_cold(r, "ended before accepting its code");
+		return;
+	}
 	finish(r);
+}
+
+static void on_accept_timeout(void *ctx)
+{
+	struct exec_run *r = ctx;
+	r->accept_timer = 0;
+	take_accept(r);
+	if (!r->accepted) {
+		char why[64];
+		snprintf(why, sizeof why, "did not accept its code within %d ms", EXEC_ACCEPT_MS);
+		restart_cold(r, why);
+	}
 }
 
 static void on_timeout(void *ctx)
@@ -331,6 +394,111 @@ static void on_setup_error(void *ctx)
 	res->duration_ms = loop_now_ms() - r->start_ms;
 	run_free(r);
 	cb(cbctx, res);
+}
+
+/* Take a spare (may_take) or spawn a sandbox, put its channels on the loop,
+ * arm its deadlines and start sending the code. 0: running; 1: the jail
+ * refused and the result comes from the loop (setup_error); -1: e says why
+ * (r->spawned says whether there is a sandbox to cancel). */
+static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
+{
+	uint64_t now = loop_now_ms();
+	/* A spare prepared ahead (pool.c) skips the namespaces and mounts,
+	 * and where it can, the interpreter's start-up too. */
+	r->from_pool = may_take && pool_take(&r->spec, &r->jp);
+	r->accepted = false;
+	int rc = r->from_pool ? 0 : jail_spawn(&r->spec, &r->jp, e);
+	if (rc == -2) {
+		cat2(r->res->setup_error, sizeof r->res->setup_error, e->msg, " - ");
+		cat2(r->res->setup_error + strlen(r->res->setup_error),
+		     sizeof r->res->setup_error - strlen(r->res->setup_error), jail_hint(e->code), "");
+		r->timer = loop_timer_add(now, on_setup_error, r, e);
+		if (r->timer < 0) {
+			r->timer = 0;
+			return -1;
+		}
+		return 1;
+	}
+	if (rc < 0)
+		return -1;
+	r->spawned = true;
+	r->pid_watched = false;
+	r->out.fd = r->jp.out_fd;
+	r->err.fd = r->jp.err_fd;
+	if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, e) < 0)
+		return -1;
+	r->pid_watched = true;
+	if (loop_watch(r->out.fd, POLLIN, on_output, r, e) < 0 ||
+	    loop_watch(r->err.fd, POLLIN, on_output, r, e) < 0 ||
+	    loop_watch(r->jp.sync_fd, POLLIN, on_sync, r, e) < 0)
+		return -1;
+	r->timer = loop_timer_add(now + (uint64_t)r->spec.env->limits.timeout_seconds * 1000u,
+				  on_timeout, r, e);
+	if (r->timer < 0) {
+		r->timer = 0;
+		return -1;
+	}
+	if (r->from_pool) {
+		r->accept_timer = loop_timer_add(now + EXEC_ACCEPT_MS, on_accept_timeout, r, e);
+		if (r->accept_timer < 0) {
+			r->accept_timer = 0;
+			return -1;
+		}
+	}
+	r->code_off = 0;
+	push_code(r);
+	if (r->jp.code_fd >= 0 && loop_watch(r->jp.code_fd, POLLOUT, on_code, r, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* The spare did not accept its code in time, or ended without accepting it
+ * (its launcher was stopped or gone): discard it and run in a fresh
+ * sandbox, with the whole timeout. Called from the loop, so a failure here
+ * is answered at once. */
+static void restart_cold(struct exec_run *r, const char *why)
+{
+	struct err e = { 0, "" };
+	log_msg(LOG_WARNING, "exec: the prepared sandbox of %s %s; the run starts in a fresh one",
+		r->spec.env->name, why);
+	if (r->timer > 0)
+		loop_timer_cancel(r->timer);
+	if (r->accept_timer > 0)
+		loop_timer_cancel(r->accept_timer);
+	r->timer = r->accept_timer = 0;
+	loop_unwatch(r->jp.pidfd);
+	loop_unwatch(r->jp.out_fd);
+	loop_unwatch(r->jp.err_fd);
+	loop_unwatch(r->jp.code_fd);
+	loop_unwatch(r->jp.sync_fd);
+	pool_discard(&r->jp);
+	r->spawned = false;
+	/* Whatever the launcher printed before its code is not the run's. */
+	outcap_free(&r->out.o);
+	outcap_free(&r->err.o);
+	outcap_init(&r->out.o, r->cap);
+	outcap_init(&r->err.o, r->cap);
+	r->out.eof = r->err.eof = false;
+	int rc = start_sandbox(r, false, &e);
+	if (rc >= 0)
+		return;
+	if (r->spawned) {
+		loop_unwatch(r->jp.pidfd);
+		loop_unwatch(r->jp.out_fd);
+		loop_unwatch(r->jp.err_fd);
+		loop_unwatch(r->jp.code_fd);
+		loop_unwatch(r->jp.sync_fd);
+		pool_discard(&r->jp);
+		r->spawned = false;
+	}
+	if (r->timer > 0)
+		loop_timer_cancel(r->timer);
+	if (r->accept_timer > 0)
+		loop_timer_cancel(r->accept_timer);
+	r->timer = r->accept_timer = 0;
+	cat2(r->res->setup_error, sizeof r->res->setup_error, "the server could not start the run: ",
+	     e.msg);
+	on_setup_error(r);
 }
 
 struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
@@ -371,48 +539,17 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	r->start_ms = loop_now_ms();
 
 	r->spec = spec;
-	/* A spare prepared ahead (pool.c) skips the namespaces and mounts. */
-	rc = pool_take(&spec, &r->jp) ? 0 : jail_spawn(&spec, &r->jp, e);
-	if (rc == -2) {
-		cat2(r->res->setup_error, sizeof r->res->setup_error, e->msg, " - ");
-		cat2(r->res->setup_error + strlen(r->res->setup_error),
-		     sizeof r->res->setup_error - strlen(r->res->setup_error), jail_hint(e->code), "");
-		r->timer = loop_timer_add(r->start_ms, on_setup_error, r, e);
-		if (r->timer < 0) {
-			r->timer = 0;
-			run_free(r);
-			return NULL;
-		}
-		return r;
-	}
-	if (rc < 0) {
+	rc = start_sandbox(r, true, e);
+	if (rc < 0 && !r->spawned) {
 		run_free(r);
 		return NULL;
 	}
-	r->spawned = true;
-	r->out.fd = r->jp.out_fd;
-	r->err.fd = r->jp.err_fd;
-	if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, e) < 0)
-		goto fail;
-	r->pid_watched = true;
-	if (loop_watch(r->out.fd, POLLIN, on_output, r, e) < 0 ||
-	    loop_watch(r->err.fd, POLLIN, on_output, r, e) < 0 ||
-	    loop_watch(r->jp.sync_fd, POLLIN, on_sync, r, e) < 0)
-		goto fail;
-	r->timer = loop_timer_add(r->start_ms + (uint64_t)req->env->limits.timeout_seconds * 1000u,
-				  on_timeout, r, e);
-	if (r->timer < 0) {
-		r->timer = 0;
-		goto fail;
+	if (rc < 0) {
+		err_wrap(e, "exec");
+		exec_cancel(r);
+		return NULL;
 	}
-	push_code(r);
-	if (r->jp.code_fd >= 0 && loop_watch(r->jp.code_fd, POLLOUT, on_code, r, e) < 0)
-		goto fail;
 	return r;
-fail:
-	err_wrap(e, "exec");
-	exec_cancel(r);
-	return NULL;
 }
 
 void exec_cancel(struct exec_run *r)
@@ -427,6 +564,10 @@ void exec_cancel(struct exec_run *r)
 	if (r->timer > 0) {
 		loop_timer_cancel(r->timer);
 		r->timer = 0;
+	}
+	if (r->accept_timer > 0) {
+		loop_timer_cancel(r->accept_timer);
+		r->accept_timer = 0;
 	}
 	loop_unwatch(r->jp.out_fd);
 	loop_unwatch(r->jp.err_fd);

@@ -251,6 +251,15 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	for (size_t i = 0; i < n_argv; i++)
 		jp->agent_argv[i] = (char *)env->agent_argv[i];
 
+	char launcher[PATH_MAX];
+	if (jail_warm_start(env, launcher, sizeof launcher, NULL)) {
+		jp->warm_argv = calloc(4, sizeof *jp->warm_argv);
+		if (!jp->warm_argv || !(jp->warm_argv[1] = ownf(jp, "%s", launcher)))
+			return err_set(e, ENOMEM, "out of memory");
+		jp->warm_argv[0] = (char *)env->argv[0];
+		jp->warm_argv[2] = (char *)jp->code_path;
+	}
+
 	size_t n_env = sizeof jail_env_fixed / sizeof jail_env_fixed[0];
 	/* PATH, the fixed list, a slot for the session token, NULL. */
 	jp->n_envp = n_env + 1;
@@ -265,12 +274,45 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	return 0;
 }
 
+/* The launchers (agent/python_warm.py, agent/node_warm.js) sit beside the
+ * session agent, in the one derivation nix/environment.nix makes per
+ * interpreter_type. */
+static const char *const warm_launchers[] = {
+	[ENV_INTERP_PYTHON] = "python_warm.py",
+	[ENV_INTERP_NODE] = "node_warm.js",
+};
+
+bool jail_warm_start(const struct env_entry *env, char *launcher, size_t len, const char **why)
+{
+	const char *name = (size_t)env->interp < sizeof warm_launchers / sizeof warm_launchers[0]
+				   ? warm_launchers[env->interp] : NULL;
+	const char *agent = env->agent_argv ? env->agent_argv[0] ? env->agent_argv[1] : NULL : NULL;
+	const char *slash = agent ? strrchr(agent, '/') : NULL;
+	const char *no = NULL;
+
+	if (!name)
+		no = "bash starts in about a millisecond; a launcher would save nothing";
+	else if (!env->argv || !env->argv[0] || env->argv[1] || !agent || env->agent_argv[2] ||
+		 strcmp(env->argv[0], env->agent_argv[0]) != 0)
+		/* `interpreter = "PROGRAM ARG..."`: what the ARGs would do to a
+		 * launcher is unknown (a script name, -m, -c...). */
+		no = "the interpreter override passes arguments";
+	else if (!slash ||
+		 snprintf(launcher, len, "%.*s/%s", (int)(slash - agent), agent, name) >= (int)len ||
+		 access(launcher, R_OK) < 0)
+		no = "no launcher beside the session agent";
+	if (why)
+		*why = no;
+	return !no;
+}
+
 static void unprepare(struct jail_prepared *jp)
 {
 	sysfilter_free(&jp->filter);
 	free(jp->ops);
 	free(jp->argv);
 	free(jp->agent_argv);
+	free(jp->warm_argv);
 	free(jp->envp);
 	for (size_t i = 0; i < jp->n_owned; i++)
 		free(jp->owned[i]);
@@ -703,6 +745,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	a.may_setgroups = server_is_root;
 	a.ipc_limits = ipc_limits;
 	a.agent_token = s->agent_token;
+	a.warm = s->warm && !s->agent_token && jp->warm_argv;
 	a.deadline_s = s->deadline_s ? s->deadline_s : s->env->limits.timeout_seconds;
 	if (a.deadline_s > UINT_MAX - JAIL_DEADLINE_GRACE_S)
 		a.deadline_s = UINT_MAX - JAIL_DEADLINE_GRACE_S;

@@ -100,7 +100,22 @@ struct jail_spec {
 	const char *agent_token;       /* non-NULL: session mode; [0-9a-f]{1,JAIL_TOKEN_MAX} */
 	unsigned deadline_s;           /* the sandbox's own deadline (see below); 0: the
 	                                * environment's timeout_seconds (one-shot runs) */
+	bool warm;                     /* one-shot, prepared ahead (pool.c): start the
+	                                * interpreter before the code, where the environment
+	                                * can (jail_warm_start); see "Warm start" below */
 };
+
+/* Warm start. A spare one-shot sandbox may start its interpreter before the
+ * code exists: init forks it at once, running a launcher
+ * (agent/python_warm.py, node_warm.js) with the code path as its argument
+ * and fd 3 the read end of a pipe; once the code file is in and
+ * /run/sandbox read-only, init checks the launcher is neither stopped nor
+ * gone, closes the write end (EOF = go) and carries on as for a cold start.
+ * The launcher runs the file as the interpreter would (README, "Warm
+ * one-shot runs"). True when env can start warm, with the launcher's path
+ * in launcher[len]; else *why (when why is not NULL) says why not. Reads
+ * the file system (access(2)): start-up and --list-envs only. */
+bool jail_warm_start(const struct env_entry *env, char *launcher, size_t len, const char **why);
 
 /* The sandbox's own deadline. The server kills a sandbox at its run's
  * timeout; should the server be gone or stuck, the sandbox init ends it
@@ -111,6 +126,9 @@ struct jail_spec {
  * has no deadline yet: it dies with the server (parent-death signal). */
 #define JAIL_DEADLINE_GRACE_S 2
 #define JAIL_INIT_EXIT_DEADLINE 125
+/* A warm spare whose launcher was stopped or gone when its code came: it
+ * exits with this instead of accepting (the server then runs cold). */
+#define JAIL_INIT_EXIT_STALE 124
 
 #define JAIL_TOKEN_MAX 64
 
@@ -133,7 +151,10 @@ struct jail_proc {
 };
 
 /* Messages on sync_fd, one per datagram. */
-enum { JAIL_MSG_ERROR = 'E', JAIL_MSG_EXIT = 'X' };
+/* JAIL_MSG_ACCEPTED (one-shot only): the code is in and the interpreter has
+ * been told to go (or was started), before any JAIL_MSG_EXIT. A spare that
+ * does not send it soon is stale (exec.c). */
+enum { JAIL_MSG_ERROR = 'E', JAIL_MSG_EXIT = 'X', JAIL_MSG_ACCEPTED = 'A' };
 struct jail_msg {
 	char type;
 	int status;      /* JAIL_MSG_EXIT: wait status of the interpreter */
@@ -172,6 +193,7 @@ struct jail_prepared {
 	char *root_opts;
 	char **argv;       /* env->argv + code path + NULL */
 	char **agent_argv; /* env->agent_argv + NULL */
+	char **warm_argv;  /* program, launcher, code path, NULL; NULL: cold only */
 	char **envp;       /* PATH + jail_env_fixed + NULL, and one free slot
 	                    * before the NULL for NSM_AGENT_TOKEN */
 	size_t n_envp;
@@ -189,6 +211,7 @@ struct jail_child_args {
 	bool may_setgroups;
 	bool ipc_limits;         /* set the IPC namespace's SysV limits (jail.c) */
 	const char *agent_token; /* session mode when non-NULL */
+	bool warm;               /* start jp->warm_argv before reading the code */
 	unsigned deadline_s;     /* for alarm(2): deadline + grace, > 0 */
 	int sync_fd, code_fd, out_fd, err_fd;
 	int server_pidfd;        /* the server (our parent): is it still there? */

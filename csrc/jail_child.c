@@ -21,9 +21,12 @@
  *     so /proc/self/cgroup shows "/".
  *  5. hostname, loopback up (own net ns only).
  *  6. new root (mounts.c), pivot, root read-only.
- *  --- a pool may stop here and continue when the code arrives ---
+ *  --- a pool may stop here and continue when the code arrives; a warm
+ *      spare (jail.h, "Warm start") does step 8 here, its launcher waiting
+ *      for "go", and at step 7 sends "go" once the code is read-only ---
  *  7. read the code into /run/sandbox, then make that read-only (session
- *     mode: no code; code_fd is the agent's control channel instead).
+ *     mode: no code; code_fd is the agent's control channel instead);
+ *     tell the server it is in (JAIL_MSG_ACCEPTED).
  *  8. fork the interpreter; in it: session, stdio (+ fd 3 = code_fd in
  *     session mode), cwd, rlimits, drop capabilities (bounding, ambient,
  *     then the sets), NO_NEW_PRIVS, seccomp LAST (it forbids calls the
@@ -255,7 +258,9 @@ static int read_code(const struct jail_child_args *a, struct err *e)
 	return 0;
 }
 
-__attribute__((noreturn)) static void run_interpreter(const struct jail_child_args *a, int null_fd)
+/* go_fd: warm start (jail.h), the launcher's "go" pipe, its fd 3; else -1. */
+__attribute__((noreturn)) static void run_interpreter(const struct jail_child_args *a, int null_fd,
+						      int go_fd)
 {
 	struct err e = { 0, "" };
 	const char *what = "";
@@ -271,11 +276,13 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 		fail(&e, NULL);
 	}
 	int first_closed = 3;
-	if (a->agent_token) {
-		/* The agent's control channel is fd 3 (agent/PROTOCOL.md). sync_fd
-		 * may sit there: move it up first (code_fd is never 3 then, so
-		 * the dup2 below cannot hit it). dup2 clears FD_CLOEXEC; when
-		 * code_fd already is 3, clear it by hand. */
+	int fd3 = a->agent_token ? a->code_fd : go_fd;
+	if (fd3 >= 0) {
+		/* The agent's control channel is fd 3 (agent/PROTOCOL.md), or
+		 * the warm launcher's "go" pipe. sync_fd may sit there: move it
+		 * up first (fd3 is never 3 then, so the dup2 below cannot hit
+		 * it). dup2 clears FD_CLOEXEC; when fd3 already is 3, clear it
+		 * by hand. */
 		if (sync_fd == 3) {
 			int n = fcntl(sync_fd, F_DUPFD_CLOEXEC, 4);
 			if (n < 0) {
@@ -284,7 +291,7 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 			}
 			sync_fd = n; /* fd 3 is replaced by the dup2 below */
 		}
-		if (a->code_fd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(a->code_fd, 3) < 0) {
+		if (fd3 == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(fd3, 3) < 0) {
 			err_sys(&e, errno, "control channel on fd 3");
 			fail(&e, NULL);
 		}
@@ -318,7 +325,7 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 		err_sys(&e, -r, "load seccomp filter");
 		fail(&e, "the kernel needs CONFIG_SECCOMP_FILTER");
 	}
-	char *const *argv = a->jp->argv;
+	char *const *argv = go_fd >= 0 ? a->jp->warm_argv : a->jp->argv;
 	if (a->agent_token) {
 		/* Our memory is a private copy of the server's (clone without
 		 * CLONE_VM): filling envp's spare slot changes only this
@@ -336,6 +343,38 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 	execve(argv[0], argv, a->jp->envp);
 	err_sys(&e, errno, "execve %s", argv[0]);
 	fail(&e, "the environment's interpreter is missing from its closure");
+}
+
+/* Step 8's fork; go_fd as for run_interpreter. Returns the child's pid. */
+static pid_t fork_interpreter(const struct jail_child_args *a, int go_fd)
+{
+	struct err e = { 0, "" };
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0) {
+		err_sys(&e, errno, "open /dev/null in the sandbox");
+		fail(&e, NULL);
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		err_sys(&e, errno, "fork the interpreter");
+		fail(&e, NULL);
+	}
+	if (child == 0)
+		run_interpreter(a, null_fd, go_fd);
+	close(null_fd);
+	return child;
+}
+
+/* Tell the server the code is in (JAIL_MSG_ACCEPTED). */
+static void accepted(void)
+{
+	struct jail_msg m;
+	ssize_t n;
+	memset(&m, 0, sizeof m);
+	m.type = JAIL_MSG_ACCEPTED;
+	do
+		n = send(sync_fd, &m, sizeof m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
 }
 
 __attribute__((noreturn)) static void be_init(const struct jail_child_args *a, pid_t child)
@@ -547,25 +586,39 @@ void jail_child_main(const struct jail_child_args *a)
 		err_wrap(&e, "new root");
 		fail(&e, NULL);
 	}
+	/* Warm start (jail.h): step 8 first, the launcher waiting on its
+	 * "go" pipe, then step 7. */
+	pid_t child = -1;
+	int go_pipe[2] = { -1, -1 };
+	if (a->warm) {
+		if (pipe2(go_pipe, O_CLOEXEC) < 0) {
+			err_sys(&e, errno, "pipe for the warm launcher");
+			fail(&e, NULL);
+		}
+		child = fork_interpreter(a, go_pipe[0]);
+		close(go_pipe[0]);
+	}
 	/* 7 */
 	if (!a->agent_token && read_code(a, &e) < 0)
 		fail(&e, NULL);
 	if (mounts_remount_ro(JAIL_CODE_DIR, &e) < 0)
 		fail(&e, NULL);
+	if (a->warm) {
+		/* A launcher stopped (SIGSTOP from outside) or gone would cost
+		 * the run its whole timeout or its result: give the run back
+		 * to the server unaccepted, which then starts it cold. */
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)child, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid != 0)
+			_exit(JAIL_INIT_EXIT_STALE);
+		close(go_pipe[1]); /* EOF: go */
+	}
+	if (!a->agent_token)
+		accepted();
 	/* 8 */
-	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0) {
-		err_sys(&e, errno, "open /dev/null in the sandbox");
-		fail(&e, NULL);
-	}
-	pid_t child = fork();
-	if (child < 0) {
-		err_sys(&e, errno, "fork the interpreter");
-		fail(&e, NULL);
-	}
-	if (child == 0)
-		run_interpreter(a, null_fd);
-	close(null_fd);
+	if (child < 0)
+		child = fork_interpreter(a, -1);
 	/* 9 */
 	be_init(a, child);
 }

@@ -86,6 +86,16 @@ static int list_envs(void)
 		cJSON_AddNumberToObject(l, "workspace_mb", e->limits.workspace_mb);
 		cJSON_AddNumberToObject(l, "max_output_bytes", e->limits.max_output_bytes);
 		cJSON_AddNumberToObject(o, "closure_paths", (double)e->n_closure);
+		/* One-shot runs from a prepared spare: interpreter already started? */
+		char launcher[PATH_MAX];
+		const char *why = NULL;
+		if (jail_warm_start(e, launcher, sizeof launcher, &why))
+			cJSON_AddStringToObject(o, "one_shot_start", "warm");
+		else {
+			char cold[256];
+			snprintf(cold, sizeof cold, "cold: %s", why);
+			cJSON_AddStringToObject(o, "one_shot_start", cold);
+		}
 		cJSON_AddItemToArray(arr, o);
 	}
 	char *s = cJSON_Print(root);

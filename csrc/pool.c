@@ -1,6 +1,8 @@
 /* pool.c — see pool.h.
  *
- * A spare is a jail_spawn()ed sandbox whose init blocks reading the code.
+ * A spare is a jail_spawn()ed sandbox whose init blocks reading the code;
+ * where the environment can, its interpreter is already started and waits
+ * too (jail.h, "Warm start"), and serves that one run only.
  * It has no deadline of its own until the code arrives, but dies with the
  * server: its init's parent-death signal (jail_child.c) is armed by then.
  * The server watches its pidfd: a spare that dies (killed from outside, or a
@@ -60,17 +62,23 @@ static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
 	       same_str(a->project_mount, b->project_mount);
 }
 
-/* Kill a spare and wait for its init: it holds no code and the kernel tears
- * its namespace down at once, so the wait is short. */
+/* Kill a spare and wait for its init: it holds no code (or, taken, never
+ * accepted it) and the kernel tears its namespace down at once, so the wait
+ * is short. */
+void pool_discard(struct jail_proc *p)
+{
+	jail_kill(p);
+	while (jail_reap(p) == 0)
+		poll(NULL, 0, 1);
+	jail_release(p);
+}
+
 static void discard(struct spare *sp)
 {
 	if (!sp->ready)
 		return;
 	loop_unwatch(sp->jp.pidfd);
-	jail_kill(&sp->jp);
-	while (jail_reap(&sp->jp) == 0)
-		poll(NULL, 0, 1);
-	jail_release(&sp->jp);
+	pool_discard(&sp->jp);
 	sp->ready = false;
 }
 
@@ -101,10 +109,7 @@ static void refill(void *ctx)
 		return;
 	}
 	if (loop_watch(sp->jp.pidfd, POLLIN, on_spare_exit, sp, &e) < 0) {
-		jail_kill(&sp->jp);
-		while (jail_reap(&sp->jp) == 0)
-			poll(NULL, 0, 1);
-		jail_release(&sp->jp);
+		pool_discard(&sp->jp);
 		return;
 	}
 	sp->ready = true;
@@ -116,6 +121,7 @@ static void schedule(struct spare *sp, const struct jail_spec *s)
 	if (stopped || sp->refill_timer)
 		return;
 	sp->spec = *s;
+	sp->spec.warm = true; /* where the environment can (jail.h) */
 	long t = loop_timer_add(loop_now_ms(), refill, sp, &e);
 	sp->refill_timer = t > 0 ? t : 0;
 }

@@ -3,8 +3,10 @@
  * Owns: at most one spare sandbox per environment, spawned after that
  * environment's first one-shot run and again after each take, so a run finds
  * its namespaces, mounts and id maps already made and only sends the code
- * (the jail's init waits for it: jail.h). Must not: run code, read output or
- * keep a spare whose project differs from the request's.
+ * (the jail's init waits for it: jail.h), and where the environment can,
+ * its interpreter already started (jail.h, "Warm start"). Each spare serves
+ * one run. Must not: run code, read output or keep a spare whose project
+ * differs from the request's.
  */
 #ifndef NSM_POOL_H
 #define NSM_POOL_H
@@ -15,6 +17,9 @@
 /* Move a ready spare for this spec into *p (then owned by the caller).
  * False when there is none: spawn as usual. */
 bool pool_take(const struct jail_spec *s, struct jail_proc *p);
+/* Kill and reap a sandbox that pool_take gave out but that did not accept
+ * its code (exec.c): waits the few milliseconds its teardown takes. */
+void pool_discard(struct jail_proc *p);
 /* A run with this spec ended and its result was sent: prepare the next
  * spare from the loop, while the client reads the result (spawning costs
  * the server a clone(2) with new namespaces, so it must not delay a run). */

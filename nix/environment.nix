@@ -82,11 +82,21 @@ let
     node = ../agent/node_agent.js;
   }.${interpreter_type};
   agentName = baseNameOf (toString agentFile);
-  agent = pkgs.runCommand "nsm-agent-${interpreter_type}" { preferLocalBuild = true; } ''
+  # The warm one-shot launcher (agent/*_warm.*) sits beside the agent: the
+  # server finds it there (csrc/jail.c, jail_warm_start). Bash has none.
+  warmFile = {
+    bash = null;
+    python = ../agent/python_warm.py;
+    node = ../agent/node_warm.js;
+  }.${interpreter_type};
+  agent = pkgs.runCommand "nsm-agent-${interpreter_type}" { preferLocalBuild = true; } (''
     mkdir -p $out/share/nix-sandbox-mcp
     cp ${agentFile} $out/share/nix-sandbox-mcp/${agentName}
     chmod 0444 $out/share/nix-sandbox-mcp/${agentName}
-  '';
+  '' + pkgs.lib.optionalString (warmFile != null) ''
+    cp ${warmFile} $out/share/nix-sandbox-mcp/${baseNameOf (toString warmFile)}
+    chmod 0444 $out/share/nix-sandbox-mcp/${baseNameOf (toString warmFile)}
+  '');
 
   # The closure is everything the sandbox may see: the environment and its
   # agent. The interpreter must be inside it (its package among `packages`):

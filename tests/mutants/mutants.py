@@ -33,8 +33,8 @@ MUTANTS = {
         ["test_run.py"]),
     "timeout-never-armed": (
         "a one-shot run's timeout is never armed (neither the server's timer nor the sandbox init's deadline)",
-        [("exec.c", "r->start_ms + (uint64_t)req->env->limits.timeout_seconds * 1000u,",
-          "r->start_ms + 3600000u,", 1),
+        [("exec.c", "now + (uint64_t)r->spec.env->limits.timeout_seconds * 1000u,",
+          "now + 3600000u,", 1),
          ("jail.c", "a.deadline_s = s->deadline_s ? s->deadline_s : s->env->limits.timeout_seconds;",
           "a.deadline_s = 3600;", 1)],
         ["test_run.py"]),
@@ -61,6 +61,19 @@ MUTANTS = {
         "no cgroup: memory limited per process only",
         [("reslimits.c", "\t\tif (detect_v1() == 0)\n\t\t\tmode = LIMITS_CGROUP1;", "\t\tif (0)\n\t\t\tmode = LIMITS_CGROUP1;", 1)],
         ["test_memory.py"]),
+    "spares-start-cold": (
+        "spares no longer start their interpreter ahead of the code",
+        [("pool.c", "\tsp->spec.warm = true;", "\tsp->spec.warm = false;", 1)],
+        ["test_warm.py"]),
+    "spare-accept-deadline-off": (
+        "a spare that does not accept its code is waited for until the run's timeout",
+        [("exec.c", "#define EXEC_ACCEPT_MS 500", "#define EXEC_ACCEPT_MS 600000", 1)],
+        ["test_warm.py"]),
+    "stopped-launcher-accepted": (
+        "a warm spare whose interpreter is stopped accepts its code anyway",
+        [("jail_child.c", "\t\t    si.si_pid != 0)\n\t\t\t_exit(JAIL_INIT_EXIT_STALE);",
+          "\t\t    si.si_pid != 0 * 1)\n\t\t\t(void)0;", 1)],
+        ["test_warm.py"]),
     "client-can-stall": (
         "replies written with a blocking loop again (a client that stops reading stalls the server)",
         [("rpc.c", "\tif (ofl < 0 || fcntl(out_fd, F_SETFL, ofl | O_NONBLOCK) < 0)",
