@@ -382,13 +382,16 @@ class Tap:
         self.n = 0
         self.failed = 0
 
-    def ok(self, cond, desc, detail=None):
+    def ok(self, cond, desc, detail=None, todo=None):
+        """todo: a known gap, why; when cond fails the line says
+        `# TODO todo` and counts as no failure (tests/run.sh lists it)."""
         self.n += 1
         if cond:
             print("ok %d - %s" % (self.n, desc), flush=True)
         else:
-            self.failed += 1
-            print("not ok %d - %s" % (self.n, desc), flush=True)
+            if not todo:
+                self.failed += 1
+            print("not ok %d - %s%s" % (self.n, desc, " # TODO " + todo if todo else ""), flush=True)
             if detail is not None:
                 for line in str(detail)[:2000].splitlines():
                     print("#   " + line, flush=True)

@@ -203,9 +203,8 @@ t.ok(w.fds and left == [], "drop: every process of its sandboxes (%d recorded) i
 # directories. Not yet for a one-shot run in flight (also on SIGTERM):
 # exec_cancel leaves its reap to the loop, which has stopped.
 left = w.after_exit(orderly=True, timeout=3)
-t.ok(left == [], "drop: the server reaped every sandbox and removed its cgroup directories" +
-     ("" if left == [] else " # TODO a one-shot run in flight at shutdown is killed, not reaped (exec_cancel)"),
-     left)
+t.ok(left == [], "drop: the server reaped every sandbox and removed its cgroup directories", left,
+     todo="a one-shot run in flight at shutdown is killed, not reaped (exec_cancel)")
 w.close()
 c.p.stdout.close()
 sys.exit(t.done())
