@@ -395,11 +395,18 @@ static const char *check_abs_path(const char *s)
 	return NULL;
 }
 
-static const char *check_opt_abs_path(const char *s)
+/* The project path: "" (none), a normalized absolute path, or a relative
+ * one ("." or "sub/dir": resolved by the server against its working
+ * directory at start). */
+static const char *check_project_path(const char *s)
 {
 	if (s[0] == '\0')
 		return NULL;
-	return check_abs_path(s) ? "must be empty or a normalized absolute path" : NULL;
+	if (s[0] == '/')
+		return check_abs_path(s) ? "must be empty, relative, or a normalized absolute path" : NULL;
+	if (strstr(s, "//") || strchr(s, '\n'))
+		return "must be empty, relative (\".\", \"sub/dir\"), or a normalized absolute path";
+	return NULL;
 }
 
 /* ---- objects ----------------------------------------------------------- */
@@ -648,7 +655,7 @@ static int parse_spec(const cJSON *root, struct cg_spec *s, struct cg_err *e)
 	    check_object(daemon, &daemon_p, daemon_keys, NKEYS(daemon_keys), e) < 0 ||
 	    member_string(daemon, &daemon_p, "log_level", check_log_level, &s->log_level, e) < 0 ||
 	    check_object(project, &project_p, project_keys, NKEYS(project_keys), e) < 0 ||
-	    member_string(project, &project_p, "path", check_opt_abs_path, &s->project_path, e) < 0 ||
+	    member_string(project, &project_p, "path", check_project_path, &s->project_path, e) < 0 ||
 	    member_string(project, &project_p, "mount_point", check_abs_path, &s->project_mount,
 			  e) < 0 ||
 	    parse_u32_object(member(root, "session"), &session_p, cg_session_keys, CG_N_SESSION,

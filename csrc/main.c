@@ -38,7 +38,7 @@ static volatile int stop_signal;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nix-sandbox-mcp [--stdio] [--project DIR] [--log-level LEVEL]\n"
+		"usage: nix-sandbox-mcp [--stdio] [--project DIR | --no-project] [--log-level LEVEL]\n"
 		"       nix-sandbox-mcp --list-envs | --doctor | --version | --help\n"
 		"\n"
 		"An MCP server (JSON-RPC over stdin/stdout) with one tool, `run`, that runs\n"
@@ -47,7 +47,9 @@ static void usage(FILE *f)
 		"\n"
 		"  --stdio            serve MCP on stdin/stdout (the default)\n"
 		"  --project DIR      mount DIR read-only in every sandbox (overrides\n"
-		"                     PROJECT_DIR and the built-in project path)\n"
+		"                     PROJECT_DIR and the built-in project path, by\n"
+		"                     default \".\": the directory the server starts in)\n"
+		"  --no-project       mount no project directory\n"
 		"  --log-level LEVEL  debug, info, warning or error (stderr)\n"
 		"  --list-envs        print the built-in environment table as JSON\n"
 		"  --doctor           check the kernel features the sandbox needs\n"
@@ -192,6 +194,18 @@ static const char *resolve_project(const char *arg)
 			errno ? strerror(errno) : "not a directory");
 		exit(2);
 	}
+	/* The built-in path is relative ("." by default: the directory the
+	 * client started us in). A client that starts servers in / would give
+	 * every sandbox the whole host file system. */
+	if (!named && strcmp(real, "/") == 0) {
+		log_msg(LOG_WARNING, "built-in project directory \"%s\" is / here (the server was started in /); "
+			"no project is mounted (start the server in the project's directory, or use --project DIR)",
+			dir);
+		return NULL;
+	}
+	log_msg(LOG_INFO, "project %s mounted read-only at %s%s", real, env_config()->project_mount,
+		named ? "" : dir[0] == '/' ? " (built in)" : " (the built-in path, from the directory the server "
+							     "started in)");
 	/* As root, the sandbox (host uid 65534) reads the project through an
 	 * idmapped copy of it (jail.c, mounts.c). */
 	bool idmapped = false;
@@ -237,6 +251,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "stdio", no_argument, NULL, 's' },
 		{ "project", required_argument, NULL, 'p' },
+		{ "no-project", no_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "list-envs", no_argument, NULL, 'L' },
 		{ "doctor", no_argument, NULL, 'D' },
@@ -245,6 +260,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *project_arg = NULL;
+	bool no_project = false;
 	int lvl = log_level_parse(env_config()->log_level);
 	int c;
 
@@ -256,6 +272,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			project_arg = optarg;
+			break;
+		case 'P':
+			no_project = true;
 			break;
 		case 'l':
 			if ((lvl = log_level_parse(optarg)) < 0) {
@@ -311,7 +330,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	warn_original_vars();
-	mcp_set_project(resolve_project(project_arg));
+	if (no_project && project_arg) {
+		fprintf(stderr, "nix-sandbox-mcp: --project and --no-project exclude each other\n");
+		return 2;
+	}
+	mcp_set_project(no_project ? NULL : resolve_project(project_arg));
 	log_msg(LOG_INFO, "%s; %zu environments; limits enforced with %s",
 		env_config()->version, env_count(), jail_enforcement());
 

@@ -106,9 +106,15 @@ let
     if words != [ ] && progOk then concatStringsSep " " words
     else fail where "must be a program of the environment (\"python3\", \"bin/python3.12\" or an absolute path) with optional arguments, got ${show v}";
 
-  # Project path: "" means none; otherwise absolute.
+  # Project path: "" means none; "." (the default, as in the original) the
+  # directory the server is started in (MCP clients start servers in the
+  # project's root); another relative path is resolved against that
+  # directory at start; an absolute one is taken as it is.
   projectPath = where: v:
-    if v == "" then v else absolutePath where v;
+    if !isString v then fail where "must be a path string (\"\" for none, \".\", \"sub/dir\" or \"/abs/path\"), got ${show v}"
+    else if v == "" || match "/.*" v != null then (if v == "" then v else absolutePath where v)
+    else if match "[^\n]*" v != null && match ".*//.*" v == null then v
+    else fail where "must be \"\" (none), \".\" (the directory the server starts in), a relative path or an absolute one, got ${show v}";
 
   limitsOf = where: base: attrs:
     foldl' (acc: k:
@@ -229,7 +235,7 @@ let
       daemon.log_level = if daemon ? log_level then oneOf "daemon.log_level" logLevels daemon.log_level else "info";
       inherit defaults;
       project = {
-        path = if project ? path then projectPath "project.path" project.path else "";
+        path = if project ? path then projectPath "project.path" project.path else ".";
         mount_point = if project ? mount_point then mountPoint project.mount_point else "/project";
         use_flake = useFlake;
         flake = projectFlake;

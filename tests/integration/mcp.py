@@ -12,10 +12,10 @@ import time
 
 
 class Server:
-    def __init__(self, binary, args=(), env=None):
+    def __init__(self, binary, args=(), env=None, cwd=None):
         self.p = subprocess.Popen(
             [binary, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env)
+            stderr=subprocess.PIPE, env=env, cwd=cwd)
         os.set_blocking(self.p.stdout.fileno(), False)
         os.set_blocking(self.p.stderr.fileno(), False)
         self.buf = b""

@@ -1,6 +1,7 @@
 """The command line through the real binary: --project against PROJECT_DIR,
 --doctor's kernel checks, --log-level and its refusal of a bad value, and the server's own memory
 after a request line far over the 16 MiB line cap."""
+import json
 import os
 import shutil
 import subprocess
@@ -54,11 +55,44 @@ s.initialize()
 st = sc(s.run(CAT, "shell"))
 t.ok(st.get("stdout") == "from PROJECT_DIR\n", "PROJECT_DIR alone is mounted at /project", st)
 s.close()
-s = Server(BIN, [], env=env_without("PROJECT_DIR"))
+# The built-in path is "." (the test server sets none): the directory the
+# server was started in, as an MCP client starts it in the project's root.
+built_in = json.loads(subprocess.run([BIN, "--list-envs"], capture_output=True, text=True).stdout)["project"]["path"]
+t.ok(built_in == ".", "the built-in project path defaults to \".\" (%r)" % built_in)
+c = project("from the working directory")
+os.mkdir(os.path.join(c, "sub"))
+with open(os.path.join(c, "sub", "marker"), "w") as f:
+    f.write("from sub\n")
+os.chmod(os.path.join(c, "sub", "marker"), 0o644)
+s = Server(BIN, [], env=env_without("PROJECT_DIR"), cwd=c)
+s.initialize()
+st = sc(s.run(CAT, "shell"))
+t.ok(st.get("stdout") == "from the working directory\n",
+     "without either, the directory the server was started in is mounted at /project", st)
+err = stderr_of(s)
+t.ok("project %s mounted read-only at /project (the built-in path" % os.path.realpath(c) in err,
+     "and the start-up log says which directory and why", err[-600:])
+s = Server(BIN, ["--project", "sub"], env=env_without("PROJECT_DIR"), cwd=c)
+s.initialize()
+st = sc(s.run(CAT, "shell"))
+t.ok(st.get("stdout") == "from sub\n", "a relative --project is resolved against the working directory", st)
+s.close()
+s = Server(BIN, ["--no-project"], env=dict(env_without("PROJECT_DIR"), PROJECT_DIR=a), cwd=c)
 s.initialize()
 st = sc(s.run("test -e /project && echo present || echo absent", "shell"))
-t.ok(st.get("stdout") == "absent\n", "without either (and none built in) there is no /project", st)
+t.ok(st.get("stdout") == "absent\n", "--no-project mounts none (PROJECT_DIR and the built-in path ignored)", st)
 s.close()
+# A client that starts servers in / must not hand every sandbox the host's
+# whole file system.
+s = Server(BIN, [], env=env_without("PROJECT_DIR"), cwd="/")
+s.initialize()
+st = sc(s.run("test -e /project && echo present || echo absent", "shell"))
+err = stderr_of(s)
+t.ok(st.get("stdout") == "absent\n" and "is / here (the server was started in /); no project is mounted" in err,
+     "started in /, the built-in \".\" mounts nothing and the log says why", (st, err[-600:]))
+p = subprocess.run([BIN, "--project", c, "--no-project"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                   timeout=30)
+t.ok(p.returncode == 2 and "exclude each other" in p.stderr, "--project with --no-project is refused", p.stderr)
 p = subprocess.run([BIN, "--project", "/nonexistent/nsm-project"], stdin=subprocess.DEVNULL,
                    capture_output=True, text=True, timeout=30, env=dict(env_without("PROJECT_DIR"), PROJECT_DIR=a))
 t.ok(p.returncode == 2 and "/nonexistent/nsm-project" in p.stderr and p.stdout == "",
@@ -66,6 +100,7 @@ t.ok(p.returncode == 2 and "/nonexistent/nsm-project" in p.stderr and p.stdout =
      (p.returncode, p.stdout, p.stderr))
 shutil.rmtree(a)
 shutil.rmtree(b)
+shutil.rmtree(c)
 
 # --- --doctor ---------------------------------------------------------------------
 # Every kernel feature the server relies on has a line of its own, here the
