@@ -253,7 +253,11 @@ let
     if config == null then { }
     else if isAttrs config then config
     else if builtins.isPath config || (isString config && match "/.*" config != null) then
-      builtins.fromTOML (builtins.readFile config)
+      # The TOML parser's own message shows the bad line but not the file;
+      # this context names it under --show-trace (Nix prints contexts only
+      # there; a parse error cannot be caught to say it otherwise).
+      builtins.addErrorContext "while reading the configuration file ${toString config} (TOML)"
+        (builtins.fromTOML (builtins.readFile config))
     else throw "config: expected a path to config.toml or an attribute set, got ${typeOf config}";
 in
 {

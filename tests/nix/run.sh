@@ -34,5 +34,13 @@ ex=$(nix-instantiate --eval --strict --json -E "($sorted) ((import $cfg).fromCon
 df=$(nix-instantiate --eval --strict --json -E "($sorted) ((import $cfg).fromConfig {})" 2>&1)
 [ -n "$ex" ] && [ "$ex" = "$df" ] && ok "config.example.toml equals the defaults" \
 	|| { notok "config.example.toml equals the defaults"; diff <(jq -S . <<<"$ex" 2>&1) <(jq -S . <<<"$df" 2>&1) | head -n 10 | sed 's/^/#   /'; }
+# A TOML syntax error: the parser's message, and under --show-trace the file.
+bad=$(mktemp -d)/bad-syntax.toml
+printf '[project\npath = "."\n' > "$bad"
+out=$(nix-instantiate --show-trace --eval --strict --json -E "(import $cfg).fromConfig $bad" 2>&1)
+grep -q "while parsing a TOML string" <<<"$out" && grep -q "while reading the configuration file $bad (TOML)" <<<"$out" \
+	&& ok "a TOML syntax error names the file (--show-trace)" \
+	|| { notok "a TOML syntax error names the file (--show-trace)"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; }
+rm -rf "$(dirname "$bad")"
 echo "1..$n"
 [ "$fail" -eq 0 ]
