@@ -11,7 +11,7 @@
   description = "Example custom environments for nix-sandbox-mcp";
 
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
-  inputs.nix-sandbox-mcp.url = "github:OWNER/nix-sandbox-mcp";
+  inputs.nix-sandbox-mcp.url = "github:nix-sandbox-mcp/nix-sandbox-mcp";
   inputs.nix-sandbox-mcp.inputs.nixpkgs.follows = "nixpkgs";
 
   outputs = { self, nixpkgs, nix-sandbox-mcp }:
