@@ -97,12 +97,19 @@ for env, code in (("shell", "true"), ("python", "pass"), ("node", ";")):
 
 
 def spares(w):
-    """Pids of sandboxes that are an init alone in its pid namespace."""
+    """Inits of sandboxes waiting for code: alone in their pid namespace, or
+    with the warm launcher of a Python or Node spare (agent/*_warm.*)."""
     by_ns = {}
     for p, _ in descendants(s.p.pid):
         by_ns.setdefault(_pid_ns(p), []).append(p)
-    return [ps[0] for ns, ps in by_ns.items()
-            if ns and len(ps) == 1 and cmdline(ps[0]) == "sandbox-init" and ps[0] in w.fds]
+    found = []
+    for ns, ps in by_ns.items():
+        inits = [p for p in ps if cmdline(p) == "sandbox-init"]
+        rest = [cmdline(p) for p in ps if p not in inits]
+        if ns and len(inits) == 1 and inits[0] in w.fds and len(rest) <= 1 and \
+                all("_warm." in c for c in rest):
+            found.append(inits[0])
+    return found
 
 
 w = Watch(s.p.pid)
