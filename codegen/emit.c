@@ -121,12 +121,23 @@ static void emit_table(struct buf *b, const struct cg_spec *s)
 
 static void emit_config(struct buf *b, const struct cg_spec *s)
 {
+	size_t k;
+
+	buf_puts(b, "\nstatic const char *const config_inherit_env[] = {\n");
+	for (k = 0; k < s->inherit_env.n; k++) {
+		buf_puts(b, "\t");
+		lit(b, s->inherit_env.v[k]);
+		buf_puts(b, ",\n");
+	}
+	buf_puts(b, "\tNULL,\n};\n");
 	buf_puts(b, "\nstatic const struct env_config env_config_baked = {\n");
 	emit_field_str(b, "\t", "version", s->version);
 	emit_field_str(b, "\t", "config_hash", s->config_hash);
 	emit_field_str(b, "\t", "log_level", s->log_level);
 	emit_field_str(b, "\t", "project_path", s->project_path);
 	emit_field_str(b, "\t", "project_mount", s->project_mount);
+	buf_puts(b, "\t.inherit_env = config_inherit_env,\n");
+	buf_printf(b, "\t.n_inherit_env = %zu,\n", s->inherit_env.n);
 	buf_puts(b, "\t.session = {\n");
 	emit_u32_fields(b, "\t\t", cg_session_keys, s->session, CG_N_SESSION);
 	buf_puts(b, "\t},\n};\n");

@@ -532,14 +532,16 @@ static int find_duplicate(const char *const *v, size_t n, size_t *first, size_t 
 
 /* ---- the schema -------------------------------------------------------- */
 
-static int parse_closure(const cJSON *j, const struct jpath *p, struct cg_strv *out,
-			 struct cg_err *e)
+/* A non-empty array of at most max strings that pass check, all distinct;
+ * a repeat is "duplicate <what> "x" (first at <field>[i])". */
+static int want_distinct_strv(const cJSON *j, const struct jpath *p, size_t max, str_check check,
+			      const char *what, const char *field, struct cg_strv *out, struct cg_err *e)
 {
 	size_t first, dup;
 	int r;
 	char q[160];
 
-	if (want_strv(j, p, CG_MAX_CLOSURE, check_abs_path, check_abs_path, out, e) < 0)
+	if (want_strv(j, p, max, check, check, out, e) < 0)
 		return -1;
 	r = find_duplicate(out->v, out->n, &first, &dup);
 	if (r < 0)
@@ -547,9 +549,15 @@ static int parse_closure(const cJSON *j, const struct jpath *p, struct cg_strv *
 	if (r > 0) {
 		struct jpath ep = { p, NULL, dup };
 		cstr_quote(q, sizeof q, out->v[dup], strlen(out->v[dup]));
-		return fail(e, &ep, "duplicate store path %s (first at closure[%zu])", q, first);
+		return fail(e, &ep, "duplicate %s %s (first at %s[%zu])", what, q, field, first);
 	}
 	return 0;
+}
+
+static int parse_closure(const cJSON *j, const struct jpath *p, struct cg_strv *out,
+			 struct cg_err *e)
+{
+	return want_distinct_strv(j, p, CG_MAX_CLOSURE, check_abs_path, "store path", "closure", out, e);
 }
 
 static const char *const env_keys[] = {
@@ -635,13 +643,40 @@ static const char *const top_keys[] = {
 	"generator_input", "version", "config_hash", "daemon", "project", "session", "environments",
 };
 static const char *const daemon_keys[] = { "log_level" };
-static const char *const project_keys[] = { "path", "mount_point" };
+static const char *const project_keys[] = { "path", "mount_point", "inherit_env" };
+
+/* Names the sandbox sets itself (csrc/jail.c) or that would change how its
+ * programs are loaded: not taken from the server's environment. */
+static const char *const reserved_vars[] = {
+	"PATH", "HOME", "TMPDIR", "USER", "LOGNAME", "SHELL", "LANG", "TERM", "NO_COLOR",
+	"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "NSM_AGENT_TOKEN", "LD_PRELOAD", "LD_LIBRARY_PATH",
+	"LD_AUDIT",
+};
+
+static const char *check_var_name(const char *s)
+{
+	if (!all_in(s, ALNUM "_", 1, 128) || (s[0] >= '0' && s[0] <= '9'))
+		return "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]{0,127})";
+	for (size_t i = 0; i < NKEYS(reserved_vars); i++)
+		if (strcmp(s, reserved_vars[i]) == 0)
+			return "is set by the sandbox itself (or changes how its programs load): not inherited";
+	return NULL;
+}
+
+/* project.inherit_env: at most CG_MAX_INHERIT distinct names, maybe none. */
+static int parse_inherit_env(const cJSON *j, const struct jpath *p, struct cg_strv *out, struct cg_err *e)
+{
+	if (cJSON_IsArray(j) && json_count(j) == 0)
+		return 0;
+	return want_distinct_strv(j, p, CG_MAX_INHERIT, check_var_name, "name", "inherit_env", out, e);
+}
 
 static int parse_spec(const cJSON *root, struct cg_spec *s, struct cg_err *e)
 {
 	const char *generator_input;
 	struct jpath daemon_p = { NULL, "daemon", 0 }, project_p = { NULL, "project", 0 },
-		     session_p = { NULL, "session", 0 }, envs_p = { NULL, "environments", 0 };
+		     session_p = { NULL, "session", 0 }, envs_p = { NULL, "environments", 0 },
+		     inherit_p = { &project_p, "inherit_env", 0 };
 	const cJSON *daemon, *project;
 
 	if (check_object(root, NULL, top_keys, NKEYS(top_keys), e) < 0)
@@ -658,6 +693,7 @@ static int parse_spec(const cJSON *root, struct cg_spec *s, struct cg_err *e)
 	    member_string(project, &project_p, "path", check_project_path, &s->project_path, e) < 0 ||
 	    member_string(project, &project_p, "mount_point", check_abs_path, &s->project_mount,
 			  e) < 0 ||
+	    parse_inherit_env(member(project, "inherit_env"), &inherit_p, &s->inherit_env, e) < 0 ||
 	    parse_u32_object(member(root, "session"), &session_p, cg_session_keys, CG_N_SESSION,
 			     s->session, e) < 0 ||
 	    parse_envs(member(root, "environments"), &envs_p, s, e) < 0)
@@ -675,6 +711,7 @@ static void spec_free(struct cg_spec *s)
 		free(s->envs[i].closure.v);
 	}
 	free(s->envs);
+	free(s->inherit_env.v);
 	memset(s, 0, sizeof *s);
 }
 

@@ -15,6 +15,7 @@
 #define CG_MAX_STRING 4095   /* longest literal ISO C requires compilers to take */
 #define CG_MAX_ARGV 256      /* per argv / agent_argv */
 #define CG_MAX_CLOSURE 65536 /* store paths per environment */
+#define CG_MAX_INHERIT 64    /* project.inherit_env names */
 #define CG_MAX_INPUT (64u * 1024 * 1024)
 
 /* Member names here are the member names of struct env_limits and
@@ -54,6 +55,7 @@ struct cg_spec {
 	const char *log_level;
 	const char *project_path;
 	const char *project_mount;
+	struct cg_strv inherit_env; /* names of the server's variables passed into sandboxes */
 	uint32_t session[CG_N_SESSION];
 	struct cg_env *envs; /* owned */
 	size_t n_envs;

@@ -56,6 +56,10 @@ struct env_config {
 	const char *log_level;        /* "debug" | "info" | "warning" | "error" */
 	const char *project_path;     /* "" when none baked */
 	const char *project_mount;    /* default "/project" */
+	/* Names of the server's environment variables whose values (read at
+	 * start) every sandbox gets; NULL-terminated. */
+	const char *const *inherit_env;
+	size_t n_inherit_env;
 	struct env_session_config session;
 };
 

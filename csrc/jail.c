@@ -47,7 +47,8 @@ struct nsm_clone_args {
 };
 
 /* The sandbox's environment variables besides PATH=<env root>/bin. Nothing
- * from the server's environment is passed on. PYTHONUNBUFFERED: output of a
+ * from the server's environment is passed on but the names listed in
+ * [project] inherit_env (prepare). PYTHONUNBUFFERED: output of a
  * run that times out is not lost in a stdio buffer; the store is read-only,
  * so byte-code caches are not written (PYTHONDONTWRITEBYTECODE). */
 static const char *const jail_env_fixed[] = {
@@ -261,9 +262,11 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	}
 
 	size_t n_env = sizeof jail_env_fixed / sizeof jail_env_fixed[0];
-	/* PATH, the fixed list, a slot for the session token, NULL. */
-	jp->n_envp = n_env + 1;
-	jp->envp = calloc(n_env + 3, sizeof *jp->envp);
+	const struct env_config *cfg = env_config();
+	/* PATH, the fixed list, the inherited variables that are set (their
+	 * values as the server started with them: [project] inherit_env), a
+	 * slot for the session token, NULL. */
+	jp->envp = calloc(n_env + cfg->n_inherit_env + 3, sizeof *jp->envp);
 	if (!jp->envp)
 		return err_set(e, ENOMEM, "out of memory");
 	jp->envp[0] = ownf(jp, "PATH=%s/bin", env->root);
@@ -271,6 +274,14 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 		return err_set(e, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_env; i++)
 		jp->envp[i + 1] = (char *)jail_env_fixed[i];
+	jp->n_envp = n_env + 1;
+	for (size_t i = 0; i < cfg->n_inherit_env; i++) {
+		const char *v = getenv(cfg->inherit_env[i]);
+		if (!v)
+			continue;
+		if (!(jp->envp[jp->n_envp++] = ownf(jp, "%s=%s", cfg->inherit_env[i], v)))
+			return err_set(e, ENOMEM, "out of memory");
+	}
 	return 0;
 }
 

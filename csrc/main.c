@@ -65,6 +65,9 @@ static int list_envs(void)
 	cJSON *proj = cJSON_AddObjectToObject(root, "project");
 	cJSON_AddStringToObject(proj, "path", cfg->project_path);
 	cJSON_AddStringToObject(proj, "mount_point", cfg->project_mount);
+	cJSON *inh = cJSON_AddArrayToObject(proj, "inherit_env"); /* names only, never values */
+	for (size_t i = 0; inh && i < cfg->n_inherit_env; i++)
+		cJSON_AddItemToArray(inh, cJSON_CreateString(cfg->inherit_env[i]));
 	cJSON *sess = cJSON_AddObjectToObject(root, "session");
 	cJSON_AddNumberToObject(sess, "idle_timeout_seconds", cfg->session.idle_timeout_seconds);
 	cJSON_AddNumberToObject(sess, "max_lifetime_seconds", cfg->session.max_lifetime_seconds);
@@ -167,6 +170,28 @@ static void warn_original_vars(void)
 		if (getenv(vars[i].var))
 			log_msg(LOG_WARNING, "%s is set but ignored: this server was configured when it was built; "
 				"use %s and rebuild", vars[i].var, vars[i].instead);
+}
+
+/* [project] inherit_env: which names reach the sandboxes (jail.c read
+ * their values at jail_init). Names only: a value is never logged. */
+static void log_inherited_vars(void)
+{
+	const struct env_config *cfg = env_config();
+	char set[1024] = "", unset[1024] = "";
+	size_t ns = 0, nu = 0;
+	for (size_t i = 0; i < cfg->n_inherit_env; i++) {
+		bool is = getenv(cfg->inherit_env[i]) != NULL;
+		char *b = is ? set : unset;
+		size_t *n = is ? &ns : &nu;
+		int w = snprintf(b + *n, sizeof set - *n, "%s%s", *n ? ", " : "", cfg->inherit_env[i]);
+		if (w > 0)
+			*n = *n + (size_t)w < sizeof set ? *n + (size_t)w : sizeof set - 1;
+	}
+	if (ns)
+		log_msg(LOG_INFO, "every sandbox gets these variables of the server's environment: %s", set);
+	if (nu)
+		log_msg(LOG_INFO, "[project] inherit_env names variables the server was started without "
+			"(absent in the sandboxes): %s", unset);
 }
 
 static const char *resolve_project(const char *arg)
@@ -330,6 +355,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	warn_original_vars();
+	log_inherited_vars();
 	if (no_project && project_arg) {
 		fprintf(stderr, "nix-sandbox-mcp: --project and --no-project exclude each other\n");
 		return 2;

@@ -10,7 +10,7 @@
 let
   inherit (builtins)
     attrNames concatStringsSep elem filter foldl' isAttrs isBool isInt isString
-    match length mapAttrs toJSON typeOf;
+    match length mapAttrs toJSON typeOf head;
 
   presetNames = [ "shell" "python" "node" ];
   interpreterTypes = [ "python" "bash" "node" ];
@@ -116,6 +116,29 @@ let
     else if match "[^\n]*" v != null && match ".*//.*" v == null then v
     else fail where "must be \"\" (none), \".\" (the directory the server starts in), a relative path or an absolute one, got ${show v}";
 
+  # [project] inherit_env.vars: names of the server's environment variables
+  # whose values (read when the server starts) every sandbox gets. The
+  # sandbox's own variables and the loader's are refused (codegen checks the
+  # same list: codegen/parse.c, reserved_vars).
+  reservedVars = [ "PATH" "HOME" "TMPDIR" "USER" "LOGNAME" "SHELL" "LANG" "TERM" "NO_COLOR"
+    "PYTHONDONTWRITEBYTECODE" "PYTHONUNBUFFERED" "NSM_AGENT_TOKEN" "LD_PRELOAD" "LD_LIBRARY_PATH" "LD_AUDIT" ];
+  inheritEnv = v:
+    let
+      t = checkKeys "project.inherit_env" [ "vars" ] (checkTable "project.inherit_env" v);
+      vars = t.vars or [ ];
+      where = "project.inherit_env.vars";
+      check = n:
+        if !isString n || match "[A-Za-z_][A-Za-z0-9_]{0,127}" n == null then fail where "${show n} is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"
+        else if elem n reservedVars then fail where "${show n} is set by the sandbox itself (or changes how its programs load); it cannot be inherited"
+        else n;
+      names = map check vars;
+      dups = filter (n: length (filter (m: m == n) names) > 1) names;
+    in
+    if !builtins.isList vars then fail where "must be a list of variable names, got ${show vars}"
+    else if length vars > 64 then fail where "must hold at most 64 names, got ${toString (length vars)}"
+    else if dups != [ ] then fail where "${show (head dups)} is listed twice"
+    else names;
+
   limitsOf = where: base: attrs:
     foldl' (acc: k:
       acc // (if attrs ? ${k} then { ${k} = positiveInt "${where}.${k}" limitMax.${k} attrs.${k}; } else { }))
@@ -190,7 +213,7 @@ let
 
       daemon = checkKeys "daemon" [ "log_level" ] (section "daemon");
       defaultsRaw = checkKeys "defaults" (limitKeys ++ [ "network" ]) (section "defaults");
-      project = checkKeys "project" [ "path" "mount_point" "use_flake" "flake" ] (section "project");
+      project = checkKeys "project" [ "path" "mount_point" "use_flake" "flake" "inherit_env" ] (section "project");
       session = checkKeys "session" [ "idle_timeout_seconds" "max_lifetime_seconds" "max_sessions" ] (section "session");
       # No [environments] at all: the bundled presets. An explicit empty
       # table: none from config (mkServer { sandboxes } supplies them).
@@ -239,6 +262,7 @@ let
         mount_point = if project ? mount_point then mountPoint project.mount_point else "/project";
         use_flake = useFlake;
         flake = projectFlake;
+        inherit_env = if project ? inherit_env then inheritEnv project.inherit_env else [ ];
       };
       session = {
         idle_timeout_seconds = if session ? idle_timeout_seconds then positiveInt "session.idle_timeout_seconds" 604800 session.idle_timeout_seconds else 300;

@@ -31,7 +31,7 @@ let
     inherit version;
     config_hash = configHash;
     daemon = { inherit (config.daemon) log_level; };
-    project = { inherit (config.project) path mount_point; };
+    project = { inherit (config.project) path mount_point inherit_env; };
     session = { inherit (config.session) idle_timeout_seconds max_lifetime_seconds max_sessions; };
     environments = map (e: {
       inherit (e) name interpreter_type description sh env_bin argv agent_argv network limits;

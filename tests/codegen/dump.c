@@ -47,6 +47,13 @@ int main(void)
 	str("log_level", (size_t)-1, "", c->log_level);
 	str("project_path", (size_t)-1, "", c->project_path);
 	str("project_mount", (size_t)-1, "", c->project_mount);
+	for (k = 0; k < c->n_inherit_env; k++) {
+		char key[48];
+		snprintf(key, sizeof key, "inherit_env[%zu]", k);
+		str(key, (size_t)-1, "", c->inherit_env[k]);
+	}
+	if (c->inherit_env[c->n_inherit_env] != NULL)
+		printf("inherit_env not NULL-terminated\n");
 	printf("session\t%u\t%u\t%u\n", c->session.idle_timeout_seconds,
 	       c->session.max_lifetime_seconds, c->session.max_sessions);
 	printf("n_envs\t%zu\n", (size_t)ENV_TABLE_LEN);

@@ -10,6 +10,7 @@ def limit_keys: ["timeout_seconds", "memory_mb", "max_processes", "max_open_file
 (.daemon.log_level | s("log_level")),
 (.project.path | s("project_path")),
 (.project.mount_point | s("project_mount")),
+(.project.inherit_env | to_entries[] | .key as $k | .value | s("inherit_env[\($k)]")),
 "session\t\(.session.idle_timeout_seconds)\t\(.session.max_lifetime_seconds)\t\(.session.max_sessions)\n",
 "n_envs\t\(.environments | length)\n",
 (.environments | to_entries[] | .key as $i | .value |

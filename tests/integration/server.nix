@@ -52,6 +52,9 @@ let
   # tests can reach: 24 sessions (the soak uses 20), a 10 s idle timeout.
   example = builtins.fromTOML (builtins.readFile ../../config.example.toml);
   config = example // {
+    # test_inherit_env.py: one variable set when the tests start the server,
+    # one never set.
+    project = example.project // { inherit_env.vars = [ "NSM_TEST_INHERITED" "NSM_TEST_UNSET" ]; };
     session = example.session // { max_sessions = 24; idle_timeout_seconds = 10; }
       // (if maxLifetime == null then { } else { max_lifetime_seconds = maxLifetime; });
   };
