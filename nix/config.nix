@@ -57,7 +57,8 @@ let
     let unknown = filter (k: !(elem k allowed)) (attrNames attrs);
     in if unknown == [ ] then attrs
        else fail (if where == "" then (builtins.head unknown) else "${where}.${builtins.head unknown}")
-         "unknown key (allowed here: ${concatStringsSep ", " allowed})";
+         (if allowed == [ ] then "unknown key (this table takes none)"
+          else "unknown key (allowed here: ${concatStringsSep ", " allowed})");
 
   checkTable = where: v:
     if isAttrs v then v else fail where "must be a table, got ${show v}";
@@ -148,14 +149,33 @@ let
 
   # One [environments.NAME] table → normalized environment (without packages:
   # nix/environments.nix resolves preset / flake / sandbox into derivations).
-  envAllowed = [ "preset" "flake" "interpreter_type" "interpreter" "description" "network" ] ++ limitKeys;
+  envAllowed = [ "preset" "flake" "interpreter_type" "interpreter" "description" "network" "backend" ] ++ limitKeys;
+
+  # The original's keys for what it planned beyond namespace sandboxes
+  # ([daemon] transport, backend = "jail" | "microvm", [backends.*]): what
+  # this server does is accepted as written, the rest refused by name.
+  backendKey = where: v:
+    if v == "jail" then v
+    else if v == "microvm" then fail where "\"microvm\" is not available: this server runs namespace sandboxes only; remove the key or write \"jail\""
+    else fail where "must be \"jail\", got ${show v}";
+  transportKey = v:
+    if v == "stdio" then v
+    else fail "daemon.transport" "must be \"stdio\" (MCP on stdin/stdout), got ${show v}";
+  checkBackends = b:
+    let
+      t = checkKeys "backends" [ "jail" "microvm" ] (checkTable "backends" b);
+      jail = if t ? jail then checkKeys "backends.jail" [ ] (checkTable "backends.jail" t.jail) else { };
+      vm = if t ? microvm then checkKeys "backends.microvm" [ "hypervisor" ] (checkTable "backends.microvm" t.microvm) else { };
+      hv = if vm ? hypervisor then oneOf "backends.microvm.hypervisor" [ "cloud-hypervisor" "qemu" "firecracker" ] vm.hypervisor else null;
+    in builtins.seq jail (builtins.seq hv true);
 
   # `projectSource`: the source of the environment named "project" when
   # [project] use_flake = true (its devShell), else null.
   normalizeEnv = defaults: projectSource: name: raw0:
     let
       where = "environments.${name}";
-      raw = checkKeys where envAllowed (checkTable where raw0);
+      raw1 = checkKeys where envAllowed (checkTable where raw0);
+      raw = if raw1 ? backend then builtins.seq (backendKey "${where}.backend" raw1.backend) raw1 else raw1;
       hasPreset = raw ? preset;
       hasFlake = raw ? flake;
       source =
@@ -204,15 +224,17 @@ let
       limits = limitsOf where defaults.limits raw;
     };
 
-  topAllowed = [ "daemon" "defaults" "project" "session" "environments" ];
+  topAllowed = [ "daemon" "defaults" "project" "session" "environments" "backends" ];
 
   normalize = cfg0:
     let
       cfg = checkKeys "" topAllowed (checkTable "(top level)" cfg0);
       section = n: if cfg ? ${n} then checkTable n cfg.${n} else { };
 
-      daemon = checkKeys "daemon" [ "log_level" ] (section "daemon");
-      defaultsRaw = checkKeys "defaults" (limitKeys ++ [ "network" ]) (section "defaults");
+      daemon0 = checkKeys "daemon" [ "log_level" "transport" ] (section "daemon");
+      daemon = if daemon0 ? transport then builtins.seq (transportKey daemon0.transport) daemon0 else daemon0;
+      defaultsRaw0 = checkKeys "defaults" (limitKeys ++ [ "network" "backend" ]) (section "defaults");
+      defaultsRaw = if defaultsRaw0 ? backend then builtins.seq (backendKey "defaults.backend" defaultsRaw0.backend) defaultsRaw0 else defaultsRaw0;
       project = checkKeys "project" [ "path" "mount_point" "use_flake" "flake" "inherit_env" ] (section "project");
       session = checkKeys "session" [ "idle_timeout_seconds" "max_lifetime_seconds" "max_sessions" ] (section "session");
       # No [environments] at all: the bundled presets. An explicit empty
@@ -255,7 +277,8 @@ let
       envs = if clash == [ ] then envs1
         else fail "environments" "${concatStringsSep " and " (map (e: toJSON e.name) clash)} differ only in case; rename one";
     in {
-      daemon.log_level = if daemon ? log_level then oneOf "daemon.log_level" logLevels daemon.log_level else "info";
+      daemon.log_level = builtins.seq (if cfg ? backends then checkBackends cfg.backends else true)
+        (if daemon ? log_level then oneOf "daemon.log_level" logLevels daemon.log_level else "info");
       inherit defaults;
       project = {
         path = if project ? path then projectPath "project.path" project.path else ".";

@@ -104,4 +104,70 @@ if out=$(nix-build --no-out-link -E "let s = $lib.mkServer { pkgs = $P; config =
 			|| notok "use_flake: the devShell's $b is bin/$b in the project environment" "$(ls "$proot" "$proot/bin" 2>&1 | head -n 40)"
 	done
 else notok "use_flake: the project environment builds" "$(tail -n 20 <<<"$out")"; fi
+
+# The original nix-sandbox-mcp's config.example.toml with every commented
+# example uncommented, as written (but the two github: environments, which
+# cannot be fetched here): its [daemon] transport, backend = "jail",
+# [backends.*], path = ".", [project.inherit_env], use_flake = true (the
+# flake beside the file), "bash -s" and "python3 -c". Served from the
+# project's directory, every environment runs.
+orig=$flk_work/orig
+mkdir -p "$orig"
+cp "$flk_work/shell/flake.nix" "$orig/flake.nix"
+cat > "$orig/config.toml" <<'TOML'
+[daemon]
+transport = "stdio"
+log_level = "info"
+
+[defaults]
+backend = "jail"          # "jail" (fast, namespace isolation) or "microvm" (secure, VM isolation)
+timeout_seconds = 30      # Maximum execution time per invocation
+memory_mb = 512           # Memory limit for sandbox
+
+[project]
+path = "."               # Project directory (default: current directory)
+mount_point = "/project" # Where to mount inside sandbox (default: /project)
+use_flake = true       # Create "project" env from project's devShell (requires flake.nix)
+
+[project.inherit_env]
+vars = ["DATABASE_URL", "RUST_LOG"]  # Host env vars to pass into sandbox
+
+[environments.shell]
+preset = "shell"
+
+[environments.python]
+preset = "python"
+
+[environments.node]
+preset = "node"
+
+[environments.jq-shell]
+flake = "nixpkgs#jq"          # Any flake reference (nixpkgs, github:, local path)
+interpreter = "bash -s"       # Optional: default is "bash -s"
+
+[environments.python-alt]
+flake = "nixpkgs#python3"
+interpreter = "python3 -c"
+
+[backends.jail]
+
+[backends.microvm]
+hypervisor = "cloud-hypervisor"  # "cloud-hypervisor" | "qemu" | "firecracker"
+TOML
+if out=$(nix-build --no-out-link -E "$lib.mkServer { pkgs = $P; config = $orig/config.toml; }" 2>&1); then
+	obin=$(tail -n 1 <<<"$out")/bin/nix-sandbox-mcp
+	call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"run","arguments":{"env":"%s","code":%s}}}' "$1" "$2" "$3"; }
+	resp=$(cd "$orig" && { printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}'
+		call 2 shell '"echo \"$DATABASE_URL ${RUST_LOG-unset}\"; test -f /project/config.toml && echo project"'; echo
+		call 3 python '"import os; print(os.environ[\"DATABASE_URL\"])"'; echo
+		call 4 node '"console.log(6 * 7)"'; echo
+		call 5 jq-shell '"echo {\\\"a\\\":6} | jq .a"'; echo
+		call 6 python-alt '"print(7 * 6)"'; echo
+		call 7 project '"jq -n 1+1; command -v curl >/dev/null && echo curl"'; echo; } \
+		| DATABASE_URL=postgres://db/x "$obin" 2>"$flk_work/orig.err")
+	got=$(jq -s -c '[.[] | select(.id >= 2)] | sort_by(.id) | map(.result.structuredContent.stdout)' <<<"$resp")
+	want='["postgres://db/x unset\nproject\n","postgres://db/x\n","42\n","6\n","42\n","2\ncurl\n"]'
+	[ "$got" = "$want" ] && ok "the original's config.example.toml, every example uncommented, builds and runs unchanged" \
+		|| notok "the original's config.example.toml, every example uncommented, builds and runs unchanged" "$got $(tail -n 5 "$flk_work/orig.err")"
+else notok "the original's config.example.toml builds" "$(tail -n 20 <<<"$out")"; fi
 rm -rf "$flk_work"
