@@ -161,7 +161,7 @@ static void emit_asserts(struct buf *b, const struct cg_spec *s)
 		buf_printf(b,
 			   "_Static_assert(sizeof env_%zu_argv / sizeof env_%zu_argv[0] == %zu + 1 &&\n"
 			   "\tsizeof env_%zu_agent_argv / sizeof env_%zu_agent_argv[0] == %zu + 1,\n"
-			   "\t\"env_%zu: argv and agent_argv are non-empty and NULL-terminated\");\n",
+			   "\t\"env_%zu: argv (non-empty) and agent_argv are NULL-terminated\");\n",
 			   i, i, env->argv.n, i, i, env->agent_argv.n, i);
 	}
 	buf_puts(b, "\n#endif\n");

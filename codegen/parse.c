@@ -8,6 +8,7 @@
 #include "parse.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,11 @@ static size_t json_count(const cJSON *arr)
 }
 
 /* Array of 1..max strings; the first element gets check0, the rest check. */
+static bool empty_array(const cJSON *j)
+{
+	return cJSON_IsArray(j) && json_count(j) == 0;
+}
+
 static int want_strv(const cJSON *j, const struct jpath *p, size_t max, str_check check0,
 		     str_check check, struct cg_strv *out, struct cg_err *e)
 {
@@ -580,8 +586,10 @@ static int parse_env(const cJSON *j, const struct jpath *p, struct cg_env *env, 
 	    member_string(j, p, "env_bin", check_abs_path, &env->env_bin, e) < 0 ||
 	    want_strv(member(j, "argv"), &argv_p, CG_MAX_ARGV, check_abs_path, NULL, &env->argv,
 		      e) < 0 ||
-	    want_strv(member(j, "agent_argv"), &agent_p, CG_MAX_ARGV, check_abs_path, NULL,
-		      &env->agent_argv, e) < 0 ||
+	    /* Empty: the interpreter cannot host the session agent (no sessions). */
+	    (!empty_array(member(j, "agent_argv")) &&
+	     want_strv(member(j, "agent_argv"), &agent_p, CG_MAX_ARGV, check_abs_path, NULL,
+		       &env->agent_argv, e) < 0) ||
 	    want_bool(member(j, "network"), &net_p, &env->network, e) < 0 ||
 	    parse_u32_object(member(j, "limits"), &lim_p, cg_limit_keys, CG_N_LIMITS, env->limits,
 			     e) < 0 ||
@@ -666,7 +674,7 @@ static const char *check_var_name(const char *s)
 /* project.inherit_env: at most CG_MAX_INHERIT distinct names, maybe none. */
 static int parse_inherit_env(const cJSON *j, const struct jpath *p, struct cg_strv *out, struct cg_err *e)
 {
-	if (cJSON_IsArray(j) && json_count(j) == 0)
+	if (empty_array(j))
 		return 0;
 	return want_distinct_strv(j, p, CG_MAX_INHERIT, check_var_name, "name", "inherit_env", out, e);
 }

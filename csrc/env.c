@@ -35,3 +35,8 @@ const struct env_config *env_config(void)
 {
 	return &env_config_baked;
 }
+
+bool env_has_sessions(const struct env_entry *env)
+{
+	return env->agent_argv && env->agent_argv[0];
+}

@@ -7,6 +7,7 @@
 #ifndef NSM_ENV_H
 #define NSM_ENV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum env_interp {
@@ -37,7 +38,8 @@ struct env_entry {
 	const char *env_bin;          /* absolute path bound at /usr/bin/env */
 	const char *const *argv;      /* one-shot interpreter argv, NULL-terminated;
 	                                 the jail appends the code file's path */
-	const char *const *agent_argv;/* session agent argv, NULL-terminated */
+	const char *const *agent_argv;/* session agent argv, NULL-terminated; empty when
+	                                 the interpreter cannot host the agent: no sessions */
 	const char *const *closure;   /* runtime closure store paths, sorted */
 	size_t n_closure;
 	int network;                  /* 0: own net ns with lo; 1: host network */
@@ -66,6 +68,8 @@ struct env_config {
 size_t env_count(void);
 const struct env_entry *env_at(size_t i);
 const struct env_entry *env_find(const char *name);
+/* Whether sessions work in env (its interpreter can host the agent). */
+bool env_has_sessions(const struct env_entry *env);
 const struct env_config *env_config(void);
 
 #endif

@@ -244,7 +244,9 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	n_argv = 0;
 	while (env->agent_argv && env->agent_argv[n_argv])
 		n_argv++;
-	if (n_argv == 0 || env->agent_argv[0][0] != '/')
+	/* None: the interpreter cannot host the session agent (env.h); the
+	 * server refuses sessions for this environment. */
+	if (n_argv > 0 && env->agent_argv[0][0] != '/')
 		return err_set(e, EINVAL, "environment %s: agent_argv[0] must be an absolute path", env->name);
 	jp->agent_argv = calloc(n_argv + 1, sizeof *jp->agent_argv);
 	if (!jp->agent_argv)

@@ -121,6 +121,19 @@ static size_t tools_list_len(void)
 	return n;
 }
 
+static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	if (*n >= cap - 1)
+		return;
+	va_start(ap, fmt);
+	int w = vsnprintf(buf + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n = *n + (size_t)w < cap - 1 ? *n + (size_t)w : cap - 1;
+}
+
 char *mcp_instructions(void)
 {
 	size_t cap = 2048, n = 0;
@@ -190,8 +203,15 @@ cJSON *mcp_tools_list(void)
 		cJSON_AddItemToArray(en, cJSON_CreateString(env_at(i)->name));
 	cJSON *sess = cJSON_AddObjectToObject(props, "session");
 	cJSON_AddStringToObject(sess, "type", "string");
-	cJSON_AddStringToObject(sess, "description",
-		"Optional id ([A-Za-z0-9_.-]{1,64}): reuse to keep state and /workspace.");
+	char sdesc[512];
+	size_t sn = 0, without = 0;
+	addf(sdesc, sizeof sdesc, &sn, "Optional id ([A-Za-z0-9_.-]{1,64}): reuse to keep state and /workspace.");
+	for (size_t i = 0; i < env_count(); i++)
+		if (!env_has_sessions(env_at(i)))
+			addf(sdesc, sizeof sdesc, &sn, "%s%s", without++ ? ", " : " Not in env ", env_at(i)->name);
+	if (without)
+		addf(sdesc, sizeof sdesc, &sn, ".");
+	cJSON_AddStringToObject(sess, "description", sdesc);
 	const char *req[] = { "code", "env" };
 	cJSON_AddItemToObject(schema, "required", string_array(req, 2));
 	cJSON_AddFalseToObject(schema, "additionalProperties");
@@ -251,19 +271,6 @@ static void add_repaired(cJSON *obj, const char *key, const char *s, size_t n)
 }
 
 /* Append to a fixed buffer; output past its end is cut, never overflowed. */
-static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	if (*n >= cap - 1)
-		return;
-	va_start(ap, fmt);
-	int w = vsnprintf(buf + *n, cap - *n, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*n = *n + (size_t)w < cap - 1 ? *n + (size_t)w : cap - 1;
-}
-
 /* res of a one-shot run (session NULL) or of a call of that session. */
 static cJSON *run_result(const struct env_entry *env, const struct exec_result *res, const char *session)
 {
@@ -549,6 +556,13 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	log_msg(LOG_DEBUG, "run in %s: %zu bytes of code%s%s", env->name, code_len,
 		cJSON_IsString(sess) ? ", session " : "", cJSON_IsString(sess) ? sess->valuestring : "");
 	struct err e = { 0 };
+	if (cJSON_IsString(sess) && !env_has_sessions(env)) {
+		reply(id, tool_error("Environment \"%s\" has no sessions: its interpreter (%s) cannot host the "
+				     "session agent. Run without `session`, or use a session in another environment.",
+				     env->name, env->argv[0]));
+		call_free(c);
+		return;
+	}
 	if (cJSON_IsString(sess)) {
 		struct session_request sr = {
 			.id = sess->valuestring,

@@ -71,6 +71,11 @@ let
   };
 
   program = if absolute then prog0 else "${root}/${relProgram}";
+  sessionCapable = interpreter == null || builtins.match {
+    bash = "(ba)?sh";
+    python = "(python|pypy)[0-9.]*m?";
+    node = "node(js)?[0-9.]*";
+  }.${interpreter_type} (baseNameOf prog0) != null;
 
   # The session agent (agent/, PROTOCOL.md) for this interpreter_type: a
   # derivation holding only that one file, so a node environment carries no
@@ -113,7 +118,11 @@ in
   env_bin = "${pkgs.coreutils}/bin/env";
   argv = [ program ] ++ (if extraArgs != [ ] then extraArgs else interpreterFlags);
   # Sessions keep the agent alive as the sandbox's interpreter (fd 3 is its
-  # control channel; see agent/PROTOCOL.md).
-  agent_argv = [ program ] ++ interpreterFlags
-    ++ [ "${agent}/share/nix-sandbox-mcp/${agentName}" ];
+  # control channel; see agent/PROTOCOL.md). Only a program of the type's
+  # own kind can run its agent (a bash script, a Python or a Node module):
+  # another one (`interpreter = "jq -n -f"`) gets no sessions, and the
+  # server says so in its tool description and refuses them by name.
+  agent_argv = if sessionCapable
+    then [ program ] ++ interpreterFlags ++ [ "${agent}/share/nix-sandbox-mcp/${agentName}" ]
+    else [ ];
 }

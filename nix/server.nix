@@ -60,7 +60,7 @@ let
     # Every program the jail starts must be inside its environment's closure,
     # or the sandbox could not see it.
     jq -r '.environments[] | .name as $n | .closure as $c
-      | ([.argv[0], .agent_argv[0], .agent_argv[-1], .sh, .env_bin][]
+      | ([.argv[0], .agent_argv[0], .agent_argv[-1], .sh, .env_bin][] | select(. != null)
          | select(. as $p | any($c[]; . as $s | $p == $s or ($p | startswith($s + "/"))) | not)
          | "environment \($n): \(.) is not in its closure; add its package to packages")' \
       env.json > outside.txt

@@ -91,3 +91,26 @@ if out=$(nix-build --no-out-link -E "$L.mkServer { pkgs = $P; config = $orig; }"
 	case $got in '[[0,"6\n'*'],[0,"42 True\n"]]') ok "the original's interpreter = \"bash -s\" and \"python3 -c\" build and run" ;;
 		*) notok "the original's interpreter = \"bash -s\" and \"python3 -c\" build and run" "$got" ;; esac
 else notok "the original's interpreter forms build" "$(tail -n 20 <<<"$out")"; fi
+
+# An interpreter that cannot host the session agent (`jq -n -f`, a bash-type
+# environment): one-shot runs work, sessions are refused by name, and the
+# tool's schema and --list-envs say which environment has none.
+nosess="{ environments = { jqf = { flake = \"nixpkgs#jq\"; interpreter_type = \"bash\"; interpreter = \"jq -n -f\"; }; shell = { preset = \"shell\"; }; }; }"
+if out=$(nix-build --no-out-link -E "$L.mkServer { pkgs = $P; config = $nosess; }" 2>&1); then
+	nbin=$(tail -n 1 <<<"$out")/bin/nix-sandbox-mcp
+	resp=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}' \
+		'{"jsonrpc":"2.0","id":2,"method":"tools/list"}' \
+		'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"run","arguments":{"env":"jqf","code":"[1, 2] | add"}}}' \
+		'{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"run","arguments":{"env":"jqf","code":"1","session":"s"}}}' \
+		'{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"run","arguments":{"env":"shell","code":"x=5; echo $x","session":"t"}}}' \
+		| "$nbin" --no-project 2>/dev/null)
+	got=$(jq -s -c '[.[] | select(.id >= 2)] | sort_by(.id) | [(.[0].result.tools[0].inputSchema.properties.session.description | test("Not in env jqf[.]$")),
+		.[1].result.structuredContent.stdout, .[2].result.isError, (.[2].result.content[0].text | test("\"jqf\" has no sessions")),
+		.[3].result.structuredContent.stdout]' <<<"$resp")
+	[ "$got" = '[true,"3\n",true,true,"5\n"]' ] \
+		&& ok "an interpreter that cannot host the session agent: one-shot runs work, sessions are refused by name, the schema says which" \
+		|| notok "an interpreter that cannot host the session agent: one-shot runs work, sessions are refused by name, the schema says which" "$got"
+	got=$("$nbin" --list-envs | jq -c '[.environments[] | [.name, .sessions]]')
+	[ "$got" = '[["jqf",false],["shell",true]]' ] && ok "--list-envs says which environment has sessions" \
+		|| notok "--list-envs says which environment has sessions" "$got"
+else notok "an environment whose interpreter cannot host the agent builds" "$(tail -n 20 <<<"$out")"; fi
