@@ -101,6 +101,7 @@ static void emit_env_entry(struct buf *b, size_t i, const struct cg_env *env)
 	/* Tied to the array itself, so the two cannot disagree. */
 	buf_printf(b, "%s.n_closure = sizeof env_%zu_closure / sizeof env_%zu_closure[0] - 1,\n", in,
 		   i, i);
+	buf_printf(b, "%s.closure_bytes = %lluull,\n", in, (unsigned long long)env->closure_bytes);
 	buf_printf(b, "%s.network = %d,\n", in, env->network);
 	buf_printf(b, "%s.limits = {\n", in);
 	emit_u32_fields(b, "\t\t\t", cg_limit_keys, env->limits, CG_N_LIMITS);

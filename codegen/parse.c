@@ -264,6 +264,21 @@ static int want_u32(const cJSON *j, const struct jpath *p, uint32_t *out, struct
 	return 0;
 }
 
+/* A size in bytes: an integer from 0 to 2^53 (exact in a JSON double). */
+static int want_size(const cJSON *j, const struct jpath *p, uint64_t *out, struct cg_err *e)
+{
+	static const char what[] = "must be an integer from 0 to 2^53";
+	double d;
+
+	if (!cJSON_IsNumber(j))
+		return fail(e, p, "%s, got %s", what, json_type(j));
+	d = j->valuedouble;
+	if (!(d >= 0.0 && d <= 9007199254740992.0) || (double)(uint64_t)d != d)
+		return fail(e, p, "%s, got %.17g", what, d);
+	*out = (uint64_t)d;
+	return 0;
+}
+
 static int want_bool(const cJSON *j, const struct jpath *p, int *out, struct cg_err *e)
 {
 	if (!cJSON_IsBool(j))
@@ -568,14 +583,14 @@ static int parse_closure(const cJSON *j, const struct jpath *p, struct cg_strv *
 
 static const char *const env_keys[] = {
 	"name", "interpreter_type", "description", "root",    "sh",     "env_bin",
-	"argv", "agent_argv",       "network",     "limits", "closure",
+	"argv", "agent_argv",       "network",     "limits", "closure", "closure_bytes",
 };
 
 static int parse_env(const cJSON *j, const struct jpath *p, struct cg_env *env, struct cg_err *e)
 {
 	struct jpath argv_p = { p, "argv", 0 }, agent_p = { p, "agent_argv", 0 },
 		     net_p = { p, "network", 0 }, lim_p = { p, "limits", 0 },
-		     clo_p = { p, "closure", 0 };
+		     clo_p = { p, "closure", 0 }, clb_p = { p, "closure_bytes", 0 };
 
 	if (check_object(j, p, env_keys, NKEYS(env_keys), e) < 0 ||
 	    member_string(j, p, "name", check_name, &env->name, e) < 0 ||
@@ -593,7 +608,8 @@ static int parse_env(const cJSON *j, const struct jpath *p, struct cg_env *env, 
 	    want_bool(member(j, "network"), &net_p, &env->network, e) < 0 ||
 	    parse_u32_object(member(j, "limits"), &lim_p, cg_limit_keys, CG_N_LIMITS, env->limits,
 			     e) < 0 ||
-	    parse_closure(member(j, "closure"), &clo_p, &env->closure, e) < 0)
+	    parse_closure(member(j, "closure"), &clo_p, &env->closure, e) < 0 ||
+	    want_size(member(j, "closure_bytes"), &clb_p, &env->closure_bytes, e) < 0)
 		return -1;
 	env->interp_enum = interp_enum(env->interpreter_type);
 	return 0;

@@ -45,6 +45,7 @@ struct cg_env {
 	struct cg_strv argv;
 	struct cg_strv agent_argv;
 	struct cg_strv closure;
+	uint64_t closure_bytes; /* total NAR size of the closure */
 	int network;
 	uint32_t limits[CG_N_LIMITS];
 };

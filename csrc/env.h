@@ -38,6 +38,7 @@ struct env_entry {
 	const char *env_bin;          /* absolute path bound at /usr/bin/env */
 	const char *const *argv;      /* one-shot interpreter argv, NULL-terminated;
 	                                 the jail appends the code file's path */
+	unsigned long long closure_bytes; /* total NAR size of the closure (--list-envs) */
 	const char *const *agent_argv;/* session agent argv, NULL-terminated; empty when
 	                                 the interpreter cannot host the agent: no sessions */
 	const char *const *closure;   /* runtime closure store paths, sorted */

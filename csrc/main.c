@@ -91,6 +91,7 @@ static int list_envs(void)
 		cJSON_AddNumberToObject(l, "workspace_mb", e->limits.workspace_mb);
 		cJSON_AddNumberToObject(l, "max_output_bytes", e->limits.max_output_bytes);
 		cJSON_AddNumberToObject(o, "closure_paths", (double)e->n_closure);
+		cJSON_AddNumberToObject(o, "closure_bytes", (double)e->closure_bytes);
 		cJSON_AddBoolToObject(o, "sessions", env_has_sessions(e));
 		/* One-shot runs from a prepared spare: interpreter already started? */
 		char launcher[PATH_MAX];

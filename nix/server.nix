@@ -37,6 +37,7 @@ let
       inherit (e) name interpreter_type description sh env_bin argv agent_argv network limits;
       root = "${e.root}";
       closure_file = "${e.closure}/store-paths";
+      closure_size_file = "${e.closure}/total-nar-size";
     }) environments;
   };
 
@@ -50,9 +51,11 @@ let
     i=0
     while [ "$i" -lt "$n" ]; do
       f=$(jq -r ".environments[$i].closure_file" env.json)
-      jq --rawfile paths "$f" --argjson i "$i" \
-        '.environments[$i] |= (del(.closure_file)
-           | .closure = ($paths | split("\n") | map(select(length > 0)) | sort))' \
+      b=$(cat "$(jq -r ".environments[$i].closure_size_file" env.json)")
+      jq --rawfile paths "$f" --argjson i "$i" --argjson bytes "$b" \
+        '.environments[$i] |= (del(.closure_file, .closure_size_file)
+           | .closure = ($paths | split("\n") | map(select(length > 0)) | sort)
+           | .closure_bytes = $bytes)' \
         env.json > env.json.new
       mv env.json.new env.json
       i=$((i + 1))

@@ -37,6 +37,15 @@ size=$(stat -L -c %s "$bin")
 
 "$bin" --version | grep -q '^nix-sandbox-mcp 0\.' && ok "--version" || notok "--version"
 
+# --list-envs gives each environment's closure size: the NAR sizes of the
+# store paths its env.json lists, as the Nix store records them.
+ej=$(dirname "$bin")/../share/nix-sandbox-mcp/env.json
+want=$(jq -r '.environments[] | .name + " " + (.closure | join(" "))' "$ej" | while read -r name paths; do
+	t=0; for p in $paths; do t=$((t + $(nix-store --query --size "$p"))); done; echo "$name $t"; done)
+got=$("$bin" --list-envs | jq -r '.environments[] | "\(.name) \(.closure_bytes)"')
+[ -n "$got" ] && [ "$got" = "$want" ] && ok "--list-envs: each environment's closure_bytes is the sum of its store paths' sizes" \
+	|| notok "--list-envs: each environment's closure_bytes is the sum of its store paths' sizes" "got: $got / want: $want"
+
 # pkgsStatic propagates the static libraries (stdenvAdapters.makeStatic) and
 # fixupPhase records them in nix-support/propagated-build-inputs: the output
 # must not keep that file (it would reference build-only paths), and

@@ -69,6 +69,7 @@ int main(void)
 		strv(i, "argv", e->argv);
 		strv(i, "agent_argv", e->agent_argv);
 		num(i, "n_closure", (unsigned long)e->n_closure);
+		printf("env[%zu].closure_bytes\t%llu\n", i, e->closure_bytes);
 		for (k = 0; k < e->n_closure; k++) {
 			char sub[32];
 			snprintf(sub, sizeof sub, "[%zu]", k);

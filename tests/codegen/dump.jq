@@ -24,6 +24,7 @@ def limit_keys: ["timeout_seconds", "memory_mb", "max_processes", "max_open_file
   (.argv | to_entries[] | .key as $k | .value | s("env[\($i)].argv[\($k)]")),
   (.agent_argv | to_entries[] | .key as $k | .value | s("env[\($i)].agent_argv[\($k)]")),
   "env[\($i)].n_closure\t\(.closure | length)\n",
+  "env[\($i)].closure_bytes\t\(.closure_bytes)\n",
   (.closure | to_entries[] | .key as $k | .value | s("env[\($i)].closure[\($k)]")),
   "env[\($i)].network\t\(if .network then 1 else 0 end)\n",
   (.limits as $l | limit_keys[] | "env[\($i)].limits.\(.)\t\($l[.])\n")
