@@ -156,7 +156,7 @@ static int add_op(struct jail_prepared *jp, size_t cap, enum mount_kind k, unsig
 {
 	if (jp->n_ops == cap)
 		return -1;
-	jp->ops[jp->n_ops++] = (struct mount_op){ k, flags, src, dst, data };
+	jp->ops[jp->n_ops++] = (struct mount_op){ k, flags, src, dst, data, -1 };
 	return 0;
 }
 
@@ -405,6 +405,7 @@ int jail_init(struct err *e)
 
 void jail_fini(void)
 {
+	mounts_project_tree_fini();
 	for (size_t i = 0; i < n_prepared; i++)
 		unprepare(&prepared[i]);
 	free(prepared);

@@ -712,11 +712,20 @@ static int make_userns(unsigned uid, unsigned gid, unsigned outside, struct err 
 	return fd;
 }
 
+/* The idmapping of mounts_project_tree, made once per (owner, sandbox id)
+ * and kept until mounts_project_tree_fini. */
+static int userns = -1;
+static unsigned for_uid, for_gid, for_id;
+
+void mounts_project_tree_fini(void)
+{
+	if (userns >= 0)
+		close(userns);
+	userns = -1;
+}
+
 int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e)
 {
-	/* The idmapping is made once per (owner, sandbox id) and kept. */
-	static int userns = -1;
-	static unsigned for_uid, for_gid, for_id;
 	struct stat st;
 	if (stat(dir, &st) < 0)
 		return err_sys(e, errno, "project %s", dir);

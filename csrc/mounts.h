@@ -77,6 +77,8 @@ int mounts_project_nested(const char *dir, char *first, size_t len);
  * reason when the kernel (5.12+, and 5.19+ for the overlay on top) or the
  * file system cannot. The sandbox child attaches it (MOUNT_FROM_FD). */
 int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e);
+/* Close what mounts_project_tree keeps (its idmapping's user namespace). */
+void mounts_project_tree_fini(void);
 /* Whether a read-only overlayfs can be mounted in a new user namespace here
  * (--doctor); why not in why. Forks; start-up and --doctor only. */
 int mounts_overlay_works(char *why, size_t len);
