@@ -63,9 +63,13 @@ struct exec_run {
 	bool pid_watched;
 	bool from_pool; /* jp was a spare: it must accept the code in time */
 	bool accepted;  /* init said the code is in (JAIL_MSG_ACCEPTED) */
+	struct exec_run *next_cancelled, *prev_cancelled; /* while cancelled */
 };
 
 static int n_active;
+/* Cancelled runs whose init is not reaped yet: the loop reaps them, or
+ * exec_shutdown() does when the loop has stopped. */
+static struct exec_run *cancelled_runs;
 
 int exec_active(void)
 {
@@ -108,6 +112,14 @@ static void cat2(char *dst, size_t len, const char *a, const char *b)
 
 static void run_free(struct exec_run *r)
 {
+	if (r->cancelled) {
+		if (r->prev_cancelled)
+			r->prev_cancelled->next_cancelled = r->next_cancelled;
+		else if (cancelled_runs == r)
+			cancelled_runs = r->next_cancelled;
+		if (r->next_cancelled)
+			r->next_cancelled->prev_cancelled = r->prev_cancelled;
+	}
 	if (r->timer > 0)
 		loop_timer_cancel(r->timer);
 	if (r->accept_timer > 0)
@@ -552,6 +564,22 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	return r;
 }
 
+void exec_shutdown(void)
+{
+	/* The loop has stopped: wait here. Each init was SIGKILLed, so the
+	 * kernel is tearing its namespace down and this is short. Reaping
+	 * also removes the run's cgroups (jail_release). */
+	while (cancelled_runs) {
+		struct exec_run *r = cancelled_runs;
+		int rc;
+		while ((rc = jail_reap(&r->jp)) == 0)
+			poll(NULL, 0, 1);
+		if (rc < 0)
+			log_msg(LOG_WARNING, "exec: waitid on sandbox %d: %s", r->jp.pid, strerror(errno));
+		run_free(r);
+	}
+}
+
 void exec_cancel(struct exec_run *r)
 {
 	if (!r || r->cancelled)
@@ -580,6 +608,10 @@ void exec_cancel(struct exec_run *r)
 	/* Init is dying (the kernel is killing its namespace): reap it from
 	 * the loop when its pidfd says so. */
 	r->cancelled = true;
+	r->next_cancelled = cancelled_runs;
+	if (cancelled_runs)
+		cancelled_runs->prev_cancelled = r;
+	cancelled_runs = r;
 	if (!r->pid_watched) {
 		struct err e2;
 		if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, &e2) == 0) {

@@ -71,6 +71,9 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
  * invalid afterwards; the last resources (the pidfd of the dying init) are
  * released from the loop within milliseconds. */
 void exec_cancel(struct exec_run *r);
+/* At exit, once the loop has stopped: reap every cancelled run (blocks
+ * until the kernel has torn their sandboxes down; SIGKILLed, so briefly). */
+void exec_shutdown(void);
 void exec_result_free(struct exec_result *r);
 /* exit_code or term_signal from the interpreter's wait status. */
 void exec_result_set_status(struct exec_result *res, int status);

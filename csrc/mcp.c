@@ -839,6 +839,9 @@ void mcp_shutdown(void)
 				exec_cancel(calls[i].run);
 			call_free(&calls[i]);
 		}
+	/* Every run cancelled now or earlier (a client's cancellation) is
+	 * reaped before the server exits: no zombie, no cgroup left. */
+	exec_shutdown();
 	/* Session calls go with their sessions, without callbacks. */
 	session_shutdown();
 }

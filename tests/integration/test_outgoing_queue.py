@@ -200,11 +200,9 @@ t.ok(rc == 0 and gone_after < 25,
 left = w.wait_gone(10, cgroups=False)
 t.ok(w.fds and left == [], "drop: every process of its sandboxes (%d recorded) is killed" % len(w.fds), left)
 # An orderly exit also reaps every sandbox and removes its cgroup
-# directories. Not yet for a one-shot run in flight (also on SIGTERM):
-# exec_cancel leaves its reap to the loop, which has stopped.
+# directories, one-shot runs in flight included (exec_shutdown).
 left = w.after_exit(orderly=True, timeout=3)
-t.ok(left == [], "drop: the server reaped every sandbox and removed its cgroup directories", left,
-     todo="a one-shot run in flight at shutdown is killed, not reaped (exec_cancel)")
+t.ok(left == [], "drop: the server reaped every sandbox and removed its cgroup directories", left)
 w.close()
 c.p.stdout.close()
 sys.exit(t.done())

@@ -223,7 +223,8 @@ def check_syscalls(m):
 def check_filesystem(m):
     o, st = m.out("ls -A / | tr '\\n' ' '; echo; ls -A /dev | tr '\\n' ' '")
     lines = o.split("\n") + ["", ""]
-    m.ok(set(lines[0].split()) == walls.ROOT_WITH_PROJECT and set(lines[1].split()) == walls.DEV,
+    root = walls.ROOT_WITH_SESSION_PROJECT if m.session else walls.ROOT_WITH_PROJECT
+    m.ok(set(lines[0].split()) == root and set(lines[1].split()) == walls.DEV,
          "/ and /dev hold exactly the documented entries", o)
     o, st = m.out("for p in /home /root /etc/shadow /sys /var /boot /etc/nix /run/systemd /run/user /mnt /opt "
                   "/srv /lib /lib64 /sbin /nix/var %s; do [ -e $p ] && echo \"$p visible\"; done; echo checked" % PDIR)

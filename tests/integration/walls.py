@@ -103,6 +103,9 @@ def env_diff(environ_text, env_root, session=False):
 # Everything in a sandbox's / and /dev (csrc/jail.h).
 ROOT = {"bin", "dev", "etc", "nix", "proc", "run", "tmp", "usr", "workspace"}
 ROOT_WITH_PROJECT = ROOT | {"project"}
+# A session's sandbox also keeps the project tree under /.project (mode 0,
+# not enterable), to make its view again before each call.
+ROOT_WITH_SESSION_PROJECT = ROOT_WITH_PROJECT | {".project"}
 DEV = {"null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr", "shm"}
 ETC_GROUP = "sandbox:x:1000:\nnogroup:x:65534:\n"
 ETC_PASSWD = ("sandbox:x:1000:1000:sandbox:/workspace:/bin/sh\n"
