@@ -171,6 +171,27 @@ def _pid_ns(pid):
         return None
 
 
+def _idle_spare(ps):
+    """The processes of one pid namespace are a spare still waiting for its
+    code: its init, and in a Python or Node environment the warm launcher
+    (csrc/jail.h, "Warm start"; before its execve it still reads as
+    sandbox-init), whose code file is still empty (init creates it, then
+    waits for the code)."""
+    for p in ps:
+        c = cmdline(p)
+        if c == "sandbox-init":
+            continue
+        if "_warm." not in c:
+            return False
+        try:
+            d = "/proc/%d/root/run/sandbox" % p
+            if any(os.stat(os.path.join(d, n)).st_size for n in os.listdir(d)):
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def _cgroup_mounts():
     """{hierarchy key: mount point}: "" for cgroup v2, and each controller of
     a cgroup v1 hierarchy (from its super options) for that hierarchy."""
@@ -287,7 +308,8 @@ class Watch:
             by_ns = {}
             for p in procs:
                 by_ns.setdefault(_pid_ns(p), []).append(p)
-            procs = [p for ns, ps in by_ns.items() if ns and len(ps) > 1 for p in ps]
+            procs = [p for ns, ps in by_ns.items() if ns and len(ps) > 1 and not _idle_spare(ps)
+                     for p in ps]
         for p in procs:
             if p in self.fds:
                 # After an exec (setsid sleep -> sleep): the current name;
