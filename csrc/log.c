@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,42 @@ void log_set_sink(log_sink_fn *fn, enum log_level min)
 	sink_pid = getpid();
 }
 
+/* Best effort, and never a wait: a client that does not read the server's
+ * stderr pipe must not stall the server (and its deadlines) on a log
+ * line. When stderr is a full pipe, lines are dropped and counted, and the
+ * next line that fits says how many. POLLOUT on a pipe means at least
+ * PIPE_BUF (4096) bytes fit, and a line is shorter: the write cannot block
+ * then. A closed stderr must not take the server down either. */
+static unsigned long dropped;
+
+static void write_line(const char *line, size_t n)
+{
+	struct pollfd p = { STDERR_FILENO, POLLOUT, 0 };
+	int r;
+	while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (r == 0) {
+		dropped++;
+		return;
+	}
+	if (dropped) {
+		char note[96];
+		int k = snprintf(note, sizeof note, "nix-sandbox-mcp: warning: %lu log line(s) dropped: stderr was full\n",
+				 dropped);
+		dropped = 0;
+		ssize_t w0 = write(STDERR_FILENO, note, (size_t)k);
+		(void)w0;
+		while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
+			;
+		if (r == 0) {
+			dropped++;
+			return;
+		}
+	}
+	ssize_t w = write(STDERR_FILENO, line, n);
+	(void)w;
+}
+
 void log_msg(enum log_level l, const char *fmt, ...)
 {
 	char line[1024];
@@ -68,8 +105,6 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	if (n >= (int)sizeof line - 1)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';
-	/* Best effort: a closed stderr must not take the server down. */
-	ssize_t w = write(STDERR_FILENO, line, (size_t)n);
-	(void)w;
+	write_line(line, (size_t)n);
 	errno = saved;
 }
