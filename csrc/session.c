@@ -108,6 +108,7 @@ static struct reaper *reapers;
 
 static void start_next(struct session *s);
 static void watch_output(struct session *s, bool on);
+static void read_ctl(struct session *s);
 
 size_t session_call_output_bytes(const struct session_call *c)
 {
@@ -452,9 +453,12 @@ static void protocol_error(struct session *s, const char *what)
 	kill_sandbox(s);
 }
 
+/* At most 16 reads per event: code that floods its end of the channel
+ * (fd 3 is the agent's, and the code runs in the agent) must not keep the
+ * loop here. */
 static void read_ctl(struct session *s)
 {
-	for (;;) {
+	for (int rounds = 0; rounds < 16; rounds++) {
 		if (s->ctl_len == sizeof s->ctl) {
 			protocol_error(s, "frame too large");
 			return;
@@ -539,10 +543,12 @@ static void on_output(void *ctx, int fd, short revents)
 	maybe_complete(s);
 }
 
-/* Output is read only while a call runs. Between calls the pipes are not
- * watched for data (poll still reports their hang-up): a background job that
- * keeps writing fills the pipe and blocks, so an idle session costs the
- * server nothing. What it wrote is dropped when the next call starts. */
+/* Output and the control channel are read only while a call runs. Between
+ * calls they are not watched for data (poll still reports a hang-up): a
+ * background job that keeps writing to stdout, or forged replies to the
+ * agent's channel, fills the pipe or socket and blocks, so an idle session
+ * costs the server nothing. What came between calls is dropped when the
+ * next call starts (s->cur is still NULL then: no call to give it to). */
 static void watch_output(struct session *s, bool on)
 {
 	struct err e;
@@ -551,10 +557,16 @@ static void watch_output(struct session *s, bool on)
 		if (st[i]->eof)
 			continue;
 		if (on)
-			read_stream(s, st[i], false); /* s->cur is NULL: dropped */
+			read_stream(s, st[i], false);
 		if (!st[i]->eof && loop_modify(st[i]->fd, on ? POLLIN : 0, &e) < 0)
 			log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
 	}
+	if (s->ctl_eof)
+		return;
+	if (on)
+		read_ctl(s);
+	if (!s->ctl_eof && s->live && loop_modify(s->jp.code_fd, on ? POLLIN : 0, &e) < 0)
+		log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
 }
 
 /* The sandbox ended (init reaped): by then the kernel has killed every

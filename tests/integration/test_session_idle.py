@@ -68,5 +68,27 @@ r = s.run("print('second')", "python", session="idle-late")
 out = sc(r).get("stdout", "")
 t.ok(out == "second\n", "the next call's stdout is exactly its own (nothing from between calls)", repr(out))
 
+# Forged replies flooding the agent's control channel (fd 3, which the code
+# can write): between calls the server does not read it either.
+ctl_flood = ("import os, threading, json\n"
+             "d = json.dumps({'id': 1, 'exit_code': 0, 'interrupted': False}).encode()\n"
+             "fr = (str(len(d)).encode() + b'\\n' + d) * 200\n"
+             "def flood():\n"
+             "    while True: os.write(3, fr)\n"
+             "threading.Thread(target=flood, daemon=True).start()\n"
+             "kept = 'yes'\n")
+r = s.run(ctl_flood, "python", session="idle-ctl")
+t.ok(r is not None and not r.get("isError"), "a call starts a thread that floods the control channel", r)
+time.sleep(0.5)
+c0 = cpu_s(pid)
+time.sleep(3.0)
+used = cpu_s(pid) - c0
+t.ok(used < 0.3, "the server uses < 10%% of a core while forged replies wait on the channel "
+     "(used %.2f s of CPU in 3 s)" % used)
+r = s.run("print(kept)", "python", session="idle-ctl")
+t.ok(sc(r).get("stdout") == "yes\n" and sc(r).get("exit_code") == 0,
+     "the next call still gets its own reply, and the state is kept", r)
+t.ok(s.alive(), "the server answers pings")
+
 t.ok(s.close() == 0, "the server exits cleanly at end of input")
 sys.exit(t.done())
