@@ -2,13 +2,16 @@
 """Benchmark (not a test): one-shot `run` latency through the server for each
 environment, beside bwrap running the same interpreter on the same code with
 equivalent mounts (every closure path read-only, fresh /proc, /dev, tmpfs
-/tmp and /workspace, all namespaces unshared), measured in the same run.
+/tmp and /workspace, all namespaces unshared) and beside the interpreter run
+directly, unsandboxed (the floor), all measured in the same run.
 
 usage: oneshot.py [SERVER] [N] [GAP_MS]
 
-GAP_MS (default 0): think time between calls, for both tools. A client that
-waits a little between calls (an LLM always does) lets the server prepare the
-next sandbox ahead (csrc/pool.c); with 0 the calls come back to back."""
+GAP_MS: think time between calls, for all three. A client that waits a
+little between calls (an LLM always does) lets the server prepare the next
+sandbox, and in Python and Node its interpreter, ahead (csrc/pool.c); with 0
+the calls come back to back. Without GAP_MS both are measured: 50 ms apart,
+then back to back. Prints one table: medians, p99 and the ratios."""
 import os
 import shutil
 import statistics
@@ -21,19 +24,19 @@ from benchlib import CODE, Server, env_table, pct
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "result/bin/nix-sandbox-mcp"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-GAP = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
+GAPS = [float(sys.argv[3]) / 1000] if len(sys.argv) > 3 else [0.05, 0.0]
 
 table = env_table(BIN)
 
 
-def server_times(env, code):
+def server_times(env, code, gap):
     s = Server(BIN)
     s.initialize()
     for _ in range(5):
         s.run(code, env)
     times = []
     for _ in range(N):
-        time.sleep(GAP)
+        time.sleep(gap)
         t0 = time.perf_counter()
         r = s.run(code, env)
         times.append((time.perf_counter() - t0) * 1000)
@@ -42,7 +45,7 @@ def server_times(env, code):
     return times
 
 
-def bwrap_times(e, code):
+def bwrap_times(e, code, gap):
     if not shutil.which("bwrap"):
         return None
     d = tempfile.mkdtemp()
@@ -61,7 +64,7 @@ def bwrap_times(e, code):
         subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
     times = []
     for _ in range(N):
-        time.sleep(GAP)
+        time.sleep(gap)
         t0 = time.perf_counter()
         subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         times.append((time.perf_counter() - t0) * 1000)
@@ -69,18 +72,47 @@ def bwrap_times(e, code):
     return times
 
 
-print("| environment | server run p50 | server p90 | bwrap p50 | bwrap p90 | server / bwrap |")
-print("|---|---|---|---|---|---|")
-for e in table["environments"]:
-    code = CODE[e["interpreter_type"]]
-    st = server_times(e["name"], code)
-    bt = bwrap_times(e, code)
-    if bt:
-        print("| %s (`%s`) | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.2f |" % (
-            e["name"], code, statistics.median(st), pct(st, 0.9), statistics.median(bt), pct(bt, 0.9),
-            statistics.median(st) / statistics.median(bt)))
-    else:
-        print("| %s (`%s`) | %.2f ms | %.2f ms | n/a | n/a | n/a |" % (
-            e["name"], code, statistics.median(st), pct(st, 0.9)))
-print("\n%d runs each after 5 warm-up runs, %.0f ms between calls; server times are whole MCP "
-      "round trips over stdio." % (N, GAP * 1000))
+def direct_times(e, code, gap):
+    """The interpreter on the host, no sandbox: what the code itself costs."""
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, "main")
+    with open(path, "w") as f:
+        f.write(code)
+    args = e["argv"] + [path]
+    env = {"PATH": e["root"] + "/bin", "HOME": d, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+    for _ in range(5):
+        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, cwd=d, env=env)
+    times = []
+    for _ in range(N):
+        time.sleep(gap)
+        t0 = time.perf_counter()
+        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd=d, env=env)
+        times.append((time.perf_counter() - t0) * 1000)
+    shutil.rmtree(d)
+    return times
+
+
+def cell(xs):
+    return "%.1f / %.1f ms" % (statistics.median(xs), pct(xs, 0.99)) if xs else "n/a"
+
+
+def ratio(a, b):
+    return "%.2f" % (statistics.median(a) / statistics.median(b)) if a and b else "n/a"
+
+
+print("| environment | calls | ours p50 / p99 | bwrap p50 / p99 | unsandboxed p50 / p99 "
+      "| ours / bwrap | ours / unsandboxed |")
+print("|---|---|---|---|---|---|---|")
+for gap in GAPS:
+    for e in table["environments"]:
+        code = CODE[e["interpreter_type"]]
+        st = server_times(e["name"], code, gap)
+        bt = bwrap_times(e, code, gap)
+        dt = direct_times(e, code, gap)
+        calls = "%.0f ms apart" % (gap * 1000) if gap else "back to back"
+        print("| %s (`%s`) | %s | %s | %s | %s | %s | %s |" % (
+            e["name"], code, calls, cell(st), cell(bt), cell(dt), ratio(st, bt), ratio(st, dt)),
+            flush=True)
+print("\n%d runs each after 5 warm-up runs; ours: whole MCP round trips over stdio; bwrap and "
+      "unsandboxed: the interpreter as a child process, waited for." % N)
