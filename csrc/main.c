@@ -242,8 +242,9 @@ static const char *resolve_project(const char *arg)
 		if (t >= 0) {
 			close(t);
 			idmapped = true;
-			log_msg(LOG_INFO, "project %s: the sandbox reads it as its owner (uid %u, gid %u) would, "
-				"read-only, through an idmapped mount", real, (unsigned)st.st_uid, (unsigned)st.st_gid);
+			log_msg(LOG_INFO, "project %s: the sandbox reads it as its owner (uid %u, group %u) would, "
+				"read-only, through an idmapped mount", real, (unsigned)st.st_uid,
+				mounts_owner_group(st.st_uid));
 		} else {
 			log_msg(LOG_WARNING, "project %s: %s; the sandbox reads it as host uid %u, so files only "
 				"its owner may read are not readable", real, ie.msg, JAIL_ROOT_HOST_ID);

@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -724,20 +725,31 @@ void mounts_project_tree_fini(void)
 	userns = -1;
 }
 
+unsigned mounts_owner_group(uid_t owner)
+{
+	/* The directory's own group is often one its owner is not in
+	 * (`chown alice dir` keeps root's group): its group-readable files
+	 * must not become readable. The owner's primary group from
+	 * /etc/passwd, else the user-private group of the same number. */
+	struct passwd *pw = getpwuid(owner);
+	return pw ? (unsigned)pw->pw_gid : (unsigned)owner;
+}
+
 int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e)
 {
 	struct stat st;
 	if (stat(dir, &st) < 0)
 		return err_sys(e, errno, "project %s", dir);
-	if (userns < 0 || for_uid != st.st_uid || for_gid != st.st_gid || for_id != sandbox_id) {
-		int fd = make_userns(st.st_uid, st.st_gid, sandbox_id, e);
+	unsigned gid = mounts_owner_group(st.st_uid);
+	if (userns < 0 || for_uid != st.st_uid || for_gid != gid || for_id != sandbox_id) {
+		int fd = make_userns(st.st_uid, gid, sandbox_id, e);
 		if (fd < 0)
 			return err_wrap(e, "idmapping for the project");
 		if (userns >= 0)
 			close(userns);
 		userns = fd;
 		for_uid = st.st_uid;
-		for_gid = st.st_gid;
+		for_gid = gid;
 		for_id = sandbox_id;
 	}
 	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV |

@@ -13,6 +13,7 @@
 #define NSM_MOUNTS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "err.h"
 
 enum mount_kind {
@@ -77,6 +78,10 @@ int mounts_project_nested(const char *dir, char *first, size_t len);
  * reason when the kernel (5.12+, and 5.19+ for the overlay on top) or the
  * file system cannot. The sandbox child attaches it (MOUNT_FROM_FD). */
 int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e);
+/* The group whose files the project's owner reads as group (their primary
+ * group in /etc/passwd, else the group numbered as the owner): the one
+ * mounts_project_tree maps to the sandbox's group. */
+unsigned mounts_owner_group(uid_t owner);
 /* Close what mounts_project_tree keeps (its idmapping's user namespace). */
 void mounts_project_tree_fini(void);
 /* Whether a read-only overlayfs can be mounted in a new user namespace here

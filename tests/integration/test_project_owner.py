@@ -32,6 +32,8 @@ attempt("env", lambda: open("/project/.env").read())
 attempt("deep", lambda: open("/project/private/key").read())
 attempt("nested", lambda: open("/project/mnt/inner").read())
 attempt("stranger", lambda: open("/project/stranger.txt").read())
+attempt("root group", lambda: open("/project/root-group.txt").read())
+attempt("owner group", lambda: open("/project/owner-group.txt").read())
 attempt("owner", lambda: [os.stat(p).st_uid for p in ("/project", "/project/.env", "/project/stranger.txt")])
 attempt("me", lambda: os.getuid())
 attempt("write", lambda: open("/project/.env", "a").write("x"))
@@ -71,6 +73,15 @@ try:
     for p in (proj, os.path.join(proj, "private"), os.path.join(proj, ".env"), os.path.join(proj, "private/key")):
         os.chown(p, OWNER, OWNER)
     os.chown(os.path.join(proj, "stranger.txt"), STRANGER, STRANGER)
+    # Group-readable files: of root's group (the directory's group below,
+    # which its owner is not in: `chown alice dir` keeps it) and of the
+    # owner's own group (no passwd entry: the group numbered as the owner).
+    for name, gid in (("root-group.txt", 0), ("owner-group.txt", OWNER)):
+        with open(os.path.join(proj, name), "w") as f:
+            f.write("group %d\n" % gid)
+        os.chown(os.path.join(proj, name), 0, gid)
+        os.chmod(os.path.join(proj, name), 0o640)
+    os.chown(proj, OWNER, 0)
     os.chmod(proj, 0o700)
     os.chmod(os.path.join(proj, "private"), 0o700)
     # A nested mount of the owner's, private too.
@@ -102,6 +113,9 @@ try:
              "%s: the owner's 0600 files in a 0700 project read" % where, o)
         t.ok(o.get("nested") == "nested secret\n", "%s: a private file in the owner's nested mount reads" % where, o)
         t.ok(o.get("stranger") == "EACCES", "%s: another user's 0600 file stays unreadable" % where, o)
+        t.ok(o.get("root group") == "EACCES" and o.get("owner group") == "group %d\n" % OWNER,
+             "%s: group-readable files read as the owner's group would (its own, not the directory's root group)"
+             % where, o)
         t.ok(o.get("me") == 1000 and o.get("owner", [None])[:2] == [1000, 1000] and o["owner"][2] != 1000,
              "%s: the owner's files belong to the sandbox user, others' do not" % where, o)
         t.ok(all(o.get(k) == "EROFS" for k in ("write", "write nested", "create", "chmod", "chown")),
