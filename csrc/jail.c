@@ -83,6 +83,7 @@ static size_t n_prepared;
 static bool server_is_root;
 static bool idmap_usable = true; /* until mounts_project_tree fails once */
 static bool ipc_limits;          /* sandboxes set their IPC sysctls (probe_ipc_limits) */
+static bool user_limits;         /* and their inotify limits (probe_user_limits) */
 static bool have_clone3 = true;
 static bool have_into_cgroup = true; /* clone3's CLONE_INTO_CGROUP (Linux 5.7+) */
 static char enforcement[512];
@@ -369,10 +370,37 @@ static const char *probe_ipc_limits(void)
 						      : "no new user and IPC namespaces";
 }
 
+/* Whether a sandbox may lower its own user namespace's inotify limits
+ * (/proc/sys/user: per user namespace, writable with CAP_SYS_RESOURCE in
+ * it, which the sandbox has until it drops its capabilities). */
+static const char *probe_user_limits(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		_exit(fs_write_str_at(AT_FDCWD, "/proc/sys/user/max_inotify_instances", "1") < 0 ? 2 : 0);
+	}
+	int st = 0;
+	if (pid < 0)
+		return "fork failed";
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return "waitpid failed";
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return NULL;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 2 ? "/proc/sys/user is not writable in a new user namespace"
+						      : "no new user namespace";
+}
+
 int jail_init(struct err *e)
 {
 	size_t n = env_count();
 	server_is_root = geteuid() == 0;
+	const char *no_user = probe_user_limits();
+	user_limits = !no_user;
+	if (no_user)
+		log_msg(LOG_WARNING, "jail: a sandbox's inotify limits are the kernel's defaults: %s", no_user);
 	const char *no_ipc = probe_ipc_limits();
 	ipc_limits = !no_ipc;
 	if (no_ipc)
@@ -758,6 +786,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	a.own_net = !s->env->network;
 	a.may_setgroups = server_is_root;
 	a.ipc_limits = ipc_limits;
+	a.user_limits = user_limits;
 	a.agent_token = s->agent_token;
 	a.warm = s->warm && !s->agent_token && jp->warm_argv;
 	a.deadline_s = s->deadline_s ? s->deadline_s : s->env->limits.timeout_seconds;

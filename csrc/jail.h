@@ -210,6 +210,7 @@ struct jail_child_args {
 	bool own_net;
 	bool may_setgroups;
 	bool ipc_limits;         /* set the IPC namespace's SysV limits (jail.c) */
+	bool user_limits;        /* set the user namespace's inotify limits (jail.c) */
 	const char *agent_token; /* session mode when non-NULL */
 	bool warm;               /* start jp->warm_argv before reading the code */
 	unsigned deadline_s;     /* for alarm(2): deadline + grace, > 0 */

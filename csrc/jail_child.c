@@ -476,6 +476,26 @@ static int set_ipc_limits(unsigned memory_mb, struct err *e)
 	return 0;
 }
 
+/* Some kernel budgets are counted per user up the chain of user
+ * namespaces, so every sandbox draws on its server user's (host root's, for
+ * a root server): one sandbox taking all inotify instances or watches
+ * would leave none to the host. Each sandbox's own user namespace gets a
+ * share small enough that the most sandboxes a server runs at once (64
+ * runs and the sessions) stay under the default per-user limits (128
+ * instances, about 190,000 watches). Pending signals and POSIX message
+ * queues are capped by rlimits (reslimits.c). */
+static int set_user_limits(struct err *e)
+{
+	static const char *const set[][2] = {
+		{ "/proc/sys/user/max_inotify_instances", "1" },
+		{ "/proc/sys/user/max_inotify_watches", "2048" },
+	};
+	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+		if (fs_write_str_at(AT_FDCWD, set[i][0], set[i][1]) < 0)
+			return err_sys(e, errno, "set %s to %s", set[i][0], set[i][1]);
+	return 0;
+}
+
 void jail_child_main(const struct jail_child_args *a)
 {
 	struct err e = { 0, "" };
@@ -527,6 +547,8 @@ void jail_child_main(const struct jail_child_args *a)
 		}
 	/* 3 */
 	if (a->ipc_limits && set_ipc_limits(a->jp->env->limits.memory_mb, &e) < 0)
+		fail(&e, NULL);
+	if (a->user_limits && set_user_limits(&e) < 0)
 		fail(&e, NULL);
 	if (a->may_setgroups && setgroups(0, NULL) < 0) {
 		err_sys(&e, errno, "setgroups");

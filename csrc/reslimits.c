@@ -575,6 +575,17 @@ static int set1(int res, rlim_t v)
 	return setrlimit(res, &r) < 0 ? -errno : 0;
 }
 
+/* At most v: a lower hard limit the server inherited stays. */
+static int cap1(int res, rlim_t v)
+{
+	struct rlimit r;
+	if (getrlimit(res, &r) < 0)
+		return -errno;
+	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < v)
+		v = r.rlim_max;
+	return set1(res, v);
+}
+
 int limits_child_apply(const struct env_limits *l, const char **what)
 {
 	int r;
@@ -586,6 +597,18 @@ int limits_child_apply(const struct env_limits *l, const char **what)
 	}
 	if ((r = set1(RLIMIT_FSIZE, (rlim_t)l->max_file_size_mb << 20)) < 0) {
 		*what = "RLIMIT_FSIZE";
+		return r;
+	}
+	/* Pending signals and POSIX message queue bytes are counted per user
+	 * up the chain of user namespaces (the server user's budget, host
+	 * root's for a root server: 96k signals, 800 KiB by default): each
+	 * sandbox gets a share the most sandboxes at once stay under. */
+	if ((r = cap1(RLIMIT_SIGPENDING, 1024)) < 0) {
+		*what = "RLIMIT_SIGPENDING";
+		return r;
+	}
+	if ((r = cap1(RLIMIT_MSGQUEUE, 8192)) < 0) {
+		*what = "RLIMIT_MSGQUEUE";
 		return r;
 	}
 	/* No core files into /workspace (a pipe core_pattern still runs its
