@@ -6,7 +6,9 @@
 # input `nixpkgs` is the package set the server is built with and
 # `nix-sandbox-mcp` is the server's own library (see README.md, "Custom
 # environments"), so nothing is fetched. Built on its own:
-#   nix build ./examples/envs#calc          (a one-environment server)
+#   nix build ./examples/envs#calc          (a one-environment server; offline:
+#     add --no-write-lock-file --override-input nixpkgs path:$PWD/build/offline-nixpkgs
+#     --override-input nix-sandbox-mcp path:$PWD, as README.md shows)
 {
   description = "Example custom environments for nix-sandbox-mcp";
 

@@ -115,6 +115,7 @@ if [ ! -f "$offline/flake.nix" ]; then
 	skip "40 environments: fixed context cost" "no offline package set"
 	skip "local flakes and use_flake" "no offline package set"
 	skip "resolution and build errors" "no offline package set"
+	skip "README runnable blocks" "no offline package set"
 else
 	pkgs="import $offline { system = \"x86_64-linux\"; }"
 	if out=$(nix-build --no-out-link -E "(import $root/nix/lib.nix).mkServer { pkgs = $pkgs; config = $root/tests/build/custom.toml; }" 2>&1); then
@@ -143,6 +144,8 @@ else
 	else notok "a server with 40 environments builds" "$(tail -n 20 <<<"$out")"; fi
 	# shellcheck source=flakes.sh
 	. "$root/tests/build/flakes.sh"
+	# shellcheck source=readme.sh
+	. "$root/tests/build/readme.sh"
 	# shellcheck source=errors.sh
 	. "$root/tests/build/errors.sh"
 fi
