@@ -160,6 +160,11 @@ void exec_cancel(struct exec_run *r)
 	n_active--;
 }
 
+/* A cancelled stub run is freed at once: nothing is left to reap. */
+void exec_shutdown(void)
+{
+}
+
 #ifdef STUB_SESSIONS
 /* Session calls: the same canned results, plus the session-only outcomes;
  * a variant answers with an error string instead of a result. The table is
