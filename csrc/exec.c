@@ -110,6 +110,17 @@ static void cat2(char *dst, size_t len, const char *a, const char *b)
 		dst[n] = '\0';
 }
 
+/* Only the reap is left (answered, or cancelled): the loop does it, or
+ * exec_shutdown() once the loop has stopped. */
+static void mark_cancelled(struct exec_run *r)
+{
+	r->cancelled = true;
+	r->next_cancelled = cancelled_runs;
+	if (cancelled_runs)
+		cancelled_runs->prev_cancelled = r;
+	cancelled_runs = r;
+}
+
 static void run_free(struct exec_run *r)
 {
 	if (r->cancelled) {
@@ -319,7 +330,7 @@ static void finish(struct exec_run *r)
 			loop_timer_cancel(r->accept_timer);
 			r->accept_timer = 0;
 		}
-		r->cancelled = true;
+		mark_cancelled(r);
 	}
 	cb(ctx, res);
 	pool_refill(&spec);
@@ -607,11 +618,7 @@ void exec_cancel(struct exec_run *r)
 	}
 	/* Init is dying (the kernel is killing its namespace): reap it from
 	 * the loop when its pidfd says so. */
-	r->cancelled = true;
-	r->next_cancelled = cancelled_runs;
-	if (cancelled_runs)
-		cancelled_runs->prev_cancelled = r;
-	cancelled_runs = r;
+	mark_cancelled(r);
 	if (!r->pid_watched) {
 		struct err e2;
 		if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, &e2) == 0) {
