@@ -121,6 +121,15 @@ static void mark_cancelled(struct exec_run *r)
 	cancelled_runs = r;
 }
 
+static void stop_timers(struct exec_run *r)
+{
+	if (r->timer > 0)
+		loop_timer_cancel(r->timer);
+	if (r->accept_timer > 0)
+		loop_timer_cancel(r->accept_timer);
+	r->timer = r->accept_timer = 0;
+}
+
 static void run_free(struct exec_run *r)
 {
 	if (r->cancelled) {
@@ -131,10 +140,7 @@ static void run_free(struct exec_run *r)
 		if (r->next_cancelled)
 			r->next_cancelled->prev_cancelled = r->prev_cancelled;
 	}
-	if (r->timer > 0)
-		loop_timer_cancel(r->timer);
-	if (r->accept_timer > 0)
-		loop_timer_cancel(r->accept_timer);
+	stop_timers(r);
 	if (r->spawned) {
 		loop_unwatch(r->jp.pidfd);
 		loop_unwatch(r->jp.out_fd);
@@ -322,14 +328,7 @@ static void finish(struct exec_run *r)
 		loop_unwatch(r->jp.err_fd);
 		loop_unwatch(r->jp.sync_fd);
 		stop_code(r);
-		if (r->timer > 0) {
-			loop_timer_cancel(r->timer);
-			r->timer = 0;
-		}
-		if (r->accept_timer > 0) {
-			loop_timer_cancel(r->accept_timer);
-			r->accept_timer = 0;
-		}
+		stop_timers(r);
 		mark_cancelled(r);
 	}
 	cb(ctx, res);
@@ -479,16 +478,10 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
  * (its launcher was stopped or gone): discard it and run in a fresh
  * sandbox, with the whole timeout. Called from the loop, so a failure here
  * is answered at once. */
-static void restart_cold(struct exec_run *r, const char *why)
+/* Kill the run's sandbox and wait for it (pool_discard: a spare that never
+ * ran code tears down at once), keeping the run itself. */
+static void drop_sandbox(struct exec_run *r)
 {
-	struct err e = { 0, "" };
-	log_msg(LOG_WARNING, "exec: the prepared sandbox of %s %s; the run starts in a fresh one",
-		r->spec.env->name, why);
-	if (r->timer > 0)
-		loop_timer_cancel(r->timer);
-	if (r->accept_timer > 0)
-		loop_timer_cancel(r->accept_timer);
-	r->timer = r->accept_timer = 0;
 	loop_unwatch(r->jp.pidfd);
 	loop_unwatch(r->jp.out_fd);
 	loop_unwatch(r->jp.err_fd);
@@ -496,6 +489,15 @@ static void restart_cold(struct exec_run *r, const char *why)
 	loop_unwatch(r->jp.sync_fd);
 	pool_discard(&r->jp);
 	r->spawned = false;
+}
+
+static void restart_cold(struct exec_run *r, const char *why)
+{
+	struct err e = { 0, "" };
+	log_msg(LOG_WARNING, "exec: the prepared sandbox of %s %s; the run starts in a fresh one",
+		r->spec.env->name, why);
+	stop_timers(r);
+	drop_sandbox(r);
 	/* Whatever the launcher printed before its code is not the run's. */
 	outcap_free(&r->out.o);
 	outcap_free(&r->err.o);
@@ -505,20 +507,9 @@ static void restart_cold(struct exec_run *r, const char *why)
 	int rc = start_sandbox(r, false, &e);
 	if (rc >= 0)
 		return;
-	if (r->spawned) {
-		loop_unwatch(r->jp.pidfd);
-		loop_unwatch(r->jp.out_fd);
-		loop_unwatch(r->jp.err_fd);
-		loop_unwatch(r->jp.code_fd);
-		loop_unwatch(r->jp.sync_fd);
-		pool_discard(&r->jp);
-		r->spawned = false;
-	}
-	if (r->timer > 0)
-		loop_timer_cancel(r->timer);
-	if (r->accept_timer > 0)
-		loop_timer_cancel(r->accept_timer);
-	r->timer = r->accept_timer = 0;
+	if (r->spawned)
+		drop_sandbox(r);
+	stop_timers(r);
 	cat2(r->res->setup_error, sizeof r->res->setup_error, "the server could not start the run: ",
 	     e.msg);
 	on_setup_error(r);
@@ -600,14 +591,7 @@ void exec_cancel(struct exec_run *r)
 		return;
 	}
 	kill_run(r);
-	if (r->timer > 0) {
-		loop_timer_cancel(r->timer);
-		r->timer = 0;
-	}
-	if (r->accept_timer > 0) {
-		loop_timer_cancel(r->accept_timer);
-		r->accept_timer = 0;
-	}
+	stop_timers(r);
 	loop_unwatch(r->jp.out_fd);
 	loop_unwatch(r->jp.err_fd);
 	loop_unwatch(r->jp.sync_fd);

@@ -343,20 +343,16 @@ void jail_set_cmdline_area(char *start, size_t len)
 	jail_cmdline_len = len;
 }
 
-/* Whether a sandbox may set the limits of its own IPC namespace (SysV shm
- * and message queues): those sysctls are writable by the namespace's uid 0,
- * or global root when that is not mapped (ipc/ipc_sysctl.c,
- * ipc_permissions), which a sandbox of a root server is until it switches
- * to the sandbox uid. Tried as the sandbox does it: 0, or why not. */
-static const char *probe_ipc_limits(void)
+/* Whether a sandbox can write the sysctl path (value) of a namespace of its
+ * own: tried as the sandbox does it, in a child that unshares ns_flags.
+ * NULL, or why not. Start-up only (forks). */
+static const char *probe_sysctl(int ns_flags, const char *path, const char *value)
 {
-	if (!server_is_root)
-		return "the server is not root (the IPC sysctls belong to global root)";
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC) < 0)
+		if (unshare(ns_flags) < 0)
 			_exit(1);
-		_exit(fs_write_str_at(AT_FDCWD, "/proc/sys/kernel/shmmni", "64") < 0 ? 2 : 0);
+		_exit(fs_write_str_at(AT_FDCWD, path, value) < 0 ? 2 : 0);
 	}
 	int st = 0;
 	if (pid < 0)
@@ -366,8 +362,20 @@ static const char *probe_ipc_limits(void)
 			return "waitpid failed";
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return NULL;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 2 ? "/proc/sys/kernel is not writable in a new IPC namespace"
-						      : "no new user and IPC namespaces";
+	return WIFEXITED(st) && WEXITSTATUS(st) == 2 ? "the sysctl is not writable in a new namespace"
+						      : "no new namespace";
+}
+
+/* Whether a sandbox may set the limits of its own IPC namespace (SysV shm
+ * and message queues): those sysctls are writable by the namespace's uid 0,
+ * or global root when that is not mapped (ipc/ipc_sysctl.c,
+ * ipc_permissions), which a sandbox of a root server is until it switches
+ * to the sandbox uid. */
+static const char *probe_ipc_limits(void)
+{
+	if (!server_is_root)
+		return "the server is not root (the IPC sysctls belong to global root)";
+	return probe_sysctl(CLONE_NEWUSER | CLONE_NEWIPC, "/proc/sys/kernel/shmmni", "64");
 }
 
 /* Whether a sandbox may lower its own user namespace's inotify limits
@@ -375,22 +383,7 @@ static const char *probe_ipc_limits(void)
  * it, which the sandbox has until it drops its capabilities). */
 static const char *probe_user_limits(void)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (unshare(CLONE_NEWUSER) < 0)
-			_exit(1);
-		_exit(fs_write_str_at(AT_FDCWD, "/proc/sys/user/max_inotify_instances", "1") < 0 ? 2 : 0);
-	}
-	int st = 0;
-	if (pid < 0)
-		return "fork failed";
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return "waitpid failed";
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return NULL;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 2 ? "/proc/sys/user is not writable in a new user namespace"
-						      : "no new user namespace";
+	return probe_sysctl(CLONE_NEWUSER, "/proc/sys/user/max_inotify_instances", "1");
 }
 
 int jail_init(struct err *e)

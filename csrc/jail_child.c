@@ -451,6 +451,16 @@ __attribute__((noreturn)) static void be_init(const struct jail_child_args *a, p
 	_exit(0);
 }
 
+/* Each {path, value}: sysctls of the sandbox's own namespaces, through the
+ * host's /proc (its files act on the writer's namespaces). */
+static int write_sysctls(const char *const set[][2], size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fs_write_str_at(AT_FDCWD, set[i][0], set[i][1]) < 0)
+			return err_sys(e, errno, "set %s to %s", set[i][0], set[i][1]);
+	return 0;
+}
+
 /* SysV shared memory and message queues belong to the sandbox's own IPC
  * namespace, whose limits are these sysctls (ipc_namespaces(7)); without a
  * memory cgroup nothing else bounds them. Shared memory up to the memory
@@ -470,10 +480,7 @@ static int set_ipc_limits(unsigned memory_mb, struct err *e)
 		{ "/proc/sys/kernel/shmmni", "64" },
 		{ "/proc/sys/kernel/msgmni", "16" },
 	};
-	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-		if (fs_write_str_at(AT_FDCWD, set[i][0], set[i][1]) < 0)
-			return err_sys(e, errno, "set %s to %s", set[i][0], set[i][1]);
-	return 0;
+	return write_sysctls(set, sizeof set / sizeof set[0], e);
 }
 
 /* Some kernel budgets are counted per user up the chain of user
@@ -490,10 +497,7 @@ static int set_user_limits(struct err *e)
 		{ "/proc/sys/user/max_inotify_instances", "1" },
 		{ "/proc/sys/user/max_inotify_watches", "2048" },
 	};
-	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
-		if (fs_write_str_at(AT_FDCWD, set[i][0], set[i][1]) < 0)
-			return err_sys(e, errno, "set %s to %s", set[i][0], set[i][1]);
-	return 0;
+	return write_sysctls(set, sizeof set / sizeof set[0], e);
 }
 
 void jail_child_main(const struct jail_child_args *a)

@@ -455,13 +455,6 @@ static int attach(int fd, const char *dst, struct err *e)
  * namespace) and detached again once the overlay holds it. */
 static int op_project_fd(const struct mount_op *op, const char *dst, struct err *e)
 {
-	struct stat st;
-	if (fstat(op->fd, &st) < 0)
-		return err_sys(e, errno, "project %s", op->src);
-	if (!S_ISDIR(st.st_mode))
-		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
-	if (mkdir_p(dst, 0755, e) < 0)
-		return -1;
 	if (op->kind == MOUNT_PROJECT_LIVE) {
 		/* Kept: the view is made again from it before each call. */
 		if (live_dir(e) < 0 || attach(op->fd, NEWROOT MOUNTS_LIVE_SRC, e) < 0 || live_hide(e) < 0)
@@ -489,14 +482,15 @@ static int ro_bind_tree(const struct mount_op *op, const char *src, const char *
 static int op_project(const struct mount_op *op, const char *src, const char *dst, struct err *e)
 {
 	struct stat st;
-	if (op->flags & MOUNT_FROM_FD)
-		return op_project_fd(op, dst, e);
-	if (stat(src, &st) < 0)
+	bool from_fd = op->flags & MOUNT_FROM_FD;
+	if ((from_fd ? fstat(op->fd, &st) : stat(src, &st)) < 0)
 		return err_sys(e, errno, "project %s", op->src);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(e, ENOTDIR, "project %s is not a directory", op->src);
 	if (mkdir_p(dst, 0755, e) < 0)
 		return -1;
+	if (from_fd)
+		return op_project_fd(op, dst, e);
 	if (op->kind == MOUNT_PROJECT_LIVE) {
 		/* The tree, read-only, kept hidden: the view is made again
 		 * from it before each call (jail_refresh_project). */
@@ -716,7 +710,7 @@ static int make_userns(unsigned uid, unsigned gid, unsigned outside, struct err 
 /* The idmapping of mounts_project_tree, made once per (owner, sandbox id)
  * and kept until mounts_project_tree_fini. */
 static int userns = -1;
-static unsigned for_uid, for_gid, for_id;
+static unsigned for_uid, for_id;
 
 void mounts_project_tree_fini(void)
 {
@@ -740,8 +734,10 @@ int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e)
 	struct stat st;
 	if (stat(dir, &st) < 0)
 		return err_sys(e, errno, "project %s", dir);
-	unsigned gid = mounts_owner_group(st.st_uid);
-	if (userns < 0 || for_uid != st.st_uid || for_gid != gid || for_id != sandbox_id) {
+	/* Rebuilt when the owner changes (not on every spawn: getpwuid reads
+	 * /etc/passwd). */
+	if (userns < 0 || for_uid != st.st_uid || for_id != sandbox_id) {
+		unsigned gid = mounts_owner_group(st.st_uid);
 		int fd = make_userns(st.st_uid, gid, sandbox_id, e);
 		if (fd < 0)
 			return err_wrap(e, "idmapping for the project");
@@ -749,7 +745,6 @@ int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e)
 			close(userns);
 		userns = fd;
 		for_uid = st.st_uid;
-		for_gid = gid;
 		for_id = sandbox_id;
 	}
 	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV |

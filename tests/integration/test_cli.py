@@ -110,6 +110,21 @@ p = subprocess.run([BIN, "--doctor"], stdin=subprocess.DEVNULL, capture_output=T
 doc = p.stdout.splitlines()
 t.ok(p.returncode == 0 and "ok   pidfd_open works" in doc and "ok   waitid(P_PIDFD) works" in doc,
      "--doctor checks pidfd_open and waitid(P_PIDFD), each on a line of its own", p.stdout)
+# What a root server (this machine) gives every sandbox beyond the kernel's
+# defaults, each said by --doctor (README, Security model).
+if os.geteuid() == 0:
+    t.ok("ok   project: read as its owner would (idmapped mount), read-only" in doc
+         and "ok   SysV IPC limits are set per sandbox (shared memory up to its memory limit)" in doc,
+         "--doctor, as root: the project is read as its owner through an idmapped mount, SysV IPC limits are set",
+         p.stdout)
+    p2 = subprocess.run(["setpriv", "--reuid=43210", "--regid=43210", "--clear-groups", BIN, "--doctor"],
+                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    t.ok("SysV IPC limits of a sandbox are the kernel's defaults (the server is not root" in p2.stdout
+         and "idmapped" not in p2.stdout,
+         "--doctor, not root: says the SysV IPC limits are the kernel's defaults, no idmapped project", p2.stdout)
+else:
+    t.ok(True, "--doctor as root # SKIP not root")
+    t.ok(True, "--doctor not root # SKIP needs root to switch users")
 
 # --- --log-level ----------------------------------------------------------------
 # What each level lets through to stderr, on the same work: start-up (info),
