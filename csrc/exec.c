@@ -63,6 +63,8 @@ struct exec_run {
 	bool pid_watched;
 	bool from_pool; /* jp was a spare: it must accept the code in time */
 	bool accepted;  /* init said the code is in (JAIL_MSG_ACCEPTED) */
+	struct ws_inputs files; /* to write before the code is sent */
+	bool files_in;  /* written into this sandbox (or none to write) */
 	struct exec_run *next_cancelled, *prev_cancelled; /* while cancelled */
 };
 
@@ -95,6 +97,7 @@ void exec_result_free(struct exec_result *r)
 		return;
 	free(r->out);
 	free(r->err);
+	ws_outputs_free(&r->files);
 	free(r);
 }
 
@@ -152,6 +155,7 @@ static void run_free(struct exec_run *r)
 	outcap_free(&r->out.o);
 	outcap_free(&r->err.o);
 	free(r->code);
+	ws_inputs_free(&r->files);
 	exec_result_free(r->res);
 	free(r);
 	n_active--;
@@ -219,6 +223,7 @@ static void take_accept(struct exec_run *r)
 	struct jail_msg m;
 	if (r->accepted || r->jp.sync_fd < 0)
 		return;
+	jail_workspace(&r->jp);
 	ssize_t n = recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
 	if (n != (ssize_t)sizeof m || m.type != JAIL_MSG_ACCEPTED ||
 	    recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT) != (ssize_t)sizeof m)
@@ -232,6 +237,7 @@ static void take_accept(struct exec_run *r)
 		free(r->code);
 		r->code = NULL;
 	}
+	ws_inputs_free(&r->files);
 }
 
 /* Send as much code as the socket takes; close it (EOF) when all is sent. */
@@ -262,6 +268,33 @@ static void on_code(void *ctx, int fd, short revents)
 	push_code(ctx);
 }
 
+/* The input files, once the sandbox sent its /workspace (jail.h), then
+ * the code. Called again from on_sync until the workspace is there. Files
+ * that cannot be written end the run before its code is sent. */
+static int start_code(struct exec_run *r, struct err *e)
+{
+	if (!r->files_in) {
+		int ws = jail_workspace(&r->jp);
+		if (ws < 0)
+			return 0;
+		struct err fe = { 0, "" };
+		r->files_in = true;
+		if (ws_write_inputs(ws, &r->files, &fe) < 0) {
+			snprintf(r->res->files_error, sizeof r->res->files_error, "%s", fe.msg);
+			stop_timers(r);
+			kill_run(r);
+			return 0;
+		}
+		if (!r->from_pool) /* a spare may yet need them again (restart_cold) */
+			ws_inputs_free(&r->files);
+	}
+	r->code_off = 0;
+	push_code(r);
+	if (r->jp.code_fd >= 0 && loop_watch(r->jp.code_fd, POLLOUT, on_code, r, e) < 0)
+		return -1;
+	return 0;
+}
+
 static void finish(struct exec_run *r)
 {
 	struct exec_result *res = r->res;
@@ -275,6 +308,7 @@ static void finish(struct exec_run *r)
 		stream_read(r, &r->out, true);
 	if (!r->err.eof)
 		stream_read(r, &r->err, true);
+	jail_workspace(&r->jp);
 	for (;;) {
 		ssize_t n = recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
@@ -306,13 +340,20 @@ static void finish(struct exec_run *r)
 		if (r->jp.reaped && r->jp.init_code == CLD_EXITED &&
 		    r->jp.init_status == JAIL_INIT_EXIT_DEADLINE)
 			res->timed_out = true;
-		if (!res->timed_out && !res->output_killed && !res->oom_killed)
+		if (!res->timed_out && !res->output_killed && !res->oom_killed && !res->files_error[0])
 			snprintf(res->setup_error, sizeof res->setup_error,
 				 "sandbox init ended unexpectedly (code %d, status %d)", r->jp.init_code,
 				 r->jp.init_status);
 	}
 	outcap_take(&r->out.o, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
 	outcap_take(&r->err.o, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
+	/* What the code left in /workspace/out: the fd holds the tmpfs even
+	 * though the sandbox is gone. */
+	if (!res->setup_error[0] && !res->files_error[0] && r->jp.workspace_fd >= 0) {
+		struct err fe = { 0, "" };
+		if (ws_collect(r->jp.workspace_fd, NULL, false, &res->files, &fe) < 0)
+			log_msg(LOG_WARNING, "exec: %s", fe.msg);
+	}
 
 	exec_done_cb *cb = r->cb;
 	void *ctx = r->ctx;
@@ -346,6 +387,15 @@ static void on_sync(void *ctx, int fd, short revents)
 	struct jail_msg m;
 	(void)revents;
 	take_accept(r);
+	if (!r->files_in) {
+		struct err e = { 0, "" };
+		if (start_code(r, &e) < 0) {
+			log_msg(LOG_ERROR, "exec: %s", e.msg);
+			snprintf(r->res->files_error, sizeof r->res->files_error,
+				 "the server could not send the code: %s", e.msg);
+			kill_run(r);
+		}
+	}
 	ssize_t n = recv(fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
 	if (n == (ssize_t)sizeof m && m.type == JAIL_MSG_EXIT) {
 		finish(r);
@@ -376,7 +426,7 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 	}
 	take_accept(r);
 	/* (Not after our own timeout kill: the run's time is up.) */
-	if (r->from_pool && !r->accepted && !r->res->timed_out) {
+	if (r->from_pool && !r->accepted && !r->res->timed_out && !r->res->files_error[0]) {
 		restart_cold(r, "ended before accepting its code");
 		return;
 	}
@@ -388,7 +438,7 @@ static void on_accept_timeout(void *ctx)
 	struct exec_run *r = ctx;
 	r->accept_timer = 0;
 	take_accept(r);
-	if (!r->accepted) {
+	if (!r->accepted && !r->res->files_error[0]) {
 		char why[64];
 		snprintf(why, sizeof why, "did not accept its code within %d ms", EXEC_ACCEPT_MS);
 		restart_cold(r, why);
@@ -467,11 +517,8 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
 			return -1;
 		}
 	}
-	r->code_off = 0;
-	push_code(r);
-	if (r->jp.code_fd >= 0 && loop_watch(r->jp.code_fd, POLLOUT, on_code, r, e) < 0)
-		return -1;
-	return 0;
+	r->files_in = r->files.n == 0;
+	return start_code(r, e);
 }
 
 /* The spare did not accept its code in time, or ended without accepting it
@@ -520,13 +567,20 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 {
 	struct exec_run *r;
 	struct jail_spec spec = { .env = req->env, .project_dir = req->project_dir, .project_mount = req->project_mount };
+	struct ws_inputs files = { 0 };
 	int rc;
 
+	if (req->files) {
+		files = *req->files;
+		memset(req->files, 0, sizeof *req->files);
+	}
 	if (!req->env || !cb || (!req->code && req->code_len)) {
+		ws_inputs_free(&files);
 		err_set(e, EINVAL, "exec: bad request");
 		return NULL;
 	}
 	if (req->code_len > JAIL_CODE_MAX) {
+		ws_inputs_free(&files);
 		err_set(e, EFBIG, "code is %zu bytes; at most %u are accepted", req->code_len, JAIL_CODE_MAX);
 		return NULL;
 	}
@@ -536,10 +590,12 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 		if (r)
 			free(r->res);
 		free(r);
+		ws_inputs_free(&files);
 		err_set(e, ENOMEM, "exec: out of memory");
 		return NULL;
 	}
 	n_active++;
+	r->files = files;
 	if (req->code_len)
 		memcpy(r->code, req->code, req->code_len);
 	r->code_len = req->code_len;

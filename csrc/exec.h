@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "env.h"
 #include "err.h"
+#include "wsfiles.h"
 
 #define EXEC_RUNAWAY_BYTES (16u << 20)
 
@@ -28,6 +29,9 @@ struct exec_request {
 	size_t code_len;
 	const char *project_dir;   /* host directory, NULL: none */
 	const char *project_mount; /* where it appears, e.g. "/project" */
+	struct ws_inputs *files;   /* NULL, or written under /workspace before the
+	                            * code runs: exec_start takes them (*files is
+	                            * emptied, whatever the outcome) */
 };
 
 struct exec_result {
@@ -54,6 +58,10 @@ struct exec_result {
 	bool protocol_error;   /* ... because the agent broke the protocol (killed) */
 	bool restarted;        /* ran in a fresh sandbox replacing a lost one */
 	const char *restart_reason; /* with restarted: why the state was lost (static text) */
+	/* Files: the input files could not be written (the code did not run);
+	 * what the code left under /workspace/out (wsfiles.h). */
+	char files_error[300];
+	struct ws_outputs files;
 };
 
 /* Called from the loop exactly once per run unless cancelled. res belongs to

@@ -60,3 +60,17 @@ char *fs_mountinfo_point(char *line)
 	*end = '\0';
 	return p;
 }
+
+int fs_write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

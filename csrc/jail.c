@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -708,6 +709,7 @@ void jail_proc_clear(struct jail_proc *p)
 	p->pid = -1;
 	p->pidfd = p->sync_fd = p->code_fd = p->out_fd = p->err_fd = -1;
 	p->refresher_fd = p->refresher_pid = -1;
+	p->workspace_fd = -1;
 	limits_cg_init(&p->cg);
 }
 
@@ -900,7 +902,40 @@ void jail_release(struct jail_proc *p)
 	close_fd(&p->code_fd);
 	close_fd(&p->out_fd);
 	close_fd(&p->err_fd);
+	close_fd(&p->workspace_fd);
 	limits_cg_destroy(&p->cg);
+}
+
+int jail_workspace(struct jail_proc *p)
+{
+	while (p->workspace_fd < 0 && p->sync_fd >= 0) {
+		struct jail_msg m;
+		/* A peek without room for fds passes none (unix(7)). */
+		ssize_t n = recv(p->sync_fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof m || m.type != JAIL_MSG_WORKSPACE)
+			break;
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} c;
+		struct iovec iov = { &m, sizeof m };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+				     .msg_controllen = sizeof c.buf };
+		do
+			n = recvmsg(p->sync_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof m)
+			break;
+		struct cmsghdr *ch = CMSG_FIRSTHDR(&mh);
+		if (ch && ch->cmsg_level == SOL_SOCKET && ch->cmsg_type == SCM_RIGHTS &&
+		    ch->cmsg_len == CMSG_LEN(sizeof(int)) && !(mh.msg_flags & MSG_CTRUNC))
+			memcpy(&p->workspace_fd, CMSG_DATA(ch), sizeof(int));
+		else
+			break; /* a message without its fd: not from our init */
+	}
+	return p->workspace_fd;
 }
 
 /* ---- doctor ---- */

@@ -144,6 +144,7 @@ struct jail_proc {
 	 * (jail_refresh_project), started with the sandbox. */
 	int refresher_fd; /* SOCK_SEQPACKET to it, or -1 */
 	int refresher_pid;
+	int workspace_fd; /* the sandbox's /workspace (jail_workspace), or -1 */
 	struct limits_cg cg;
 	bool reaped;
 	int init_code;   /* after reaping: si_code (CLD_EXITED, CLD_KILLED, ...) */
@@ -153,8 +154,11 @@ struct jail_proc {
 /* Messages on sync_fd, one per datagram. */
 /* JAIL_MSG_ACCEPTED (one-shot only): the code is in and the interpreter has
  * been told to go (or was started), before any JAIL_MSG_EXIT. A spare that
- * does not send it soon is stale (exec.c). */
-enum { JAIL_MSG_ERROR = 'E', JAIL_MSG_EXIT = 'X', JAIL_MSG_ACCEPTED = 'A' };
+ * does not send it soon is stale (exec.c).
+ * JAIL_MSG_WORKSPACE: first of all once the root is built, carrying (as
+ * SCM_RIGHTS) a directory fd of the sandbox's /workspace; taken by
+ * jail_workspace(), which every reader of sync_fd calls first. */
+enum { JAIL_MSG_ERROR = 'E', JAIL_MSG_EXIT = 'X', JAIL_MSG_ACCEPTED = 'A', JAIL_MSG_WORKSPACE = 'W' };
 struct jail_msg {
 	char type;
 	int status;      /* JAIL_MSG_EXIT: wait status of the interpreter */
@@ -180,6 +184,11 @@ void jail_kill(struct jail_proc *p);
  * fraction of a millisecond. jail_release() ends the helper; on failure it
  * is ended at once (replace the sandbox). */
 int jail_refresh_project(struct jail_proc *p, const char *mount_point, struct err *e);
+/* The sandbox's /workspace as a directory fd (wsfiles.h), once its init
+ * has sent it: takes a JAIL_MSG_WORKSPACE at the head of sync_fd, without
+ * blocking. The fd stays valid after the sandbox ended (it holds the tmpfs),
+ * until jail_release. -1: not there (yet, or set-up failed before). */
+int jail_workspace(struct jail_proc *p);
 /* Reap init if it has exited: 1 reaped, 0 still running, -1 error. */
 int jail_reap(struct jail_proc *p);
 /* Close every fd and remove the cgroup. Call after jail_reap() returned 1. */

@@ -20,7 +20,8 @@
  *  4. unshare(CLONE_NEWCGROUP): after the server put us in our own cgroup,
  *     so /proc/self/cgroup shows "/".
  *  5. hostname, loopback up (own net ns only).
- *  6. new root (mounts.c), pivot, root read-only.
+ *  6. new root (mounts.c), pivot, root read-only; a directory fd of
+ *     /workspace to the server (JAIL_MSG_WORKSPACE: the run's files).
  *  --- a pool may stop here and continue when the code arrives; a warm
  *      spare (jail.h, "Warm start") does step 8 here, its launcher waiting
  *      for "go", and at step 7 sends "go" once the code is read-only ---
@@ -57,6 +58,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -365,6 +367,41 @@ static pid_t fork_interpreter(const struct jail_child_args *a, int go_fd)
 	return child;
 }
 
+/* Hand the server a directory fd of /workspace (JAIL_MSG_WORKSPACE), for
+ * the run's files in and out (wsfiles.h): the first message of a sandbox
+ * whose set-up went well. */
+static int send_workspace(struct err *e)
+{
+	struct jail_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = JAIL_MSG_WORKSPACE;
+	int fd = open("/workspace", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "open /workspace");
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c;
+	memset(&c, 0, sizeof c);
+	struct iovec iov = { &m, sizeof m };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+			     .msg_controllen = sizeof c.buf };
+	struct cmsghdr *ch = CMSG_FIRSTHDR(&mh);
+	ch->cmsg_level = SOL_SOCKET;
+	ch->cmsg_type = SCM_RIGHTS;
+	ch->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(ch), &fd, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(sync_fd, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	int s = errno;
+	close(fd);
+	if (n != (ssize_t)sizeof m)
+		return err_sys(e, n < 0 ? s : EIO, "send /workspace to the server");
+	return 0;
+}
+
 /* Tell the server the code is in (JAIL_MSG_ACCEPTED). */
 static void accepted(void)
 {
@@ -612,6 +649,8 @@ void jail_child_main(const struct jail_child_args *a)
 		err_wrap(&e, "new root");
 		fail(&e, NULL);
 	}
+	if (send_workspace(&e) < 0)
+		fail(&e, NULL);
 	/* Warm start (jail.h): step 8 first, the launcher waiting on its
 	 * "go" pipe, then step 7. */
 	pid_t child = -1;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c)
+int jsonraw_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -29,7 +29,7 @@ static long u_escape(const char *s, size_t avail)
 		return -1;
 	long v = 0;
 	for (int k = 2; k < 6; k++) {
-		int h = hexval(s[k]);
+		int h = jsonraw_hexval(s[k]);
 		if (h < 0)
 			return -1;
 		v = v * 16 + h;

@@ -40,5 +40,7 @@ int jsonraw_attach(const struct jsonraw *r, const char *s, size_t end, cJSON *ro
 
 /* The source text of a number item, or NULL when it has none. */
 const char *jsonraw_number_text(const cJSON *item);
+/* The value of hex digit c, or -1. */
+int jsonraw_hexval(char c);
 
 #endif

@@ -22,6 +22,7 @@
 #include "jail.h"
 #include "log.h"
 #include "loop.h"
+#include "mcp_files.h"
 #include "rpc.h"
 #include "session.h"
 #include "utf8.h"
@@ -175,8 +176,10 @@ static cJSON *output_schema(void)
 		"\"stdout\":{\"type\":\"string\"},\"stderr\":{\"type\":\"string\"},"
 		"\"timed_out\":{\"type\":\"boolean\"},\"truncated\":{\"type\":\"boolean\"},"
 		"\"duration_ms\":{\"type\":\"integer\"},\"env\":{\"type\":\"string\"},"
-		"\"session\":{\"type\":\"string\"}},"
+		"\"session\":{\"type\":\"string\"},\"files_not_listed\":{\"type\":\"integer\"}},"
 		"\"required\":[\"exit_code\",\"stdout\",\"stderr\",\"timed_out\",\"truncated\",\"duration_ms\",\"env\"]}");
+	cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(s, "properties"), "files",
+			      mcp_files_output_schema());
 	return s;
 }
 
@@ -187,7 +190,8 @@ cJSON *mcp_tools_list(void)
 	cJSON_AddStringToObject(tool, "title", "Run code in a sandbox");
 	cJSON_AddStringToObject(tool, "description",
 		"Run a program (bash, Python or JavaScript source, per env) in an isolated sandbox; "
-		"returns stdout, stderr and the exit code.");
+		"returns stdout, stderr and the exit code. Files it writes under /workspace/out/ come "
+		"back too (images as images).");
 
 	cJSON *schema = cJSON_AddObjectToObject(tool, "inputSchema");
 	cJSON_AddStringToObject(schema, "type", "object");
@@ -212,6 +216,7 @@ cJSON *mcp_tools_list(void)
 	if (without)
 		addf(sdesc, sizeof sdesc, &sn, ".");
 	cJSON_AddStringToObject(sess, "description", sdesc);
+	cJSON_AddItemToObject(props, "files", mcp_files_schema());
 	const char *req[] = { "code", "env" };
 	cJSON_AddItemToObject(schema, "required", string_array(req, 2));
 	cJSON_AddFalseToObject(schema, "additionalProperties");
@@ -365,6 +370,7 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 	cJSON_AddStringToObject(t, "text", text ? text : status);
 	free(text);
 	cJSON_AddItemToArray(content, t);
+	mcp_files_result(content, sc, &res->files, session);
 	cJSON_AddItemToObject(r, "structuredContent", sc);
 	cJSON_AddBoolToObject(r, "isError", failed);
 	return r;
@@ -397,6 +403,9 @@ static void on_run_done(void *ctx, struct exec_result *res)
 	cJSON *r;
 	if (res->setup_error[0])
 		r = tool_error("The sandbox could not start: %s", res->setup_error);
+	else if (res->files_error[0])
+		r = tool_error("The input files could not be written, so the code did not run: %s.",
+			       res->files_error);
 	else
 		r = run_result(c->env, res, NULL);
 	log_msg(LOG_DEBUG, "run in %s: exit %d%s, %llu ms", c->env->name, res->exit_code,
@@ -484,18 +493,20 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		return;
 	}
 	for (const cJSON *a = args->child; a; a = a->next)
-		if (strcmp(a->string, "code") && strcmp(a->string, "env") && strcmp(a->string, "session")) {
+		if (strcmp(a->string, "code") && strcmp(a->string, "env") && strcmp(a->string, "session") &&
+		    strcmp(a->string, "files")) {
 			char arg[65];
 			utf8_clip(arg, sizeof arg, a->string);
-			reply(id, tool_error("Unknown argument `%s`; `run` takes code, env and optionally session.",
-							arg));
+			reply(id, tool_error("Unknown argument `%s`; `run` takes code, env and optionally session "
+					     "and files.", arg));
 			return;
 		}
 	/* cJSON keeps C strings: "a\u0000b" arrives as "a". Refuse rather than
 	 * run a program cut short. */
 	if (rpc_message_has_nul()) {
 		reply(id, tool_error("The request holds the character U+0000 (\\u0000), which cannot be passed "
-						"to a program; remove it from code, env and session."));
+				     "to a program; remove it from code, env and session (send binary files "
+				     "with \"encoding\": \"base64\")."));
 		return;
 	}
 	const cJSON *code = get(args, "code"), *envn = get(args, "env"), *sess = get(args, "session");
@@ -530,6 +541,14 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		}
 	}
 
+	struct ws_inputs files = { 0 };
+	const cJSON *fa = get(args, "files");
+	char fmsg[400];
+	if (fa && !cJSON_IsNull(fa) && mcp_files_parse(fa, &files, fmsg, sizeof fmsg) < 0) {
+		reply(id, tool_error("%s", fmsg));
+		return;
+	}
+
 	struct call *c = NULL;
 	for (int i = 0; i < MCP_MAX_INFLIGHT; i++)
 		if (!calls[i].used) {
@@ -537,6 +556,7 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 			break;
 		}
 	if (!c) {
+		ws_inputs_free(&files);
 		reply(id, tool_error("%d runs are already in flight; wait for one to finish.", MCP_MAX_INFLIGHT));
 		return;
 	}
@@ -547,6 +567,7 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		.code_len = code_len,
 		.project_dir = project_dir,
 		.project_mount = cfg->project_mount,
+		.files = &files,
 	};
 	c->used = true;
 	c->id = cJSON_Duplicate(id, 1);
@@ -560,6 +581,7 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		reply(id, tool_error("Environment \"%s\" has no sessions: its interpreter (%s) cannot host the "
 				     "session agent. Run without `session`, or use a session in another environment.",
 				     env->name, env->argv[0]));
+		ws_inputs_free(&files);
 		call_free(c);
 		return;
 	}
@@ -571,6 +593,7 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 			.code_len = code_len,
 			.project_dir = project_dir,
 			.project_mount = cfg->project_mount,
+			.files = &files,
 		};
 		snprintf(c->session, sizeof c->session, "%s", sess->valuestring);
 		c->scall = session_run(&sr, on_session_done, c, &e);
@@ -602,6 +625,10 @@ static void add_server_description(cJSON *r)
 	cJSON *tools = cJSON_AddObjectToObject(caps, "tools");
 	cJSON_AddFalseToObject(tools, "listChanged");
 	cJSON_AddObjectToObject(caps, "logging");
+	/* The files a session's calls left in /workspace/out (mcp_files.h). */
+	cJSON *res = cJSON_AddObjectToObject(caps, "resources");
+	cJSON_AddFalseToObject(res, "subscribe");
+	cJSON_AddFalseToObject(res, "listChanged");
 	cJSON *info = cJSON_AddObjectToObject(r, "serverInfo");
 	cJSON_AddStringToObject(info, "name", "nix-sandbox-mcp");
 	cJSON_AddStringToObject(info, "title", "Nix sandbox");
@@ -671,6 +698,35 @@ static void m_tools_list(const cJSON *id, const cJSON *params)
 		return;
 	}
 	reply(id, mcp_tools_list());
+}
+
+static void m_resources_read(const cJSON *id, const cJSON *params)
+{
+	int code = 0;
+	char msg[400];
+	cJSON *r = mcp_files_read(params, &code, msg, sizeof msg);
+	if (r)
+		reply(id, r);
+	else
+		rpc_reply_error(id, code, msg, NULL);
+}
+
+static void m_resources_list(const cJSON *id, const cJSON *params)
+{
+	const cJSON *cursor = get(params, "cursor");
+	if (cursor && !cJSON_IsNull(cursor)) {
+		rpc_reply_error(id, RPC_INVALID_PARAMS, "resources/list: invalid cursor", NULL);
+		return;
+	}
+	reply(id, mcp_files_list());
+}
+
+static void m_templates_list(const cJSON *id, const cJSON *params)
+{
+	(void)params;
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddArrayToObject(r, "resourceTemplates");
+	reply(id, r);
 }
 
 static void m_tools_call(const cJSON *id, const cJSON *params)
@@ -759,6 +815,9 @@ static const struct method methods[] = {
 	{ "tools/list", m_tools_list, NULL, false },
 	{ "tools/call", m_tools_call, NULL, false },
 	{ "logging/setLevel", m_set_level, NULL, false },
+	{ "resources/list", m_resources_list, NULL, false },
+	{ "resources/templates/list", m_templates_list, NULL, false },
+	{ "resources/read", m_resources_read, NULL, false },
 	{ "notifications/initialized", NULL, NULL, true },
 	{ "notifications/cancelled", NULL, n_cancelled, true },
 };

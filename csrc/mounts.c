@@ -203,20 +203,6 @@ static int op_bind(const struct mount_op *op, const char *src, const char *dst, 
 	return bind_remount(src, dst, MS_RDONLY | MS_NOSUID | MS_NODEV, e);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int op_file(const struct mount_op *op, const char *dst, struct err *e)
 {
 	int fd;
@@ -225,7 +211,7 @@ static int op_file(const struct mount_op *op, const char *dst, struct err *e)
 	fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return err_sys(e, errno, "create %s", op->dst);
-	if (write_all(fd, op->data, strlen(op->data)) < 0) {
+	if (fs_write_all(fd, op->data, strlen(op->data)) < 0) {
 		int s = errno;
 		close(fd);
 		return err_sys(e, s, "write %s", op->dst);

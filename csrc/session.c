@@ -43,6 +43,7 @@ struct session_call {
 	size_t code_len;
 	session_done_cb *cb; /* NULL: cancelled, the result is dropped */
 	void *ctx;
+	struct ws_inputs files;
 };
 
 struct stream {
@@ -95,6 +96,10 @@ struct session {
 	long call_timer, grace_timer, marker_timer;
 	bool got_reply, sigint_sent;
 	struct agent_reply reply;
+	/* Files: the call waits for a fresh sandbox's /workspace (jail.h) to
+	 * write its inputs; what out/ held after the last call. */
+	bool wait_ws;
+	struct ws_seen seen;
 };
 
 struct reaper {
@@ -107,6 +112,7 @@ static size_t table_len;
 static struct reaper *reapers;
 
 static void start_next(struct session *s);
+static void send_call(struct session *s);
 static void watch_output(struct session *s, bool on);
 static void read_ctl(struct session *s);
 
@@ -186,6 +192,7 @@ static void reap_blocking(struct jail_proc *jp)
 
 static void release_sandbox(struct session *s)
 {
+	loop_unwatch(s->jp.sync_fd);
 	loop_unwatch(s->jp.pidfd);
 	loop_unwatch(s->jp.out_fd);
 	loop_unwatch(s->jp.err_fd);
@@ -198,6 +205,8 @@ static void release_sandbox(struct session *s)
 	free(s->wbuf);
 	s->wbuf = NULL;
 	s->out.fd = s->err.fd = -1;
+	s->wait_ws = false;
+	ws_seen_free(&s->seen); /* a new sandbox has a new /workspace */
 }
 
 /* Kill the sandbox and forget it; it is reaped from the loop. */
@@ -206,6 +215,7 @@ static void discard_sandbox(struct session *s)
 	struct err e;
 	if (!s->live)
 		return;
+	loop_unwatch(s->jp.sync_fd);
 	loop_unwatch(s->jp.pidfd);
 	loop_unwatch(s->jp.out_fd);
 	loop_unwatch(s->jp.err_fd);
@@ -378,6 +388,12 @@ static void finish_call(struct session *s, const char *error)
 		take_stream(&s->out, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
 		take_stream(&s->err, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
 		res->duration_ms = loop_now_ms() - s->call_start_ms;
+		/* What the call changed in /workspace/out (the sandbox lives on:
+		 * a file too large to return stays readable). */
+		struct err e = { 0, "" };
+		if (!error && s->live && jail_workspace(&s->jp) >= 0 &&
+		    ws_collect(s->jp.workspace_fd, &s->seen, true, &res->files, &e) < 0)
+			log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
 	} else {
 		outcap_free(&s->out.o);
 		outcap_free(&s->err.o);
@@ -389,6 +405,7 @@ static void finish_call(struct session *s, const char *error)
 	if (error || !c->cb)
 		exec_result_free(res);
 	free(c->code);
+	ws_inputs_free(&c->files);
 	free(c);
 	start_next(s);
 }
@@ -807,31 +824,82 @@ static void start_next(struct session *s)
 			s->res->restart_reason = loss_text(s->lost);
 			s->lost = LOSS_NONE;
 		}
-		s->call_id = ++s->next_id;
-		size_t ml = agent_marker(s->marker, s->token, s->call_id);
-		s->out.scan = (struct agent_scan){ s->marker, ml, 0, false };
-		s->err.scan = (struct agent_scan){ s->marker, ml, 0, false };
-		free(s->wbuf);
-		s->wbuf = agent_request(s->call_id, c->code, c->code_len, &s->wlen);
-		s->woff = 0;
-		free(c->code);
-		c->code = NULL;
-		if (!s->wbuf) {
-			finish_call(s, "The server is out of memory; the call was not run.");
-			return;
-		}
-		s->call_timer = timer_on((uint64_t)s->env->limits.timeout_seconds * 1000u, on_call_timeout, s);
-		if (!s->call_timer) {
-			kill_sandbox(s); /* no deadline: do not run unbounded */
-			return;
-		}
-		push_request(s);
+		send_call(s);
 		return;
 	}
 }
 
+/* A fresh sandbox's /workspace came (or its set-up ended): go on with the
+ * call that waits for it. */
+static void on_sync(void *ctx, int fd, short revents)
+{
+	struct session *s = ctx;
+	(void)revents;
+	if (jail_workspace(&s->jp) < 0) {
+		char b;
+		ssize_t n = recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* A set-up error or init gone: on_exit_fd answers the call. */
+	}
+	loop_unwatch(fd);
+	if (s->wait_ws && s->jp.workspace_fd >= 0) {
+		s->wait_ws = false;
+		send_call(s);
+	}
+}
+
+/* Write the current call's input files into the sandbox's /workspace,
+ * then send the code to the agent. */
+static void send_call(struct session *s)
+{
+	struct session_call *c = s->cur;
+	if (c->files.n) {
+		struct err e = { 0, "" };
+		int ws = jail_workspace(&s->jp);
+		if (ws < 0) {
+			/* Still setting up: its init sends /workspace when done. */
+			if (loop_watch(s->jp.sync_fd, POLLIN, on_sync, s, &e) < 0) {
+				kill_sandbox(s); /* its end answers the call */
+				return;
+			}
+			s->wait_ws = true;
+			return;
+		}
+		int rc = ws_write_inputs(ws, &c->files, &e);
+		ws_inputs_free(&c->files);
+		if (rc < 0) {
+			char msg[400];
+			snprintf(msg, sizeof msg, "The input files could not be written, so the code did not "
+				 "run: %s.", e.msg);
+			finish_call(s, msg);
+			return;
+		}
+	}
+	s->call_id = ++s->next_id;
+	size_t ml = agent_marker(s->marker, s->token, s->call_id);
+	s->out.scan = (struct agent_scan){ s->marker, ml, 0, false };
+	s->err.scan = (struct agent_scan){ s->marker, ml, 0, false };
+	free(s->wbuf);
+	s->wbuf = agent_request(s->call_id, c->code, c->code_len, &s->wlen);
+	s->woff = 0;
+	free(c->code);
+	c->code = NULL;
+	if (!s->wbuf) {
+		finish_call(s, "The server is out of memory; the call was not run.");
+		return;
+	}
+	s->call_timer = timer_on((uint64_t)s->env->limits.timeout_seconds * 1000u, on_call_timeout, s);
+	if (!s->call_timer) {
+		kill_sandbox(s); /* no deadline: do not run unbounded */
+		return;
+	}
+	push_request(s);
+}
+
 static void free_call(struct session_call *c)
 {
+	ws_inputs_free(&c->files);
 	free(c->code);
 	free(c);
 }
@@ -931,17 +999,25 @@ struct session_call *session_run(const struct session_request *req, session_done
 				 struct err *e)
 {
 	struct err te;
+	struct ws_inputs files = { 0 };
+	if (req->files) {
+		files = *req->files;
+		memset(req->files, 0, sizeof *req->files);
+	}
 	if (!req->env || !req->id || !cb || (!req->code && req->code_len)) {
+		ws_inputs_free(&files);
 		err_set(e, EINVAL, "session: bad request");
 		return NULL;
 	}
 	struct session *s = find_session(req->id);
 	if (s && s->env != req->env) {
+		ws_inputs_free(&files);
 		err_set(e, EINVAL, "Session \"%s\" belongs to env \"%s\"; call it with env \"%s\", "
 			"or use another session id.", s->id, s->env->name, s->env->name);
 		return NULL;
 	}
 	if (s && s->qlen >= SESSION_QUEUE_MAX) {
+		ws_inputs_free(&files);
 		err_set(e, EBUSY, "Session \"%s\" already has %d calls waiting; wait for them to finish.",
 			s->id, SESSION_QUEUE_MAX);
 		return NULL;
@@ -949,12 +1025,14 @@ struct session_call *session_run(const struct session_request *req, session_done
 	struct session_call *c = calloc(1, sizeof *c);
 	if (!c || !(c->code = malloc(req->code_len ? req->code_len : 1))) {
 		free(c);
+		ws_inputs_free(&files);
 		err_set(e, ENOMEM, "The server is out of memory; try again later.");
 		return NULL;
 	}
 	if (req->code_len)
 		memcpy(c->code, req->code, req->code_len);
 	c->code_len = req->code_len;
+	c->files = files;
 	c->cb = cb;
 	c->ctx = ctx;
 	if (!s && !(s = new_session(req, e))) {
@@ -1040,4 +1118,35 @@ void session_shutdown(void)
 	free(table);
 	table = NULL;
 	table_len = 0;
+}
+
+int session_read_out(const char *id, const char *path, size_t max, char **data, size_t *len,
+		     uint64_t *size, const char **mime, struct err *e)
+{
+	struct session *s = find_session(id);
+	if (!s || !s->live || jail_workspace(&s->jp) < 0)
+		return err_set(e, ENOENT, "session \"%s\" has no live sandbox: its files are gone", id);
+	return ws_read_out(s->jp.workspace_fd, path, max, data, len, size, mime, e);
+}
+
+struct each_out {
+	void (*fn)(void *ctx, const char *id, const char *path, uint64_t size);
+	void *ctx;
+	const char *id;
+};
+
+static void each_out_file(void *ctx, const char *path, uint64_t size)
+{
+	struct each_out *eo = ctx;
+	eo->fn(eo->ctx, eo->id, path, size);
+}
+
+void session_each_out(void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
+		      void *ctx)
+{
+	for (size_t i = 0; i < table_len; i++)
+		if (table[i].used && table[i].live) {
+			struct each_out eo = { fn, ctx, table[i].id };
+			ws_seen_each(&table[i].seen, each_out_file, &eo);
+		}
 }

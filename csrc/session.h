@@ -31,6 +31,7 @@
 #include "env.h"
 #include "err.h"
 #include "exec.h"
+#include "wsfiles.h"
 
 #define SESSION_QUEUE_MAX 16      /* calls waiting per session, besides the running one */
 #define SESSION_GRACE_MS 2000     /* after SIGINT, before the sandbox is killed */
@@ -50,6 +51,9 @@ struct session_request {
 	size_t code_len;
 	const char *project_dir;   /* must outlive the session (static in mcp.c) */
 	const char *project_mount;
+	struct ws_inputs *files;   /* NULL, or written under /workspace before the
+	                            * code runs: session_run takes them (*files is
+	                            * emptied, whatever the outcome) */
 };
 
 /* Queue a call. NULL with e->msg a message for the client (environment
@@ -60,6 +64,13 @@ struct session_call *session_run(const struct session_request *req, session_done
  * dropped; a running one is interrupted (SIGINT) and the session kept if the
  * agent answers within SESSION_GRACE_MS, else its sandbox is killed. */
 void session_cancel(struct session_call *c);
+/* Read /workspace/out/<path> of live session id (resources/read of a file
+ * a call returned as a link): see ws_read_out. e->msg is for the client. */
+int session_read_out(const char *id, const char *path, size_t max, char **data, size_t *len,
+		     uint64_t *size, const char **mime, struct err *e);
+/* Each file of each live session's /workspace/out as of its last call. */
+void session_each_out(void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
+		      void *ctx);
 /* Bytes the call wrote so far (0 while it waits in the queue). */
 size_t session_call_output_bytes(const struct session_call *c);
 /* stdin closed: answer every queued call with an error now; running calls

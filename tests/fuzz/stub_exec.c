@@ -11,6 +11,8 @@
  * The result is chosen from the code so the fuzzer can steer it: the first
  * byte picks a variant, and the code itself is echoed as stdout/stderr (any
  * bytes, so invalid UTF-8 and NULs reach utf8_repair and the JSON writer).
+ * Input files come back as the run's /workspace/out files, each as a kind
+ * picked from its index and the variant (mcp_files.c's result shaping).
  */
 #include "exec.h"
 
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "loop.h"
+#include "utf8.h"
 #if __has_include("session.h")
 #include "session.h"
 #define STUB_SESSIONS 1
@@ -51,6 +54,7 @@ void exec_result_free(struct exec_result *r)
 		return;
 	free(r->out);
 	free(r->err);
+	ws_outputs_free(&r->files);
 	free(r);
 }
 
@@ -78,12 +82,21 @@ static void on_timer(void *ctx)
 struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
 			    struct err *e)
 {
-	if (!req->env || !req->code)
+	struct ws_inputs files = { 0 };
+	if (req->files) {
+		files = *req->files;
+		memset(req->files, 0, sizeof *req->files);
+	}
+	if (!req->env || !req->code) {
+		ws_inputs_free(&files);
 		return (void)err_set(e, EINVAL, "stub exec: no env or code"), NULL;
+	}
 	unsigned char v = req->code_len ? (unsigned char)req->code[0] : 0;
-	if (v % 9 == 0)
+	if (v % 9 == 0) {
+		ws_inputs_free(&files);
 		return (void)err_set(e, EAGAIN, "stub exec: no sandbox slot (variant 0) for %s",
 				     req->env->name), NULL;
+	}
 
 	struct exec_run *r = calloc(1, sizeof *r);
 	struct exec_result *res = calloc(1, sizeof *res);
@@ -94,8 +107,25 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 		free(res);
 		free(out);
 		free(err);
+		ws_inputs_free(&files);
 		return (void)err_set(e, ENOMEM, "stub exec: out of memory"), NULL;
 	}
+	res->files.v = files.n ? calloc(files.n, sizeof *res->files.v) : NULL;
+	for (size_t i = 0; res->files.v && i < files.n; i++) {
+		struct ws_out *o = &res->files.v[res->files.n++];
+		o->path = files.v[i].path;
+		o->data = files.v[i].data;
+		o->len = o->size = files.v[i].len;
+		files.v[i].path = files.v[i].data = NULL;
+		o->kind = (enum ws_kind)((i + v) % 5);
+		o->mime = o->kind == WS_IMAGE ? "image/png" : "application/octet-stream";
+		if (o->kind == WS_TEXT && !utf8_valid(o->data, o->len))
+			o->kind = WS_BLOB;
+		if (o->kind == WS_OMITTED)
+			o->why = "stub: omitted";
+	}
+	res->files.not_listed = v % 3;
+	ws_inputs_free(&files);
 	res->out = out;
 	res->out_len = res->out_total = req->code_len;
 	res->err = err;
@@ -195,15 +225,26 @@ struct session_call *session_run(const struct session_request *req, session_done
 				 struct err *e)
 {
 	unsigned char v = req->code_len ? (unsigned char)req->code[0] : 0;
-	if (v % 11 == 10)
+	struct ws_inputs files = { 0 };
+	if (req->files) {
+		files = *req->files;
+		memset(req->files, 0, sizeof *req->files);
+	}
+	if (v % 11 == 10) {
+		ws_inputs_free(&files);
 		return (void)err_set(e, EBUSY, "All 16 sessions are busy (stub); retry when one is idle."), NULL;
+	}
 	struct session_call *c = calloc(1, sizeof *c);
-	if (!c)
+	if (!c) {
+		ws_inputs_free(&files);
 		return (void)err_set(e, ENOMEM, "stub session: out of memory"), NULL;
+	}
 	if (v % 11 == 9) {
+		ws_inputs_free(&files);
 		c->error = "Session is bound to another environment (stub).";
 	} else {
-		struct exec_request xr = { .env = req->env, .code = req->code, .code_len = req->code_len };
+		struct exec_request xr = { .env = req->env, .code = req->code, .code_len = req->code_len,
+					   .files = &files };
 		struct exec_run *r = exec_start(&xr, NULL, NULL, e);
 		if (!r) {
 			free(c);
@@ -258,5 +299,26 @@ size_t session_call_output_bytes(const struct session_call *c)
 int session_count(void)
 {
 	return n_session_calls;
+}
+
+/* A file of a live session: the path itself is the content (or, for a
+ * path starting with "gone", no such session). */
+int session_read_out(const char *id, const char *path, size_t max, char **data, size_t *len,
+		     uint64_t *size, const char **mime, struct err *e)
+{
+	if (!strncmp(path, "gone", 4))
+		return err_set(e, ENOENT, "session \"%s\" has no live sandbox (stub)", id);
+	size_t n = strlen(path);
+	*size = n;
+	*len = n < max ? n : max;
+	*mime = "application/octet-stream";
+	*data = copy(path, *len);
+	return *data ? 0 : err_set(e, ENOMEM, "stub: out of memory");
+}
+
+void session_each_out(void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
+		      void *ctx)
+{
+	fn(ctx, "stub", "out.txt", 3);
 }
 #endif
