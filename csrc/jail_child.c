@@ -367,9 +367,9 @@ static pid_t fork_interpreter(const struct jail_child_args *a, int go_fd)
 	return child;
 }
 
-/* Hand the server a directory fd of /workspace (JAIL_MSG_WORKSPACE), for
- * the run's files in and out (wsfiles.h): the first message of a sandbox
- * whose set-up went well. */
+/* Make /workspace/out and hand the server a directory fd of /workspace
+ * (JAIL_MSG_WORKSPACE), for the run's files in and out (wsfiles.h): the
+ * first message of a sandbox whose set-up went well. */
 static int send_workspace(struct err *e)
 {
 	struct jail_msg m;
@@ -378,6 +378,13 @@ static int send_workspace(struct err *e)
 	int fd = open("/workspace", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(e, errno, "open /workspace");
+	/* Where the code leaves files for the client (README, "Files in and
+	 * out"): there from the start. */
+	if (mkdirat(fd, "out", 0755) < 0) {
+		int s = errno;
+		close(fd);
+		return err_sys(e, s, "mkdir /workspace/out");
+	}
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];

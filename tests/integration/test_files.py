@@ -77,6 +77,10 @@ for env in ("python", "python", "node", "node"):  # the second of each takes a w
          "%s one-shot (cold, then a warm spare): the file is in before the code runs" % env, r)
 
 # ---- files out, one-shot --------------------------------------------------
+r = s.run("stat -c '%U %a' out; ls -A out | wc -l", "shell")
+t.ok(sc(r).get("stdout", "").split() == ["sandbox", "755", "0"], "/workspace/out is there, empty and the sandbox user's, when the code starts", r)
+r = s.run("open('out/sum.txt', 'w').write('3')", "python")
+t.ok([x["resource"].get("text") for x in items(r, "resource")] == ["3"], "code can write out/ without creating it (README's example)", r)
 big_img = png(400, 300)
 r = s.run("mkdir -p out/plots && base64 -d > out/plots/fig.png <<'E'\n%s\nE\n"
           "printf 'a,b\\n1,2\\n' > out/t.csv; printf '\\000\\001\\002' > out/raw.bin;"
