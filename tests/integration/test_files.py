@@ -223,4 +223,24 @@ t.ok(sc(r).get("stdout", "").strip() == "again", "the session goes on after the 
 
 t.ok(s.alive() and not s.garbage, "the server is up and wrote only protocol")
 s.close()
+
+# ---- the same with an unprivileged server -----------------------------------
+# (its own uid is the sandbox user's on the host, so no identity switch)
+import shutil
+if os.geteuid() == 0 and shutil.which("setpriv"):
+    uid = 43210
+    u = Server("setpriv", ["--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", BIN, "--no-project"])
+    u.initialize()
+    marker = "/tmp/nsm-files-unpriv-%d" % os.getpid()
+    r = u.run("cat in.txt; stat -c '%u' in.txt; cp in.png out/; ln -s /tmp tl", "shell", session="u",
+              files=[{"path": "in.txt", "content": "unpriv\n"}, {"path": "in.png", "content": b64(img), "encoding": "base64"}])
+    t.ok(sc(r).get("stdout", "").split() == ["unpriv", "1000"], "unprivileged server: input files are in, the sandbox user's", r)
+    ims = items(r, "image")
+    t.ok(len(ims) == 1 and base64.b64decode(ims[0]["data"]) == img, "unprivileged server: an out/ image comes back", r.get("content"))
+    r = u.run("true", "shell", session="u", files=[{"path": "tl/" + os.path.basename(marker), "content": "x"}])
+    t.ok(r.get("isError") and "symbolic link" in texts(r) and not os.path.exists(marker),
+         "unprivileged server: a planted link is refused, nothing written on the host", texts(r))
+    u.close()
+else:
+    t.ok(True, "files with an unprivileged server # SKIP not root, or no setpriv")
 sys.exit(t.done())
