@@ -66,12 +66,18 @@ struct exec_run {
 	struct ws_inputs files; /* to write before the code is sent */
 	bool files_in;  /* written into this sandbox (or none to write) */
 	struct exec_run *next_cancelled, *prev_cancelled; /* while cancelled */
+	bool waiting;   /* in the spawn queue (below), no sandbox yet */
+	struct exec_run *next_waiting;
 };
 
 static int n_active;
 /* Cancelled runs whose init is not reaped yet: the loop reaps them, or
  * exec_shutdown() does when the loop has stopped. */
 static struct exec_run *cancelled_runs;
+/* Runs waiting for their sandbox: a burst of runs is spawned one per loop
+ * round (loop_claim_slow), so pings and replies are served in between. */
+static struct exec_run *waiting_head, *waiting_tail;
+static long spawn_timer;
 
 int exec_active(void)
 {
@@ -133,8 +139,27 @@ static void stop_timers(struct exec_run *r)
 	r->timer = r->accept_timer = 0;
 }
 
+static void unqueue(struct exec_run *r)
+{
+	struct exec_run **p = &waiting_head, *prev = NULL;
+	for (; *p; prev = *p, p = &(*p)->next_waiting)
+		if (*p == r) {
+			*p = r->next_waiting;
+			if (waiting_tail == r)
+				waiting_tail = prev;
+			break;
+		}
+	r->waiting = false;
+	if (!waiting_head && spawn_timer > 0) {
+		loop_timer_cancel(spawn_timer);
+		spawn_timer = 0;
+	}
+}
+
 static void run_free(struct exec_run *r)
 {
+	if (r->waiting)
+		unqueue(r);
 	if (r->cancelled) {
 		if (r->prev_cancelled)
 			r->prev_cancelled->next_cancelled = r->next_cancelled;
@@ -562,6 +587,67 @@ static void restart_cold(struct exec_run *r, const char *why)
 	on_setup_error(r);
 }
 
+static void on_spawn_turn(void *ctx);
+
+static int arm_spawn_timer(struct err *e)
+{
+	if (spawn_timer > 0)
+		return 0;
+	spawn_timer = loop_timer_add(loop_now_ms(), on_spawn_turn, NULL, e);
+	if (spawn_timer < 0) {
+		spawn_timer = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int queue_spawn(struct exec_run *r, struct err *e)
+{
+	if (arm_spawn_timer(e) < 0)
+		return -1;
+	r->waiting = true;
+	r->next_waiting = NULL;
+	if (waiting_tail)
+		waiting_tail->next_waiting = r;
+	else
+		waiting_head = r;
+	waiting_tail = r;
+	return 0;
+}
+
+/* Start the run at the head of the queue (or, when it cannot start, give
+ * its answer). */
+static void start_head(void)
+{
+	struct err e = { 0, "" };
+	struct exec_run *r = waiting_head;
+	unqueue(r);
+	if (start_sandbox(r, true, &e) >= 0)
+		return;
+	if (r->spawned)
+		drop_sandbox(r);
+	stop_timers(r);
+	cat2(r->res->setup_error, sizeof r->res->setup_error, "the server could not start the run: ", e.msg);
+	on_setup_error(r);
+}
+
+/* A round's turn to spawn: the run at the head of the queue gets its
+ * sandbox. */
+static void on_spawn_turn(void *ctx)
+{
+	struct err e = { 0, "" };
+	(void)ctx;
+	spawn_timer = 0;
+	if (waiting_head && loop_claim_slow())
+		start_head();
+	if (waiting_head && arm_spawn_timer(&e) < 0) {
+		/* No timer left: start the rest now rather than strand them. */
+		log_msg(LOG_WARNING, "exec: %s; starting the waiting runs at once", e.msg);
+		while (waiting_head)
+			start_head();
+	}
+}
+
 struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
 			    struct err *e)
 {
@@ -609,6 +695,13 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	r->start_ms = loop_now_ms();
 
 	r->spec = spec;
+	if (waiting_head || !loop_claim_slow()) {
+		if (queue_spawn(r, e) < 0) {
+			run_free(r);
+			return NULL;
+		}
+		return r;
+	}
 	rc = start_sandbox(r, true, e);
 	if (rc < 0 && !r->spawned) {
 		run_free(r);

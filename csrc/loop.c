@@ -30,6 +30,7 @@ static int n_watches;
 static struct timer timers[LOOP_MAX_TIMERS];
 static int n_timers;
 static long next_timer_id = 1;
+static uint64_t round_no = 1, slow_round; /* loop_claim_slow */
 
 uint64_t loop_now_ms(void)
 {
@@ -101,11 +102,12 @@ void loop_timer_cancel(long id)
  * scan restarts after each one instead of trusting indices. */
 static void fire_due_timers(void)
 {
+	long last = next_timer_id - 1; /* later ones wait for the next round */
 	for (;;) {
 		uint64_t now = loop_now_ms();
 		int due = -1;
 		for (int i = 0; i < n_timers; i++)
-			if (timers[i].deadline <= now &&
+			if (timers[i].deadline <= now && timers[i].id <= last &&
 			    (due < 0 || timers[i].deadline < timers[due].deadline))
 				due = i;
 		if (due < 0)
@@ -151,5 +153,14 @@ int loop_run_once(int max_wait_ms, struct err *e)
 		watches[w].cb(watches[w].ctx, pfds[i].fd, pfds[i].revents);
 	}
 	fire_due_timers();
+	round_no++;
 	return 0;
+}
+
+bool loop_claim_slow(void)
+{
+	if (slow_round == round_no)
+		return false;
+	slow_round = round_no;
+	return true;
 }

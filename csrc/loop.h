@@ -7,6 +7,7 @@
 #ifndef NSM_LOOP_H
 #define NSM_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "err.h"
 
@@ -26,13 +27,21 @@ int loop_modify(int fd, short events, struct err *e);
 /* Stop watching fd (no-op when not watched). Does not close it. */
 void loop_unwatch(int fd);
 
-/* One-shot timer at an absolute loop_now_ms() deadline; returns an id > 0. */
+/* One-shot timer at an absolute loop_now_ms() deadline; returns an id > 0.
+ * A timer added by a timer callback fires at the earliest in the next
+ * round, after a poll: a chain of zero-delay timers lets the descriptors be
+ * served between its steps. */
 long loop_timer_add(uint64_t deadline_ms, loop_timer_cb *cb, void *ctx, struct err *e);
 void loop_timer_cancel(long id);
 
 /* Run one poll round (waits at most max_wait_ms, -1 = until an event or timer).
  * Returns 0, or -1 on an unrecoverable poll failure. */
 int loop_run_once(int max_wait_ms, struct err *e);
+/* One slow step (a sandbox spawn: a few milliseconds) per round, so that a
+ * burst of them is spread over rounds with polls between: true, and the
+ * round's step is taken, when none was taken in this round yet. A caller
+ * told false retries from a zero-delay timer. */
+bool loop_claim_slow(void);
 /* Number of fds being watched (tests, leak checks). */
 int loop_watch_count(void);
 

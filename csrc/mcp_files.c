@@ -18,45 +18,18 @@
 
 cJSON *mcp_files_schema(void)
 {
-	char desc[400];
-	snprintf(desc, sizeof desc,
-		 "Optional input files written under /workspace before the code runs: "
-		 "[{\"path\": \"data.csv\", \"content\": \"...\"}], \"encoding\": \"base64\" for binary. "
-		 "Paths relative to /workspace; at most %u files, %u bytes in all.",
-		 WS_IN_MAX_FILES, WS_IN_MAX_BYTES);
-	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "type", "array");
-	cJSON_AddStringToObject(f, "description", desc);
-	cJSON_AddNumberToObject(f, "maxItems", WS_IN_MAX_FILES);
-	cJSON *item = cJSON_AddObjectToObject(f, "items");
-	cJSON_AddStringToObject(item, "type", "object");
-	cJSON *props = cJSON_AddObjectToObject(item, "properties");
-	cJSON *p = cJSON_AddObjectToObject(props, "path");
-	cJSON_AddStringToObject(p, "type", "string");
-	cJSON_AddNumberToObject(p, "maxLength", WS_PATH_MAX);
-	cJSON *c = cJSON_AddObjectToObject(props, "content");
-	cJSON_AddStringToObject(c, "type", "string");
-	cJSON *en = cJSON_AddObjectToObject(props, "encoding");
-	cJSON_AddStringToObject(en, "type", "string");
-	cJSON *ev = cJSON_AddArrayToObject(en, "enum");
-	cJSON_AddItemToArray(ev, cJSON_CreateString("utf-8"));
-	cJSON_AddItemToArray(ev, cJSON_CreateString("base64"));
-	cJSON *req = cJSON_AddArrayToObject(item, "required");
-	cJSON_AddItemToArray(req, cJSON_CreateString("path"));
-	cJSON_AddItemToArray(req, cJSON_CreateString("content"));
-	cJSON_AddFalseToObject(item, "additionalProperties");
-	return f;
+	/* Short: every character here is paid in each client's context (the
+	 * bounds are in the error messages and the README). */
+	return cJSON_Parse(
+		"{\"type\":\"array\",\"description\":\"Written under /workspace before the code runs; "
+		"at most 64 files, 8 MiB\",\"items\":{\"type\":\"object\",\"properties\":{"
+		"\"path\":{\"type\":\"string\"},\"content\":{\"type\":\"string\"},"
+		"\"encoding\":{\"enum\":[\"utf-8\",\"base64\"]}},\"required\":[\"path\",\"content\"]}}");
 }
 
 cJSON *mcp_files_output_schema(void)
 {
-	return cJSON_Parse(
-		"{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
-		"\"path\":{\"type\":\"string\"},\"size\":{\"type\":\"integer\"},"
-		"\"mime_type\":{\"type\":\"string\"},"
-		"\"returned_as\":{\"enum\":[\"image\",\"text\",\"blob\",\"link\",\"omitted\"]},"
-		"\"uri\":{\"type\":\"string\"},\"reason\":{\"type\":\"string\"}},"
-		"\"required\":[\"path\",\"size\",\"returned_as\"]}}");
+	return cJSON_Parse("{\"type\":\"array\",\"items\":{\"type\":\"object\"}}");
 }
 
 /* ---- files in ------------------------------------------------------------ */

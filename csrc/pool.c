@@ -104,6 +104,12 @@ static void refill(void *ctx)
 	sp->refill_timer = 0;
 	if (stopped || sp->ready)
 		return;
+	if (!loop_claim_slow()) {
+		/* This round spawned already: the next one. */
+		long t = loop_timer_add(loop_now_ms(), refill, sp, &e);
+		sp->refill_timer = t > 0 ? t : 0;
+		return;
+	}
 	if (jail_spawn(&sp->spec, &sp->jp, &e) != 0) {
 		log_msg(LOG_DEBUG, "pool: no spare for %s: %s", sp->spec.env->name, e.msg);
 		return;

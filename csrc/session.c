@@ -782,6 +782,13 @@ static void start_next(struct session *s)
 		}
 		timer_off(&s->idle_timer);
 		timer_off(&s->kick_timer);
+		if (!s->live && !loop_claim_slow()) {
+			/* This loop round spawned a sandbox already (loop.h): the
+			 * next round spawns ours. */
+			s->kick_timer = timer_on(0, on_kick, s);
+			if (s->kick_timer)
+				return;
+		}
 		struct session_call *c = s->qhead;
 		s->qhead = c->next;
 		if (!s->qhead)
