@@ -20,7 +20,7 @@ enum env_interp {
  * Nix validation rejects non-positive values. */
 struct env_limits {
 	unsigned timeout_seconds;    /* wall clock, whole sandbox killed */
-	unsigned memory_mb;          /* cgroup memory.max or RLIMIT_AS */
+	unsigned memory_mb;          /* cgroup memory limit, or RLIMIT_DATA per process */
 	unsigned max_processes;      /* cgroup pids.max or RLIMIT_NPROC */
 	unsigned max_open_files;     /* RLIMIT_NOFILE */
 	unsigned max_file_size_mb;   /* RLIMIT_FSIZE */

@@ -1,5 +1,7 @@
-/* err.c — see err.h. Truncates rather than overflows; never allocates. */
+/* err.c — see err.h. Truncates rather than overflows (never inside a UTF-8
+ * character); never allocates. */
 #include "err.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	utf8_fix_cut(e->msg);
 	return -1;
 }
 
@@ -37,9 +40,11 @@ int err_sys(struct err *e, int code, const char *fmt, ...)
 				 (unsigned long long)r.rlim_cur);
 		else
 			snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(code));
+		utf8_fix_cut(e->msg);
 		return -1;
 	}
 	snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(code));
+	utf8_fix_cut(e->msg);
 	return -1;
 }
 
@@ -66,5 +71,6 @@ int err_wrap(struct err *e, const char *fmt, ...)
 		rest = sizeof e->msg - 1 - n;
 	memcpy(e->msg + n, old, rest);
 	e->msg[n + rest] = '\0';
+	utf8_fix_cut(e->msg);
 	return -1;
 }

@@ -4,12 +4,16 @@
  * Must not: wait for anything outside the loop, or trust the sandbox: its
  * output is bounded by the caps below, its messages by their fixed size.
  *
- * A run ends when its sandbox init has been reaped (pidfd readable, then
- * waitid(P_PIDFD)). By then the kernel has killed and reaped every other
- * process of the pid namespace, so no writer of the output pipes is left:
- * what is in them is drained without waiting for EOF (a pipe end smuggled
- * out over a host abstract socket in a host-network environment cannot hold
- * the run open).
+ * A run is answered when its sandbox init reports the interpreter's exit
+ * (JAIL_MSG_EXIT on sync_fd), or, when there is no report (killed at the
+ * timeout, OOM, set-up failure), once init has been reaped (pidfd readable,
+ * then waitid(P_PIDFD)). Either way the interpreter is gone, and init's exit
+ * makes the kernel kill every other process of the pid namespace, so what is
+ * in the output pipes is drained without waiting for EOF (a pipe end
+ * smuggled out over a host abstract socket in a host-network environment
+ * cannot hold the run open). A run answered before its init was reaped is
+ * reaped afterwards from the loop, or by exec_shutdown() at exit, which also
+ * removes its cgroups.
  *
  * A spare from the pool must accept its code (JAIL_MSG_ACCEPTED) within
  * EXEC_ACCEPT_MS: one that does not (frozen, stopped, starved) or that ends
@@ -245,13 +249,7 @@ static void stop_code(struct exec_run *r)
 /* JAIL_MSG_ACCEPTED comes first from a one-shot init, if at all. */
 static void take_accept(struct exec_run *r)
 {
-	struct jail_msg m;
-	if (r->accepted || r->jp.sync_fd < 0)
-		return;
-	jail_workspace(&r->jp);
-	ssize_t n = recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
-	if (n != (ssize_t)sizeof m || m.type != JAIL_MSG_ACCEPTED ||
-	    recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT) != (ssize_t)sizeof m)
+	if (r->accepted || !jail_take_accepted(&r->jp))
 		return;
 	r->accepted = true;
 	if (r->accept_timer > 0) {
@@ -304,7 +302,8 @@ static int start_code(struct exec_run *r, struct err *e)
 			return 0;
 		struct err fe = { 0, "" };
 		r->files_in = true;
-		if (ws_write_inputs(ws, &r->files, &fe) < 0) {
+		if (ws_write_inputs(ws, &r->files, jail_has_groups(&r->jp) ? jail_join_groups : NULL, &r->jp,
+				    &fe) < 0) {
 			snprintf(r->res->files_error, sizeof r->res->files_error, "%s", fe.msg);
 			stop_timers(r);
 			kill_run(r);
@@ -323,9 +322,7 @@ static int start_code(struct exec_run *r, struct err *e)
 static void finish(struct exec_run *r)
 {
 	struct exec_result *res = r->res;
-	struct jail_msg m;
-	bool have_exit = false;
-	int status = 0;
+	struct jail_end end;
 
 	/* The interpreter is gone: what it wrote is in the pipes; take it
 	 * without waiting for EOF (a daemon it left dies with init). */
@@ -333,37 +330,23 @@ static void finish(struct exec_run *r)
 		stream_read(r, &r->out, true);
 	if (!r->err.eof)
 		stream_read(r, &r->err, true);
-	jail_workspace(&r->jp);
-	for (;;) {
-		ssize_t n = recv(r->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof m)
-			break;
-		m.text[sizeof m.text - 1] = '\0';
-		if (m.type == JAIL_MSG_ERROR && !res->setup_error[0])
-			cat2(res->setup_error, sizeof res->setup_error, "sandbox setup failed: ", m.text);
-		else if (m.type == JAIL_MSG_EXIT) {
-			have_exit = true;
-			status = m.status;
-		}
-	}
+	jail_end(&r->jp, &end);
+	memcpy(res->setup_error, end.setup_error, sizeof res->setup_error);
 	res->duration_ms = loop_now_ms() - r->start_ms;
-	res->oom_killed = limits_cg_oom_killed(&r->jp.cg);
+	res->oom_killed = end.oom;
 	res->exit_code = -1;
 	if (res->setup_error[0]) {
 		/* the interpreter never ran */
-	} else if (have_exit) {
+	} else if (end.exited) {
 		res->timed_out = false;
-		exec_result_set_status(res, status);
+		exec_result_set_status(res, end.status);
 	} else {
 		/* Init died without a report: we killed it (timeout, runaway
 		 * output), the kernel did (OOM in cgroup mode), or init's own
 		 * deadline ended the sandbox (jail.h: our timer is first unless
 		 * the loop was held up). */
 		res->term_signal = SIGKILL;
-		if (r->jp.reaped && r->jp.init_code == CLD_EXITED &&
-		    r->jp.init_status == JAIL_INIT_EXIT_DEADLINE)
+		if (end.own_deadline)
 			res->timed_out = true;
 		if (!res->timed_out && !res->output_killed && !res->oom_killed && !res->files_error[0])
 			snprintf(res->setup_error, sizeof res->setup_error,
@@ -409,7 +392,6 @@ static void restart_cold(struct exec_run *r, const char *why);
 static void on_sync(void *ctx, int fd, short revents)
 {
 	struct exec_run *r = ctx;
-	struct jail_msg m;
 	(void)revents;
 	take_accept(r);
 	if (!r->files_in) {
@@ -421,12 +403,12 @@ static void on_sync(void *ctx, int fd, short revents)
 			kill_run(r);
 		}
 	}
-	ssize_t n = recv(fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
-	if (n == (ssize_t)sizeof m && m.type == JAIL_MSG_EXIT) {
+	int next = jail_next_report(&r->jp);
+	if (next == JAIL_MSG_EXIT) {
 		finish(r);
 		return;
 	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (next == 0)
 		return;
 	/* A set-up error (left queued for finish()) or init already gone: the
 	 * pidfd ends the run. */
@@ -722,10 +704,7 @@ void exec_shutdown(void)
 	 * also removes the run's cgroups (jail_release). */
 	while (cancelled_runs) {
 		struct exec_run *r = cancelled_runs;
-		int rc;
-		while ((rc = jail_reap(&r->jp)) == 0)
-			poll(NULL, 0, 1);
-		if (rc < 0)
+		if (jail_reap_wait(&r->jp) < 0)
 			log_msg(LOG_WARNING, "exec: waitid on sandbox %d: %s", r->jp.pid, strerror(errno));
 		run_free(r);
 	}
@@ -760,8 +739,7 @@ void exec_cancel(struct exec_run *r)
 		}
 		/* No room on the loop: wait here. The init is SIGKILLed and
 		 * the kernel is tearing down its namespace, so this is short. */
-		while (jail_reap(&r->jp) == 0)
-			poll(NULL, 0, 1);
+		jail_reap_wait(&r->jp);
 		run_free(r);
 	}
 }

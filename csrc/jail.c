@@ -906,6 +906,76 @@ void jail_release(struct jail_proc *p)
 	limits_cg_destroy(&p->cg);
 }
 
+int jail_join_groups(void *ctx, struct err *e)
+{
+	const struct jail_proc *p = ctx;
+	return limits_cg_attach(&p->cg, (int)getpid(), e);
+}
+
+bool jail_has_groups(const struct jail_proc *p)
+{
+	return p->cg.path[0] || p->cg.dirfd >= 0;
+}
+
+int jail_reap_wait(struct jail_proc *p)
+{
+	int rc, err = 0;
+	jail_kill(p);
+	while ((rc = jail_reap(p)) == 0)
+		poll(NULL, 0, 1);
+	if (rc < 0)
+		err = errno;
+	jail_release(p);
+	errno = err;
+	return rc < 0 ? -1 : 0;
+}
+
+void jail_end(struct jail_proc *p, struct jail_end *end)
+{
+	memset(end, 0, sizeof *end);
+	jail_workspace(p);
+	for (;;) {
+		struct jail_msg m;
+		ssize_t n = p->sync_fd >= 0 ? recv(p->sync_fd, &m, sizeof m, MSG_DONTWAIT) : -1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof m)
+			break;
+		m.text[sizeof m.text - 1] = '\0';
+		if (m.type == JAIL_MSG_ERROR && !end->setup_error[0])
+			snprintf(end->setup_error, sizeof end->setup_error, "sandbox setup failed: %.480s", m.text);
+		else if (m.type == JAIL_MSG_EXIT) {
+			end->exited = true;
+			end->status = m.status;
+		}
+	}
+	end->oom = limits_cg_oom_killed(&p->cg);
+	end->own_deadline = p->reaped && p->init_code == CLD_EXITED &&
+			    p->init_status == JAIL_INIT_EXIT_DEADLINE;
+}
+
+int jail_next_report(struct jail_proc *p)
+{
+	struct jail_msg m;
+	ssize_t n;
+	jail_workspace(p);
+	if (p->sync_fd < 0)
+		return -1;
+	do
+		n = recv(p->sync_fd, &m, sizeof m, MSG_DONTWAIT | MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof m)
+		return m.type;
+	return n < 0 && errno == EAGAIN ? 0 : -1;
+}
+
+bool jail_take_accepted(struct jail_proc *p)
+{
+	struct jail_msg m;
+	return jail_next_report(p) == JAIL_MSG_ACCEPTED &&
+	       recv(p->sync_fd, &m, sizeof m, MSG_DONTWAIT) == (ssize_t)sizeof m;
+}
+
 int jail_workspace(struct jail_proc *p)
 {
 	while (p->workspace_fd < 0 && p->sync_fd >= 0) {

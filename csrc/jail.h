@@ -193,6 +193,35 @@ int jail_workspace(struct jail_proc *p);
 int jail_reap(struct jail_proc *p);
 /* Close every fd and remove the cgroup. Call after jail_reap() returned 1. */
 void jail_release(struct jail_proc *p);
+/* For wsfiles.h's writer child: place the calling process in the
+ * sandbox's resource groups (ctx: the struct jail_proc). jail_has_groups:
+ * whether there are any (none in rlimit mode). */
+int jail_join_groups(void *ctx, struct err *e);
+bool jail_has_groups(const struct jail_proc *p);
+/* Kill the sandbox, wait for its init (the kernel is tearing a SIGKILLed
+ * namespace down: milliseconds) and release it. At exit, or for a sandbox
+ * that never ran code; -1 (errno) when waitid failed, released anyway. */
+int jail_reap_wait(struct jail_proc *p);
+
+/* How a sandbox ended, from the reports its init left on sync_fd and from
+ * its reap. The one reader of those reports once code ran (jail_workspace
+ * excepted): exec.c and session.c ask here. */
+struct jail_end {
+	bool exited;           /* init reported the interpreter's exit ... */
+	int status;            /* ... with this wait status */
+	char setup_error[512]; /* non-empty: set-up failed; init's message with a hint */
+	bool own_deadline;     /* init ended it at the sandbox's own deadline (above) */
+	bool oom;              /* the kernel OOM-killed a process of it (cgroup mode) */
+};
+/* Call once the interpreter is gone (its exit report came, or init was
+ * reaped): takes every report left on sync_fd. */
+void jail_end(struct jail_proc *p, struct jail_end *end);
+/* While the sandbox runs (without blocking): the type of init's next
+ * report (JAIL_MSG_*), left in place, after taking the workspace fd; 0 when
+ * there is none yet, -1 when init is gone and nothing is left. */
+int jail_next_report(struct jail_proc *p);
+/* Take a JAIL_MSG_ACCEPTED at the head of the reports: true when taken. */
+bool jail_take_accepted(struct jail_proc *p);
 
 /* ---- internal to jail.c and jail_child.c ---- */
 struct jail_prepared {

@@ -31,11 +31,6 @@ void log_set_level(enum log_level l)
 	threshold = l;
 }
 
-enum log_level log_get_level(void)
-{
-	return threshold;
-}
-
 void log_set_sink(log_sink_fn *fn, enum log_level min)
 {
 	sink = fn;

@@ -131,6 +131,8 @@ static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
 	va_end(ap);
 	if (w > 0)
 		*n = *n + (size_t)w < cap - 1 ? *n + (size_t)w : cap - 1;
+	utf8_fix_cut(buf);
+	*n = strlen(buf);
 }
 
 char *mcp_instructions(void)
@@ -255,6 +257,7 @@ static cJSON *tool_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	utf8_fix_cut(msg);
 	cJSON *r = cJSON_CreateObject();
 	cJSON *content = cJSON_AddArrayToObject(r, "content");
 	cJSON *t = cJSON_CreateObject();

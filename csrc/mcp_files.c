@@ -153,13 +153,31 @@ static char *make_uri(const char *session, const char *path)
 	return u;
 }
 
+/* Text that JSON would blow up (control characters become \\u00XX, six
+ * bytes each) goes as base64 instead, which costs 4/3. */
+static bool cheap_as_json(const char *s, size_t n)
+{
+	size_t cost = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		cost += c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' ? 2 : c < 0x20 ? 6 : 1;
+	}
+	return cost <= n + n / 3 + 16;
+}
+
+static enum ws_kind shown_kind(const struct ws_out *f)
+{
+	return f->kind == WS_TEXT && !cheap_as_json(f->data, f->len) ? WS_BLOB : f->kind;
+}
+
 static const char *const kind_names[] = { "image", "text", "blob", "link", "omitted" };
 
 static void add_item(cJSON *content, const struct ws_out *f, const char *uri)
 {
 	cJSON *it = cJSON_CreateObject();
 	char *b64 = NULL;
-	switch (f->kind) {
+	enum ws_kind kind = shown_kind(f);
+	switch (kind) {
 	case WS_IMAGE:
 		b64 = base64_encode(f->data, f->len);
 		cJSON_AddStringToObject(it, "type", "image");
@@ -172,7 +190,7 @@ static void add_item(cJSON *content, const struct ws_out *f, const char *uri)
 		cJSON *r = cJSON_AddObjectToObject(it, "resource");
 		cJSON_AddStringToObject(r, "uri", uri);
 		cJSON_AddStringToObject(r, "mimeType", f->mime);
-		if (f->kind == WS_TEXT) {
+		if (kind == WS_TEXT) {
 			cJSON_AddStringToObject(r, "text", f->data);
 		} else {
 			b64 = base64_encode(f->data, f->len);
@@ -203,7 +221,12 @@ void mcp_files_result(cJSON *content, cJSON *sc, const struct ws_outputs *o, con
 	if (o->n == 0 && o->not_listed == 0)
 		return;
 	cJSON *list = cJSON_AddArrayToObject(sc, "files");
-	size_t cap = 200 + o->n * (WS_PATH_MAX + 300), n = 0;
+	/* Sized for every line in full (names repaired to UTF-8 may be 3x
+	 * their bytes): the summary is never cut, so never inside a
+	 * character. */
+	size_t cap = 300, n = 0;
+	for (size_t i = 0; i < o->n; i++)
+		cap += 3 * strlen(o->v[i].path) + (o->v[i].why ? strlen(o->v[i].why) : 0) + 96;
 	char *text = malloc(cap);
 	if (text)
 		n = (size_t)snprintf(text, cap, "[files in /workspace/out%s:", session ? " changed by this call" : "");
@@ -222,7 +245,8 @@ void mcp_files_result(cJSON *content, cJSON *sc, const struct ws_outputs *o, con
 		cJSON_AddNumberToObject(e, "size", (double)f->size);
 		if (f->mime)
 			cJSON_AddStringToObject(e, "mime_type", f->mime);
-		cJSON_AddStringToObject(e, "returned_as", kind_names[f->kind]);
+		enum ws_kind kind = shown_kind(f);
+		cJSON_AddStringToObject(e, "returned_as", kind_names[kind]);
 		if (f->kind != WS_OMITTED && f->kind != WS_IMAGE)
 			cJSON_AddStringToObject(e, "uri", uri);
 		if (f->why)
@@ -233,15 +257,16 @@ void mcp_files_result(cJSON *content, cJSON *sc, const struct ws_outputs *o, con
 							   "returned embedded (base64)",
 							   "kept: read it with resources/read", "not returned" };
 			n += (size_t)snprintf(text + n, cap - n, "%s %s (%llu bytes): %s%s%s", i ? ";" : "",
-					      name, (unsigned long long)f->size, how[f->kind],
+					      name, (unsigned long long)f->size, how[kind],
 					      f->why ? ", " : "", f->why ? f->why : "");
 		}
 		free(uri);
 		free(name);
 	}
 	if (text && n < cap && o->not_listed)
-		n += (size_t)snprintf(text + n, cap - n, "; %zu more not looked at (at most %u files, %u "
-				      "directories deep)", o->not_listed, WS_OUT_MAX_FILES, WS_OUT_MAX_DEPTH);
+		n += (size_t)snprintf(text + n, cap - n, "%s %zu%s more not looked at (at most %u files, %u "
+				      "directories deep, 4096 entries)", o->n ? ";" : "", o->not_listed,
+				      o->cut ? " or" : "", WS_OUT_MAX_FILES, WS_OUT_MAX_DEPTH);
 	if (text && n < cap)
 		snprintf(text + n, cap - n, "]");
 	if (text) {
@@ -307,8 +332,11 @@ cJSON *mcp_files_read(const cJSON *params, int *code, char *msg, size_t len)
 	const char *mime = NULL;
 	struct err e = { 0, "" };
 	if (session_read_out(id, path, MCP_RESOURCE_READ_MAX, &data, &n, &size, &mime, &e) < 0) {
+		char shown[sizeof e.msg];
+		utf8_clip(shown, sizeof shown, e.msg); /* it holds the path's bytes */
 		*code = RESOURCE_NOT_FOUND;
-		snprintf(msg, len, "Resource not found: %s", e.msg);
+		snprintf(msg, len, "Resource not found: %s", shown);
+		utf8_fix_cut(msg);
 		return NULL;
 	}
 	if (size > n) {
@@ -324,7 +352,7 @@ cJSON *mcp_files_read(const cJSON *params, int *code, char *msg, size_t len)
 	cJSON *c = cJSON_CreateObject();
 	cJSON_AddStringToObject(c, "uri", uri->valuestring);
 	cJSON_AddStringToObject(c, "mimeType", mime);
-	if (utf8_valid(data, n)) {
+	if (utf8_valid(data, n) && cheap_as_json(data, n)) {
 		cJSON_AddStringToObject(c, "text", data);
 	} else {
 		char *b64 = base64_encode(data, n);

@@ -67,10 +67,7 @@ static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
  * is short. */
 void pool_discard(struct jail_proc *p)
 {
-	jail_kill(p);
-	while (jail_reap(p) == 0)
-		poll(NULL, 0, 1);
-	jail_release(p);
+	jail_reap_wait(p);
 }
 
 static void discard(struct spare *sp)
@@ -182,12 +179,4 @@ void pool_shutdown(void)
 	free(spares);
 	spares = NULL;
 	n_spares = 0;
-}
-
-int pool_ready(void)
-{
-	int n = 0;
-	for (size_t i = 0; i < n_spares; i++)
-		n += spares[i].ready;
-	return n;
 }

@@ -29,7 +29,5 @@ void pool_refill(const struct jail_spec *s);
 void pool_set_enabled(bool on);
 /* Kill and reap every spare (shutdown, tests). */
 void pool_shutdown(void);
-/* Spares alive now (tests). */
-int pool_ready(void);
 
 #endif

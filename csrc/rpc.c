@@ -162,6 +162,23 @@ static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 		return;
 	}
 	size_t n = strlen(s);
+	if (!utf8_valid(s, n)) {
+		/* A string somewhere was cut inside a character (or came from the
+		 * sandbox unrepaired): a bug, but the line must stay UTF-8 JSON.
+		 * Invalid bytes can only sit inside JSON strings (cJSON escapes
+		 * nothing above 0x7f), so U+FFFD in their place keeps the
+		 * structure. */
+		size_t rn;
+		char *fixed = utf8_repair(s, n, &rn);
+		free(s);
+		if (!fixed) {
+			log_msg(LOG_ERROR, "out of memory serialising a reply");
+			return;
+		}
+		log_msg(LOG_WARNING, "a reply held invalid UTF-8; repaired to U+FFFD");
+		s = fixed;
+		n = rn;
+	}
 	char *line = realloc(s, n + 1);
 	if (!line) {
 		free(s);

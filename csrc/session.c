@@ -180,15 +180,6 @@ static void on_reaper(void *ctx, int fd, short revents)
 	free(r);
 }
 
-static void reap_blocking(struct jail_proc *jp)
-{
-	/* The init is SIGKILLed and the kernel is tearing down its namespace:
-	 * short. */
-	int rc;
-	while ((rc = jail_reap(jp)) == 0)
-		poll(NULL, 0, 1);
-	jail_release(jp);
-}
 
 static void release_sandbox(struct session *s)
 {
@@ -243,7 +234,7 @@ static void discard_sandbox(struct session *s)
 		}
 		free(r);
 	}
-	reap_blocking(&jp);
+	jail_reap_wait(&jp);
 }
 
 static void kill_sandbox(struct session *s)
@@ -605,54 +596,36 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 	if (!s->ctl_eof && !s->killed)
 		read_ctl(s);
 
-	char setup_error[sizeof s->res->setup_error] = "";
-	bool have_exit = false;
-	int status = 0;
-	struct jail_msg m;
-	for (;;) {
-		ssize_t n = recv(s->jp.sync_fd, &m, sizeof m, MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != (ssize_t)sizeof m)
-			break;
-		m.text[sizeof m.text - 1] = '\0';
-		if (m.type == JAIL_MSG_ERROR && !setup_error[0])
-			snprintf(setup_error, sizeof setup_error, "sandbox setup failed: %.480s", m.text);
-		else if (m.type == JAIL_MSG_EXIT) {
-			have_exit = true;
-			status = m.status;
-		}
-	}
-	bool oom = limits_cg_oom_killed(&s->jp.cg);
+	struct jail_end end;
+	jail_end(&s->jp, &end);
 	bool killed = s->killed;
 	/* The sandbox's own deadline (jail.h) ended it: ours should have. */
-	bool own_deadline = s->jp.reaped && s->jp.init_code == CLD_EXITED &&
-			    s->jp.init_status == JAIL_INIT_EXIT_DEADLINE;
+	bool own_deadline = end.own_deadline;
 	if (own_deadline)
 		log_msg(LOG_WARNING, "session %s: sandbox %d reached its own deadline", s->id,
 			s->jp.pid);
 	log_msg(LOG_DEBUG, "session %s: sandbox %d ended", s->id, s->jp.pid);
 	release_sandbox(s);
-	if (!setup_error[0])
+	if (!end.setup_error[0])
 		s->lost = LOSS_ENDED;
 	if (!s->cur) {
 		start_next(s);
 		return;
 	}
 	struct exec_result *res = s->res;
-	if (setup_error[0]) {
-		snprintf(res->setup_error, sizeof res->setup_error, "%s", setup_error);
+	if (end.setup_error[0]) {
+		memcpy(res->setup_error, end.setup_error, sizeof res->setup_error);
 	} else {
 		res->session_lost = true;
-		res->oom_killed = oom;
+		res->oom_killed = end.oom;
 		if (s->got_reply && !killed) {
 			/* Answered, then ended (the code left a process that
 			 * killed the agent, say). */
 			res->exit_code = s->reply.exit_code;
 			res->interrupted = s->reply.interrupted;
-		} else if (have_exit && !killed) {
+		} else if (end.exited && !killed) {
 			res->interpreter_died = true;
-			exec_result_set_status(res, status);
+			exec_result_set_status(res, end.status);
 		} else {
 			res->term_signal = SIGKILL;
 			res->interpreter_died = !killed && !own_deadline;
@@ -842,13 +815,11 @@ static void on_sync(void *ctx, int fd, short revents)
 {
 	struct session *s = ctx;
 	(void)revents;
-	if (jail_workspace(&s->jp) < 0) {
-		char b;
-		ssize_t n = recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		/* A set-up error or init gone: on_exit_fd answers the call. */
-	}
+	/* (Takes the workspace fd when it is there.) */
+	if (jail_next_report(&s->jp) == 0 && s->jp.workspace_fd < 0)
+		return;
+	/* The workspace came, or a set-up error, or init is gone (then
+	 * on_exit_fd answers the call). */
 	loop_unwatch(fd);
 	if (s->wait_ws && s->jp.workspace_fd >= 0) {
 		s->wait_ws = false;
@@ -873,7 +844,8 @@ static void send_call(struct session *s)
 			s->wait_ws = true;
 			return;
 		}
-		int rc = ws_write_inputs(ws, &c->files, &e);
+		int rc = ws_write_inputs(ws, &c->files, jail_has_groups(&s->jp) ? jail_join_groups : NULL,
+					 &s->jp, &e);
 		ws_inputs_free(&c->files);
 		if (rc < 0) {
 			char msg[400];
@@ -1119,7 +1091,7 @@ void session_shutdown(void)
 		struct reaper *r = reapers;
 		reapers = r->next;
 		loop_unwatch(r->jp.pidfd);
-		reap_blocking(&r->jp);
+		jail_reap_wait(&r->jp);
 		free(r);
 	}
 	free(table);

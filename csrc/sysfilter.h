@@ -27,7 +27,7 @@ void sysfilter_free(struct sysfilter *f);
  * Returns 0 or -errno. Async-signal-safe: one prctl(2). */
 int sysfilter_load(const struct sysfilter *f);
 
-/* The table, for tests and --doctor: name of entry i, or NULL past the end. */
+/* The table, for the unit tests: name of entry i, or NULL past the end. */
 const char *sysfilter_entry_name(size_t i);
 
 #endif

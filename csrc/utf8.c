@@ -95,3 +95,18 @@ size_t utf8_clip(char *dst, size_t cap, const char *src)
 	dst[o] = '\0';
 	return o;
 }
+
+void utf8_fix_cut(char *s)
+{
+	size_t n = strlen(s), i = n, back = 0;
+	while (i > 0 && back < 3 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+		i--;
+		back++;
+	}
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (lead >= 0xc0 && back + 1 < need)
+		s[i - 1] = '\0';
+}

@@ -15,6 +15,10 @@ bool utf8_valid(const char *s, size_t n);
  * sequence and each NUL byte with U+FFFD. NULL on allocation failure. */
 char *utf8_repair(const char *s, size_t n, size_t *out_len);
 
+/* A string cut to fit a buffer may end inside a character: drop that
+ * partial character, in place. */
+void utf8_fix_cut(char *s);
+
 /* Copy at most cap-1 bytes of the NUL-terminated src into dst, cut on a
  * character boundary, invalid sequences replaced with U+FFFD: for echoing a
  * client's string back in a message. Returns the length written. */

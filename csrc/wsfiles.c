@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -23,6 +24,7 @@
 #include "utf8.h"
 
 #define NAMES_PER_DIR 1024 /* entries of one directory looked at */
+#define ENTRIES_MAX 4096   /* entries of the whole scan, directories included */
 
 struct ws_seen_file {
 	char *path;
@@ -62,7 +64,16 @@ static void as_server(void)
 
 /* ---- paths --------------------------------------------------------------- */
 
+static const char *path_problem(const char *path, bool strict);
+
 const char *ws_path_problem(const char *path)
+{
+	return path_problem(path, true);
+}
+
+/* strict: a client's new path (no control characters); else the name of a
+ * file the code made, which may hold any byte but "/" and NUL. */
+static const char *path_problem(const char *path, bool strict)
 {
 	size_t n = strlen(path), comp = 0;
 	if (n == 0)
@@ -82,7 +93,7 @@ const char *ws_path_problem(const char *path)
 			if (comp > 255)
 				return "a component of the path is longer than 255 bytes";
 			comp = 0;
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (strict && (c < 0x20 || c == 0x7f)) {
 			return "the path holds a control character";
 		} else {
 			comp++;
@@ -171,7 +182,7 @@ static int write_one(int wsfd, const struct ws_input *f, struct err *e)
 	return 0;
 }
 
-int ws_write_inputs(int wsfd, const struct ws_inputs *in, struct err *e)
+static int write_here(int wsfd, const struct ws_inputs *in, struct err *e)
 {
 	if (as_sandbox(e) < 0)
 		return -1;
@@ -180,6 +191,58 @@ int ws_write_inputs(int wsfd, const struct ws_inputs *in, struct err *e)
 		rc = write_one(wsfd, &in->v[i], e);
 	as_server();
 	return rc;
+}
+
+int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void *ctx, struct err *e)
+{
+	if (in->n == 0)
+		return 0;
+	if (!join)
+		return write_here(wsfd, in, e);
+	/* From a child in the sandbox's groups: the files count against the
+	 * sandbox's memory_mb as if its code had written them, and a limit
+	 * with no room fails the write, not the server. */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_sys(e, errno, "pipe for the input files");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int s = errno;
+		close(p[0]);
+		close(p[1]);
+		return err_sys(e, s, "fork for the input files");
+	}
+	if (pid == 0) {
+		struct err ce = { 0, "" };
+		close(p[0]);
+		int rc = join(ctx, &ce);
+		if (rc == 0)
+			rc = write_here(wsfd, in, &ce);
+		if (rc < 0 && fs_write_all(p[1], (const char *)&ce, sizeof ce) < 0)
+			_exit(2);
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	struct err ce;
+	ssize_t n;
+	do
+		n = read(p[0], &ce, sizeof ce);
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n == (ssize_t)sizeof ce) {
+		ce.msg[sizeof ce.msg - 1] = '\0';
+		*e = ce;
+		return -1;
+	}
+	if (WIFSIGNALED(st))
+		return err_set(e, ENOMEM, "the sandbox's memory limit has no room for the input files "
+				      "(its writer was killed by signal %d)", WTERMSIG(st));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return err_set(e, EIO, "the input files could not be written (status %d)", st);
+	return 0;
 }
 
 /* ---- kinds of files ------------------------------------------------------ */
@@ -276,7 +339,7 @@ struct scan {
 	const struct ws_seen *prev;
 	struct ws_seen now;
 	bool live;
-	size_t files;
+	size_t files, entries;
 	struct ws_outputs *out;
 };
 
@@ -447,10 +510,14 @@ static int scan_dir(struct scan *sc, int dirfd, const char *prefix, unsigned dep
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == NAMES_PER_DIR) {
+		if (n == NAMES_PER_DIR || sc->entries == ENTRIES_MAX) {
+			/* Stop reading: a directory of a million entries must not
+			 * hold the server. What is left is not counted. */
 			sc->out->not_listed++;
-			continue;
+			sc->out->cut = true;
+			break;
 		}
+		sc->entries++;
 		char **nv = realloc(names, (n + 1) * sizeof *nv);
 		if (!nv || !(nv[n] = strdup(de->d_name))) {
 			names = nv ? nv : names;
@@ -461,7 +528,8 @@ static int scan_dir(struct scan *sc, int dirfd, const char *prefix, unsigned dep
 		n++;
 	}
 	if (rc == 0) {
-		qsort(names, n, sizeof *names, cmp_names);
+		if (n)
+			qsort(names, n, sizeof *names, cmp_names);
 		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = scan_entry(sc, dirfd, names[i], prefix, depth);
 	}
@@ -489,8 +557,13 @@ int ws_collect(int wsfd, struct ws_seen *seen, bool live, struct ws_outputs *out
 		return err_set(e, ENOMEM, "out of memory reading /workspace/out");
 	}
 	if (seen) {
+		/* The same uncounted rest as last time is no news. */
+		size_t rest = out->not_listed;
+		if (out->n == 0 && rest == seen->not_listed)
+			out->not_listed = 0, out->cut = false;
 		ws_seen_free(seen);
 		*seen = sc.now;
+		seen->not_listed = rest;
 	} else {
 		ws_seen_free(&sc.now);
 	}
@@ -500,7 +573,7 @@ int ws_collect(int wsfd, struct ws_seen *seen, bool live, struct ws_outputs *out
 int ws_read_out(int wsfd, const char *path, size_t max, char **data, size_t *len, uint64_t *size,
 		const char **mime, struct err *e)
 {
-	const char *bad = ws_path_problem(path);
+	const char *bad = path_problem(path, false);
 	if (bad)
 		return err_set(e, EINVAL, "\"%s\": %s", path, bad);
 	if (as_sandbox(e) < 0)

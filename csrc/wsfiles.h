@@ -49,10 +49,16 @@ void ws_inputs_free(struct ws_inputs *in);
  * NULL when it can: relative, components of 1-255 bytes, none "." or "..",
  * at most WS_PATH_MAX bytes, no NUL or control character. */
 const char *ws_path_problem(const char *path);
+/* Places the calling process in the sandbox's resource groups (jail.h,
+ * jail_join_groups); 0, or -1 with e filled. */
+typedef int ws_join_fn(void *ctx, struct err *e);
 /* Write every input under the workspace (directories created as needed,
- * mode 0755; files 0644, replaced when they exist). On failure e->msg is
- * for the client and names the path. */
-int ws_write_inputs(int wsfd, const struct ws_inputs *in, struct err *e);
+ * mode 0755; files 0644, replaced when they exist). With join, the writing
+ * is done by a short-lived child that calls join(ctx) first, so the files
+ * are charged to the sandbox's memory limit (a tmpfs page counts for the
+ * group of the process that writes it); NULL: by the server itself. On
+ * failure e->msg is for the client and names the path. */
+int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void *ctx, struct err *e);
 
 /* How a file under out/ comes back. */
 enum ws_kind {
@@ -77,6 +83,8 @@ struct ws_outputs {
 	struct ws_out *v;
 	size_t n;
 	size_t not_listed; /* past WS_OUT_MAX_FILES or WS_OUT_MAX_DEPTH */
+	bool cut;          /* the scan stopped early (huge directories): there
+	                    * are more than not_listed */
 	size_t returned;   /* bytes of data returned */
 };
 
@@ -85,6 +93,7 @@ struct ws_outputs {
 struct ws_seen {
 	struct ws_seen_file *v;
 	size_t n;
+	size_t not_listed; /* of the last scan */
 };
 
 /* Each file seen (path relative to out/, size). */

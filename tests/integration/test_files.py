@@ -19,7 +19,7 @@ import sys
 import time
 import zlib
 
-from mcp import Server, Tap
+from mcp import Server, Tap, descendants, cmdline, _cgroup_mounts, _cgroup_dirs
 
 t = Tap()
 BIN = os.environ["NSM_SERVER"]
@@ -211,6 +211,65 @@ rr = s.request("resources/read", {"uri": "file:///etc/passwd"})
 t.ok(rr and rr.get("error", {}).get("code") == -32002 and "root:" not in json.dumps(rr), "a file:// URI is not read", rr)
 rr = s.request("resources/read", {"uri": "sandbox://sessions/%s/out/%%2e%%2e/%%2e%%2e/etc/passwd" % S2})
 t.ok(rr and "error" in rr and "root:" not in json.dumps(rr), "percent-encoded .. is refused", rr)
+
+# ---- found by the red team (each broke an earlier version) -----------------
+r = s.run("cat first.txt", "shell", session="files-first", files=[{"path": "first.txt", "content": "first call\n"}])
+t.ok(sc(r).get("stdout") == "first call\n", "a new session's first call with files waits for its sandbox's /workspace", r)
+r = s.run("import os\nd = b'out/' + b'\\xff' * 255\nos.mkdir(d)\n"
+          "[open(d + b'/' + b'\\xfe' * 253 + b'%02d' % k, 'wb').write(b'x') for k in range(64)]", "python")
+t.ok(r is not None and "result" not in r and len(sc(r).get("files", [])) == 64 and not s.garbage,
+     "64 files with invalid UTF-8 names: the reply is valid UTF-8 JSON, every file listed", (s.garbage[:1], str(r)[:300]))
+r = s.run("true", "shell", files=[{"path": "a" + "\u00e9" * 127, "content": "x"}, {"path": "a" + "\u00e9" * 127 + "/b", "content": "y"}])
+t.ok(r is not None and r.get("isError") and not s.garbage, "an error message naming a long non-ASCII path stays valid UTF-8", s.garbage[:1])
+rr = s.request("resources/read", {"uri": "sandbox://sessions/%s/out/%%FF" % S2})
+t.ok(rr is not None and rr.get("error", {}).get("code") == -32002 and not s.garbage,
+     "resources/read of a name that is not UTF-8: a valid error", rr)
+r = s.run("printf 'x' > \"out/$(printf 'nl\\nname').bin\"; head -c 100000 /dev/zero > \"out/$(printf 'ctl\\tbig').bin\"", "shell", session=S2)
+links = items(r, "resource_link")
+rr = s.request("resources/read", {"uri": links[0]["uri"]}) if links else None
+t.ok(links and rr and "result" in rr and len(base64.b64decode(rr["result"]["contents"][0].get("blob", ""))) == 100000,
+     "a kept file whose name holds a control character can be read through its link", (links, str(rr)[:200]))
+r = s.run("head -c 16000000 /dev/zero | tr '\\000' '\\001' > out/ctl.txt", "shell", session=S2)
+links = [x for x in items(r, "resource_link") if x["name"] == "ctl.txt"]
+rr = s.request("resources/read", {"uri": links[0]["uri"]}, timeout=60) if links else None
+c0 = (rr or {}).get("result", {}).get("contents", [{}])[0]
+t.ok("blob" in c0 and len(base64.b64decode(c0["blob"])) == 16000000,
+     "16 MB of control characters: resources/read returns them as base64, not as 96 MB of escapes", str(rr)[:200])
+r = s.run("cd out && mkdir flood && cd flood && seq 1 6000 | xargs touch && echo made", "shell", session="files-flood", timeout=60)
+t.ok(sc(r).get("stdout", "").strip() == "made" and "or more not looked at" in texts(r) and len(sc(r).get("files", [])) == 64,
+     "6000 entries in one directory: the scan stops early and says 'or more'", texts(r)[-200:])
+r = s.run("echo same", "shell", session="files-flood")
+t.ok("files" not in sc(r) and len(r.get("content", [])) == 1, "the same unlooked-at rest is not reported again", r.get("content"))
+t.ok(s.alive(), "the server is still up")
+
+# ---- input files count against the sandbox's memory limit -------------------
+def sandbox_memory(server):
+    """memory.usage_in_bytes (cgroup v1) of the session sandbox whose init is a
+    child of the server, or None where the jail runs without cgroup v1."""
+    mounts = _cgroup_mounts()
+    for pid, _ in descendants(server.p.pid):
+        if cmdline(pid).startswith("sandbox-init"):
+            for d in _cgroup_dirs(pid, mounts):
+                f = os.path.join(d, "memory.usage_in_bytes")
+                if os.path.exists(f) and "nix-sandbox-mcp" in d:
+                    with open(f) as fh:
+                        return int(fh.read())
+    return None
+
+m = Server(BIN, ["--no-project"])
+m.initialize()
+m.run("true", "probe", session="mem")
+before = sandbox_memory(m)
+if before is None:
+    t.ok(True, "input files charged to the sandbox's memory group # SKIP no cgroup v1 memory group here")
+else:
+    r = m.run("du -k big.bin | cut -f1", "probe", session="mem",
+              files=[{"path": "big.bin", "content": b64(os.urandom(6 << 20)), "encoding": "base64"}])
+    after = sandbox_memory(m)
+    t.ok(sc(r).get("stdout", "").strip() == "6144" and after - before >= 5 << 20,
+         "6 MiB of input files are charged to the sandbox's memory group (+%d KiB), not the server's"
+         % ((after - before) >> 10), (before, after, r))
+m.close()
 
 # ---- a full workspace -------------------------------------------------------
 r = s.run("head -c 14000000 /dev/zero > fill; echo filled", "probe", session="files-full")

@@ -80,6 +80,14 @@ int main(void)
 	TAP_OK(strcmp(r, "{\"jsonrpc\":\"2.0\",\"id\":\"x\\\"y\",\"result\":{}}\n") == 0,
 	       "a reply carries the id exactly and ends with a newline");
 	cJSON_Delete(id);
+	id = cJSON_CreateString("u");
+	cJSON *bad = cJSON_CreateObject();
+	cJSON_AddStringToObject(bad, "text", "cut \xc3");
+	rpc_reply_result(id, bad);
+	r = drain();
+	TAP_OK(strcmp(r, "{\"jsonrpc\":\"2.0\",\"id\":\"u\",\"result\":{\"text\":\"cut \xef\xbf\xbd\"}}\n") == 0,
+	       "a reply holding invalid UTF-8 goes out repaired (U+FFFD), still one JSON line: %s", r);
+	cJSON_Delete(id);
 	id = cJSON_CreateNumber(12345678901.0);
 	rpc_reply_result(id, NULL);
 	TAP_OK(strstr(drain(), "\"id\":12345678901,") != NULL, "large numeric ids round-trip");

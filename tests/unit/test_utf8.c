@@ -34,5 +34,20 @@ int main(void)
 	TAP_OK(utf8_clip(small, sizeof small, "a\xff") == 4 && strcmp(small, "a\xef\xbf\xbd") == 0,
 	       "clip repairs invalid bytes");
 	TAP_OK(utf8_clip(small, 1, "abc") == 0 && small[0] == '\0', "clip into one byte gives an empty string");
+		{
+		char a[] = "ab\xc3\xa9";      /* whole */
+		char b[] = "ab\xc3";          /* cut after a 2-byte lead */
+		char c[] = "ab\xe6\x97";      /* cut inside a 3-byte one */
+		char d[] = "ab\xf0\x9f\x98";  /* cut inside a 4-byte one */
+		char f[] = "ab\xf0\x9f\x98\x80";
+		utf8_fix_cut(a);
+		utf8_fix_cut(b);
+		utf8_fix_cut(c);
+		utf8_fix_cut(d);
+		utf8_fix_cut(f);
+		TAP_OK(!strcmp(a, "ab\xc3\xa9") && !strcmp(f, "ab\xf0\x9f\x98\x80"), "utf8_fix_cut keeps whole characters");
+		TAP_OK(!strcmp(b, "ab") && !strcmp(c, "ab") && !strcmp(d, "ab"),
+		       "utf8_fix_cut drops a character cut after its 1st, 2nd or 3rd byte");
+	}
 	return TAP_DONE();
 }

@@ -38,7 +38,7 @@ static int write_inputs(int ws, const char *path, const char *data, size_t len, 
 {
 	struct ws_input in = { (char *)path, (char *)data, len };
 	struct ws_inputs ins = { &in, 1, len };
-	return ws_write_inputs(ws, &ins, e);
+	return ws_write_inputs(ws, &ins, NULL, NULL, e);
 }
 
 static const struct ws_out *find(const struct ws_outputs *o, const char *path)
