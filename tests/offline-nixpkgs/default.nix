@@ -482,7 +482,15 @@ let
           ln -s ${py}/lib/python3.11 $out/lib/python3.11
           for p in $extraLibs; do
             for m in "$p"/lib/python3/dist-packages/*; do
-              ln -sfn "$m" "$out/lib/python3/dist-packages/$(basename "$m")"
+              b=$(basename "$m")
+              # Top-level modules of several packages share __pycache__:
+              # merged, as buildEnv merges a directory two packages have.
+              if [ "$b" = __pycache__ ]; then
+                mkdir -p "$out/lib/python3/dist-packages/$b"
+                ln -sfn "$m"/* "$out/lib/python3/dist-packages/$b/"
+              else
+                ln -sfn "$m" "$out/lib/python3/dist-packages/$b"
+              fi
             done
             if [ -d "$p/bin" ]; then for b in "$p"/bin/*; do ln -sfn "$b" "$out/bin/$(basename "$b")"; done; fi
           done
@@ -553,7 +561,11 @@ let
       matplotlib = pythonModule {
         pname = "matplotlib";
         propagatedBuildInputs = [ contourpy cycler fonttools kiwisolver numpy packaging pillow pyparsing python-dateutil ];
-        exclude = defaultExclude ++ [ "share/matplotlib/matplotlib.conf/*" ];
+        # Not the nspkg.pth Debian's setup.py install leaves: it imports
+        # importlib.util at every interpreter start (site.py runs .pth
+        # files), about 10 ms of each run that never plots; the wheel
+        # nixpkgs installs has none, and mpl_toolkits is a package anyway.
+        exclude = defaultExclude ++ [ "share/matplotlib/matplotlib.conf/*" "lib/python3/dist-packages/matplotlib-*-nspkg.pth" ];
         postInstall = ''
           mv $out/share/matplotlib/mpl-data $out/lib/python3/dist-packages/matplotlib/mpl-data
           rmdir $out/share/matplotlib $out/share 2>/dev/null || true
