@@ -12,7 +12,10 @@ let
     attrNames concatStringsSep elem filter foldl' isAttrs isBool isInt isString
     match length mapAttrs toJSON typeOf head;
 
-  presetNames = [ "shell" "python" "node" ];
+  presetNames = [ "shell" "python" "node" "python-plot" ];
+  # The environments of a config with no [environments] table (and of the
+  # flake's default package). python-plot is opt-in: see presets/python-plot.nix.
+  defaultPresets = [ "shell" "python" "node" ];
   interpreterTypes = [ "python" "bash" "node" ];
   logLevels = [ "debug" "info" "warning" "error" ];
   networkModes = [ "none" "host" ];
@@ -264,7 +267,7 @@ let
 
       envs0 =
         if !(cfg ? environments) then
-          map (p: normalizeEnv defaults null p { preset = p; }) presetNames
+          map (p: normalizeEnv defaults null p { preset = p; }) defaultPresets
         else
           map (n: normalizeEnv defaults projectSource n envsRaw.${n}) (attrNames envsRaw);
       envs1 = envs0
@@ -308,6 +311,6 @@ let
     else throw "config: expected a path to config.toml or an attribute set, got ${typeOf config}";
 in
 {
-  inherit normalize load limitDefaults limitKeys presetNames interpreterTypes envNameOk;
+  inherit normalize load limitDefaults limitKeys presetNames defaultPresets interpreterTypes envNameOk;
   fromConfig = config: normalize (load config);
 }

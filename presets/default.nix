@@ -3,4 +3,5 @@
   shell = import ./shell.nix;
   python = import ./python.nix;
   node = import ./node.nix;
+  python-plot = import ./python-plot.nix;
 }

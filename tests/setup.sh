@@ -23,7 +23,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (apt-get and /etc/nix need it)"
 
 # ---- 1. Debian packages -----------------------------------------------------
-pkgs=(nix-bin musl-tools musl-dev patchelf gperf dpkg-dev bubblewrap python3 python3-yaml
+pkgs=(nix-bin musl-tools musl-dev patchelf gperf dpkg-dev bubblewrap python3 python3-yaml python3-matplotlib
       jq curl openssl tree bc file gawk diffutils findutils grep sed coreutils bash gcc g++ make clang
       valgrind iproute2 linux-libc-dev libc6-dev git xz-utils patch ca-certificates
       libcjson-dev libseccomp-dev binutils procps libclang-rt-14-dev)

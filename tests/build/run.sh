@@ -116,6 +116,7 @@ if [ ! -f "$offline/flake.nix" ]; then
 	skip "local flakes and use_flake" "no offline package set"
 	skip "resolution and build errors" "no offline package set"
 	skip "README runnable blocks" "no offline package set"
+	skip "matplotlib and the python-plot preset" "no offline package set"
 else
 	pkgs="import $offline { system = \"x86_64-linux\"; }"
 	if out=$(nix-build --no-out-link -E "(import $root/nix/lib.nix).mkServer { pkgs = $pkgs; config = $root/tests/build/custom.toml; }" 2>&1); then
@@ -148,6 +149,8 @@ else
 	. "$root/tests/build/readme.sh"
 	# shellcheck source=errors.sh
 	. "$root/tests/build/errors.sh"
+	# shellcheck source=plot.sh
+	. "$root/tests/build/plot.sh"
 fi
 echo "1..$n"
 [ "$fail" -eq 0 ]

@@ -1,4 +1,5 @@
-# The server the integration tests drive: the bundled presets plus a
+# The server the integration tests drive: the bundled presets (and the
+# opt-in python-plot one) plus a
 # test-only "probe" environment holding a static probe program (tests/probe)
 # that checks the sandbox's walls from inside, and short-timeout Python and
 # Node environments for the session tests.
@@ -52,6 +53,8 @@ let
   # tests can reach: 24 sessions (the soak uses 20), a 10 s idle timeout.
   example = builtins.fromTOML (builtins.readFile ../../config.example.toml);
   config = example // {
+    # test_plot.py: the opt-in plotting preset beside the default three.
+    environments = example.environments // { python-plot = { preset = "python-plot"; }; };
     # test_inherit_env.py: one variable set when the tests start the server,
     # one never set.
     project = example.project // { inherit_env.vars = [ "NSM_TEST_INHERITED" "NSM_TEST_UNSET" ]; };

@@ -18,5 +18,16 @@
   gnumake = [ "make" ];
   python3 = [ "python3.11" "python3.11-minimal" "libpython3.11-minimal" "libpython3.11-stdlib" "python3" "python3-minimal" ];
   pyyaml = [ "python3-yaml" ];
+  numpy = [ "python3-numpy" ];
+  matplotlib = [ "python3-matplotlib" "python-matplotlib-data" ];
+  pillow = [ "python3-pil" ];
+  contourpy = [ "python3-contourpy" ];
+  cycler = [ "python3-cycler" ];
+  fonttools = [ "python3-fonttools" ];
+  kiwisolver = [ "python3-kiwisolver" ];
+  packaging = [ "python3-packaging" ];
+  pyparsing = [ "python3-pyparsing" ];
+  python-dateutil = [ "python3-dateutil" ];
+  six = [ "python3-six" ];
   nodejs = [ "nodejs" ];
 }

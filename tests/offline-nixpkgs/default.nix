@@ -466,7 +466,10 @@ let
       # The env: its own copy of the interpreter (so sys.prefix is the env,
       # also through further symlinks), lib/python3.11 linked to the stdlib,
       # lib/python3/dist-packages with the packages' modules.
-      pythonEnv = extraLibs: let
+      # As nixpkgs' wrapper.nix, the env holds the closure of the Python
+      # modules asked for and those they propagate (requiredPythonModules).
+      pythonEnv = extraLibs0: let
+        extraLibs = python3Packages.requiredPythonModules extraLibs0;
         env = native.runCommand "python3-${py.version}-env" {
           inherit extraLibs;
           passthru = { inherit extraLibs; python = py; env = env; inherit (pythonPassthru) pythonVersion sitePackages executable; interpreter = "${env}/bin/python3.11"; };
@@ -479,7 +482,15 @@ let
           ln -s ${py}/lib/python3.11 $out/lib/python3.11
           for p in $extraLibs; do
             for m in "$p"/lib/python3/dist-packages/*; do
-              ln -sfn "$m" "$out/lib/python3/dist-packages/$(basename "$m")"
+              b=$(basename "$m")
+              # Top-level modules of several packages share __pycache__:
+              # merged, as buildEnv merges a directory two packages have.
+              if [ "$b" = __pycache__ ]; then
+                mkdir -p "$out/lib/python3/dist-packages/$b"
+                ln -sfn "$m"/* "$out/lib/python3/dist-packages/$b/"
+              else
+                ln -sfn "$m" "$out/lib/python3/dist-packages/$b"
+              fi
             done
             if [ -d "$p/bin" ]; then for b in "$p"/bin/*; do ln -sfn "$b" "$out/bin/$(basename "$b")"; done; fi
           done
@@ -487,14 +498,81 @@ let
       in env;
     in py;
     python311 = python3;
-    python3Packages = {
+    # Python modules: Debian's python3-* copies, under nixpkgs' attribute
+    # names, each propagating what its nixpkgs package lists in
+    # `dependencies` (pkgs/development/python-modules/<name>/default.nix).
+    # As in nixpkgs (pkgs/development/interpreters/python/
+    # python-packages-base.nix), a module carries `pythonModule` and
+    # `requiredPythonModules` (itself and what it propagates, transitively),
+    # and withPackages links that whole closure; a name nixpkgs lacks fails
+    # the same way (attribute missing).
+    python3Packages = let
+      pythonModule = { pname, propagatedBuildInputs ? [ ], postInstall ? "", exclude ? defaultExclude }:
+        n.debianPackage {
+          inherit pname exclude;
+          postInstall = postInstall + ''
+            ${python3}/bin/python3.11 -m compileall -q -j0 --invalidation-mode unchecked-hash $out/lib/python3/dist-packages >/dev/null
+          '';
+          passthru = {
+            pythonModule = python3;
+            inherit propagatedBuildInputs;
+            requiredPythonModules = python3Packages.requiredPythonModules propagatedBuildInputs;
+          };
+        };
+    in rec {
       python = python3;
-      pyyaml = n.debianPackage {
-        pname = "pyyaml";
+      # python-packages-base.nix: hasPythonModule, requiredPythonModules,
+      # toPythonModule.
+      hasPythonModule = drv: drv ? pythonModule;
+      requiredPythonModules = drvs:
+        let modules = builtins.filter hasPythonModule drvs;
+        in lib.unique (modules ++ lib.concatLists (lib.catAttrs "requiredPythonModules" modules));
+      toPythonModule = drv: drv // { pythonModule = python3; requiredPythonModules = [ ]; };
+
+      pyyaml = pythonModule { pname = "pyyaml"; };
+      six = pythonModule { pname = "six"; };
+      cycler = pythonModule { pname = "cycler"; };
+      packaging = pythonModule { pname = "packaging"; };
+      pyparsing = pythonModule { pname = "pyparsing"; };
+      kiwisolver = pythonModule { pname = "kiwisolver"; };
+      python-dateutil = pythonModule { pname = "python-dateutil"; propagatedBuildInputs = [ six ]; };
+      # Debian's fonttools lists optional extras (lxml, brotli, …) as
+      # Depends; nixpkgs' has them as optional-dependencies, so neither here.
+      fonttools = pythonModule { pname = "fonttools"; };
+      # nixpkgs' numpy links BLAS/LAPACK (blas, lapack); Debian's its
+      # alternatives (libblas3, liblapack3), copied beside it. f2py is
+      # kept, dh_numpy3 (a debhelper script) is not.
+      numpy = pythonModule { pname = "numpy"; exclude = defaultExclude ++ [ "bin/dh_numpy3" ]; };
+      contourpy = pythonModule { pname = "contourpy"; propagatedBuildInputs = [ numpy ]; };
+      # Pillow links libjpeg, libtiff, libwebp, lcms2, openjpeg, freetype,
+      # libimagequant, libraqm, libxcb (pkgs/development/python-modules/pillow).
+      pillow = pythonModule { pname = "pillow"; };
+      # pkgs/development/python-modules/matplotlib/default.nix: dependencies
+      # contourpy cycler fonttools kiwisolver numpy packaging pillow
+      # pyparsing python-dateutil; buildInputs freetype qhull (here Debian's
+      # libfreetype6 and libqhull-r8.0, copied beside the module). Its
+      # mpl-data (matplotlibrc, the DejaVu and STIX fonts) sits inside the
+      # module as upstream ships it (Debian moves it to
+      # /usr/share/matplotlib, which is not in a sandbox), so get_data_path()
+      # finds it beside __init__.py and text renders with no host font.
+      # Debian also reads the rc file from /etc/matplotlibrc (its copy sets
+      # backend TkAgg) instead of mpl-data: upstream's last candidate, the
+      # one nixpkgs' matplotlib has, is restored.
+      matplotlib = pythonModule {
+        pname = "matplotlib";
+        propagatedBuildInputs = [ contourpy cycler fonttools kiwisolver numpy packaging pillow pyparsing python-dateutil ];
+        # Not the nspkg.pth Debian's setup.py install leaves: it imports
+        # importlib.util at every interpreter start (site.py runs .pth
+        # files), about 10 ms of each run that never plots; the wheel
+        # nixpkgs installs has none, and mpl_toolkits is a package anyway.
+        exclude = defaultExclude ++ [ "share/matplotlib/matplotlib.conf/*" "lib/python3/dist-packages/matplotlib-*-nspkg.pth" ];
         postInstall = ''
-          ${python3}/bin/python3.11 -m compileall -q -j0 --invalidation-mode unchecked-hash $out/lib/python3/dist-packages >/dev/null
+          mv $out/share/matplotlib/mpl-data $out/lib/python3/dist-packages/matplotlib/mpl-data
+          rmdir $out/share/matplotlib $out/share 2>/dev/null || true
+          f=$out/lib/python3/dist-packages/matplotlib/__init__.py
+          grep -q "yield '/etc/matplotlibrc'" $f
+          sed -i "s|yield '/etc/matplotlibrc'|yield os.path.join(get_data_path(), 'matplotlibrc')|" $f
         '';
-        passthru.pythonModule = python3;
       };
     };
     python311Packages = python3Packages;
