@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Client tests: drive the built server with real MCP clients from npm — the
 # official TypeScript SDK (sdk.test.mjs) and the MCP Inspector in CLI mode
-# (inspector.test.mjs) — at the versions pinned in package-lock.json.
+# (inspector.test.mjs) — at the versions pinned in package-lock.json; and
+# files and plots through the SDK (files.test.mjs).
 # Installs them with `npm ci` into tests/clients/node_modules (skipped when
 # that tree was installed from the same lock file). Prints TAP; a test marked
 # `# TODO` is reported but does not fail the suite.
@@ -94,4 +95,23 @@ emit() {
 }
 emit sdk sdk.test.mjs
 emit inspector inspector.test.mjs
+
+# ---- files and plots: a server with the python-plot environment --------------------
+# (the integration tests' server, tests/integration/server.nix; NSM_PLOT_SERVER
+# overrides)
+if [ -z "${NSM_PLOT_SERVER:-}" ]; then
+	offline=$root/build/offline-nixpkgs
+	if [ -f "$offline/default.nix" ]; then pkgs="import $offline { system = \"x86_64-linux\"; }"
+	else pkgs="import <nixpkgs> { }"; fi
+	if built=$(nix-build --no-out-link -E "import $root/tests/integration/server.nix { pkgs = $pkgs; }" \
+		2>"$out/plot-server.log"); then
+		export NSM_PLOT_SERVER=$(tail -n 1 <<<"$built")/bin/nix-sandbox-mcp
+	fi
+fi
+if [ -n "${NSM_PLOT_SERVER:-}" ]; then
+	emit files files.test.mjs
+else
+	not_ok "the test server with python-plot builds (see $out/plot-server.log)"
+	tail -n 10 "$out/plot-server.log" | sed 's/^/#   /'
+fi
 finish
