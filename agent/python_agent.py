@@ -58,6 +58,18 @@ def write_marker(req_id):
                 continue
 
 
+def end_of_cell():
+    """A module the code loaded may want the end of each call, as a notebook
+    cell's end: the python-plot preset's backend (presets/plot/nsm_plot.py)
+    saves the figures the cell left open. Its errors are not the code's."""
+    hook = getattr(sys.modules.get("nsm_plot"), "end_of_cell", None)
+    if hook:
+        try:
+            hook()
+        except Exception:
+            pass
+
+
 def run(code, scope):
     """Run code in scope; return the exit code a script would have had."""
     try:
@@ -105,6 +117,7 @@ def main():
         interrupted = False
         try:
             rc, interrupted = run(code, scope)
+            end_of_cell()
         except KeyboardInterrupt:  # arrived between exec and here
             rc, interrupted = 130, True
         try:

@@ -11,9 +11,16 @@
 # code's output), or import anything at start-up: this module is imported
 # only when matplotlib picks its backend.
 #
+# As in a notebook, a figure the code made but never showed or saved is not
+# lost: the end of the run (atexit) or of the session call
+# (agent/python_agent.py calls end_of_cell()) saves it; fig.show() saves
+# that one figure. A figure already saved (savefig, fig.show()) is not saved
+# again by plt.show() or at the end.
+#
 # The shape is that of every module:// backend (matplotlib_inline's, the
 # Jupyter one, is the same): FigureCanvas, FigureManager and show() at module
 # level; matplotlib derives new_figure_manager from the canvas class.
+import atexit
 import os
 import re
 
@@ -23,8 +30,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 OUT_DIR = "/workspace/out"
 _NAME = re.compile(r"figure-([0-9]+)\.png\Z")
 
-FigureCanvas = FigureCanvasAgg
-FigureManager = FigureManagerBase
+class FigureCanvas(FigureCanvasAgg):
+    def print_figure(self, *args, **kwargs):
+        """savefig (the code's or ours): the figure is saved, so the end of
+        the run or call does not save it again."""
+        result = super().print_figure(*args, **kwargs)
+        self.figure._nsm_saved = True
+        return result
+
+
+class FigureManager(FigureManagerBase):
+    def show(self):
+        """fig.show(): save this figure now (it stays open)."""
+        os.makedirs(OUT_DIR, exist_ok=True)
+        _save(self.canvas.figure, OUT_DIR)
 
 
 def _next_index(out_dir):
@@ -58,6 +77,19 @@ def show(*args, block=None, **kwargs):
     os.makedirs(OUT_DIR, exist_ok=True)
     try:
         for num in nums:
-            _save(plt.figure(num), OUT_DIR)
+            fig = plt.figure(num)
+            if not getattr(fig, "_nsm_saved", False):
+                _save(fig, OUT_DIR)
     finally:
         plt.close("all")
+
+
+def end_of_cell():
+    """The run or session call is over: save the figures still open."""
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        show()
+
+
+atexit.register(end_of_cell)

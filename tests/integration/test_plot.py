@@ -96,10 +96,11 @@ t.ok(rep.get("png") == {"figure-1.png": [True, "IHDR", 640, 480], "figure-2.png"
 r, st, rep = probe('''
 import os
 import matplotlib.pyplot as plt
-os.makedirs("/workspace/out")
+os.makedirs("/workspace/out", exist_ok=True)
 with open("/workspace/out/figure-4.png", "wb") as f:
     f.write(b"mine")
-plt.plot([1, 2]); plt.savefig("/workspace/out/x.png"); plt.show()
+plt.plot([1, 2]); plt.savefig("/workspace/out/x.png")
+plt.figure(); plt.plot([2, 1]); plt.show()  # x.png's figure is not saved again
 print(open("/workspace/out/figure-4.png", "rb").read())
 ''')
 t.ok(st.get("exit_code") == 0 and st.get("stdout", "").startswith("b'mine'\n")
@@ -140,6 +141,26 @@ t.ok(st.get("exit_code") == 0 and st.get("stderr") == ""
      "session, second call: show() saves figure-2.png and leaves figure-1.png as it was", r)
 t.ok(rep.get("workspace") == ["out/figure-1.png", "out/figure-2.png"],
      "session: nothing else in /workspace (matplotlib's cache is in /tmp)", rep)
+
+# As in a notebook: what the code leaves open is saved at the end, once.
+def returned(r):
+    return [(f["path"], f["returned_as"]) for f in sc(r).get("files", [])]
+
+
+r = s.run("import matplotlib.pyplot as plt\nplt.plot([1, 2])", ENV)
+t.ok(returned(r) == [("figure-1.png", "image")] and sc(r).get("stderr") == "",
+     "one-shot: a figure never shown is saved at the end of the run and comes back as an image", r)
+r = s.run("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('/workspace/out/mine.png')", ENV)
+t.ok(returned(r) == [("mine.png", "image")], "one-shot: a figure the code saved itself is not saved again", returned(r))
+r = s.run("import matplotlib.pyplot as plt\nfig = plt.figure()\nplt.plot([1, 2])\nfig.show()", ENV)
+t.ok(returned(r) == [("figure-1.png", "image")] and "non-interactive" not in sc(r).get("stderr", ""),
+     "one-shot: fig.show() saves that figure (no 'non-interactive' warning), once", r)
+r = s.run("import matplotlib.pyplot as plt\nplt.plot([3, 1])", ENV, session="cells")
+t.ok(returned(r) == [("figure-1.png", "image")], "session: a figure a call leaves open comes back with that call", r)
+r = s.run("x = 1", ENV, session="cells")
+t.ok(returned(r) == [], "session: the next call, which draws nothing, returns no figure", returned(r))
+r = s.run("plt.figure(); plt.bar([1, 2], [2, 1])", ENV, session="cells")
+t.ok(returned(r) == [("figure-2.png", "image")], "session: a later cell's figure is figure-2.png", returned(r))
 
 # Environments without the preset have no matplotlib.
 r = s.run("import matplotlib", "python")
