@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -904,6 +905,23 @@ void jail_release(struct jail_proc *p)
 	close_fd(&p->err_fd);
 	close_fd(&p->workspace_fd);
 	limits_cg_destroy(&p->cg);
+}
+
+int jail_make_token(char *tok, size_t len, struct err *e)
+{
+	unsigned char raw[16];
+	size_t got = 0;
+	while (got < sizeof raw) {
+		ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_sys(e, errno, "getrandom");
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < len; i++)
+		snprintf(tok + 2 * i, 3, "%02x", raw[i]);
+	return 0;
 }
 
 int jail_join_groups(void *ctx, struct err *e)

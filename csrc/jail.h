@@ -131,6 +131,8 @@ bool jail_warm_start(const struct env_entry *env, char *launcher, size_t len, co
 #define JAIL_INIT_EXIT_STALE 124
 
 #define JAIL_TOKEN_MAX 64
+/* A fresh random session token (hex, len-1 characters at most 32). */
+int jail_make_token(char *tok, size_t len, struct err *e);
 
 struct jail_proc {
 	int pid;      /* sandbox init, in the server's pid namespace */

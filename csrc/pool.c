@@ -11,10 +11,19 @@
  * Refills happen from a zero-delay timer after a run's result was sent, so
  * the clone(2) they cost overlaps the client's reading and thinking, not a
  * run.
+ *
+ * Session spares: the same for sessions, one per environment once a
+ * session was started there: a sandbox in session mode whose agent has
+ * started and waits for its first request, with its own token. A new
+ * session takes it (session.c), so its first call costs what a later one
+ * does. Its init's own deadline (jail.h) runs from set-up, so session
+ * sandboxes get POOL_SESSION_SPARE_AGE_S more of it, and a spare older than
+ * that is discarded instead of taken.
  */
 #include "pool.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,25 +37,28 @@ struct spare {
 	bool wanted;       /* refill scheduled or worth doing */
 	long refill_timer;
 	struct jail_spec spec;
+	char token[JAIL_TOKEN_MAX + 1]; /* session spares: spec.agent_token */
+	uint64_t born_ms;
 	struct jail_proc jp;
 };
 
-static struct spare *spares; /* one per environment, by env_at() index */
+/* Two per environment, by env_at() index: [2i] one-shot, [2i+1] session. */
+static struct spare *spares;
 static size_t n_spares;
 static bool stopped;
 static bool disabled;
 
-static struct spare *slot(const struct env_entry *env)
+static struct spare *slot(const struct env_entry *env, bool session)
 {
 	if (!spares) {
-		n_spares = env_count();
+		n_spares = 2 * env_count();
 		spares = calloc(n_spares, sizeof *spares);
 		if (!spares)
 			return NULL;
 	}
-	for (size_t i = 0; i < n_spares; i++)
+	for (size_t i = 0; 2 * i < n_spares; i++)
 		if (env_at(i) == env)
-			return &spares[i];
+			return &spares[2 * i + session];
 	return NULL;
 }
 
@@ -55,9 +67,10 @@ static bool same_str(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* The same sandbox but for the code (one-shot) or the token (session). */
 static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
 {
-	return a->env == b->env && !a->agent_token && !b->agent_token &&
+	return a->env == b->env && !a->agent_token == !b->agent_token &&
 	       a->deadline_s == b->deadline_s && same_str(a->project_dir, b->project_dir) &&
 	       same_str(a->project_mount, b->project_mount);
 }
@@ -101,6 +114,10 @@ static void refill(void *ctx)
 	sp->refill_timer = 0;
 	if (stopped || sp->ready)
 		return;
+	if (sp->spec.agent_token && jail_make_token(sp->token, sizeof sp->token, &e) < 0) {
+		log_msg(LOG_DEBUG, "pool: no session spare for %s: %s", sp->spec.env->name, e.msg);
+		return;
+	}
 	if (!loop_claim_slow()) {
 		/* This round spawned already: the next one. */
 		long t = loop_timer_add(loop_now_ms(), refill, sp, &e);
@@ -116,6 +133,7 @@ static void refill(void *ctx)
 		return;
 	}
 	sp->ready = true;
+	sp->born_ms = loop_now_ms();
 }
 
 static void schedule(struct spare *sp, const struct jail_spec *s)
@@ -124,14 +142,35 @@ static void schedule(struct spare *sp, const struct jail_spec *s)
 	if (stopped || sp->refill_timer)
 		return;
 	sp->spec = *s;
-	sp->spec.warm = true; /* where the environment can (jail.h) */
+	if (s->agent_token)
+		sp->spec.agent_token = sp->token; /* made fresh at the spawn */
+	else
+		sp->spec.warm = true; /* where the environment can (jail.h) */
 	long t = loop_timer_add(loop_now_ms(), refill, sp, &e);
 	sp->refill_timer = t > 0 ? t : 0;
 }
 
+bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *token, size_t len)
+{
+	struct spare *sp = slot(s->env, true);
+	if (!sp || !s->agent_token || !sp->ready)
+		return false;
+	if (!same_spec(&sp->spec, s) || loop_now_ms() - sp->born_ms > POOL_SESSION_SPARE_AGE_S * 1000u ||
+	    strlen(sp->token) >= len) {
+		discard(sp); /* another project, or too near its own deadline */
+		return false;
+	}
+	loop_unwatch(sp->jp.pidfd);
+	*p = sp->jp;
+	memcpy(token, sp->token, strlen(sp->token) + 1);
+	sp->ready = false;
+	log_msg(LOG_DEBUG, "pool: session in %s takes a prepared sandbox", s->env->name);
+	return true;
+}
+
 bool pool_take(const struct jail_spec *s, struct jail_proc *p)
 {
-	struct spare *sp = slot(s->env);
+	struct spare *sp = slot(s->env, false);
 	if (!sp || s->agent_token)
 		return false;
 	bool got = false;
@@ -151,8 +190,8 @@ void pool_refill(const struct jail_spec *s)
 {
 	if (disabled)
 		return;
-	struct spare *sp = slot(s->env);
-	if (sp && !s->agent_token && !sp->ready)
+	struct spare *sp = slot(s->env, s->agent_token != NULL);
+	if (sp && !sp->ready)
 		schedule(sp, s);
 }
 

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "outcap.h"
+#include "pool.h"
 
 /* After the reply, how long a marker that has not shown up is waited for
  * (the code closed its stdout, say). */
@@ -100,6 +100,8 @@ struct session {
 	 * write its inputs; what out/ held after the last call. */
 	bool wait_ws;
 	struct ws_seen seen;
+	bool refill; /* a sandbox started for this call: prepare the next
+	              * new session's (pool.c) once it is answered */
 };
 
 struct reaper {
@@ -249,21 +251,17 @@ static void on_exit_fd(void *ctx, int fd, short revents);
 static void on_output(void *ctx, int fd, short revents);
 static void on_ctl(void *ctx, int fd, short revents);
 
-static int make_token(char *tok, size_t len, struct err *e)
+/* The jail spec of the session's sandbox. Its own deadline (its init
+ * enforces it even without us): it lives at most the session's lifetime,
+ * plus the call running when that is reached (its timeout, the SIGINT
+ * grace, the marker wait), plus the time it may have waited as a spare. */
+static struct jail_spec sandbox_spec(struct session *s)
 {
-	unsigned char raw[16];
-	size_t got = 0;
-	while (got < sizeof raw) {
-		ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_sys(e, errno, "getrandom");
-		got += (size_t)n;
-	}
-	for (size_t i = 0; i < sizeof raw && 2 * i + 2 < len; i++)
-		snprintf(tok + 2 * i, 3, "%02x", raw[i]);
-	return 0;
+	unsigned life = env_config()->session.max_lifetime_seconds + s->env->limits.timeout_seconds +
+			(SESSION_GRACE_MS + MARKER_GRACE_MS + 999) / 1000 + POOL_SESSION_SPARE_AGE_S;
+	return (struct jail_spec){ .env = s->env, .project_dir = s->project_dir,
+				   .project_mount = s->project_mount, .agent_token = s->token,
+				   .deadline_s = life };
 }
 
 /* Start the session's sandbox. On failure res->setup_error says why. */
@@ -271,19 +269,27 @@ static int spawn(struct session *s)
 {
 	struct err e = { 0 };
 	struct exec_result *res = s->res;
-	if (make_token(s->token, sizeof s->token, &e) < 0) {
+	if (jail_make_token(s->token, sizeof s->token, &e) < 0) {
 		snprintf(res->setup_error, sizeof res->setup_error, "%s", e.msg);
 		return -1;
 	}
-	/* The sandbox's own deadline (its init enforces it even without us):
-	 * it lives at most the session's lifetime, plus the call running when
-	 * that is reached (its timeout, the SIGINT grace, the marker wait). */
-	unsigned life = env_config()->session.max_lifetime_seconds + s->env->limits.timeout_seconds +
-			(SESSION_GRACE_MS + MARKER_GRACE_MS + 999) / 1000;
-	struct jail_spec spec = { .env = s->env, .project_dir = s->project_dir,
-				  .project_mount = s->project_mount, .agent_token = s->token,
-				  .deadline_s = life };
-	int rc = jail_spawn(&spec, &s->jp, &e);
+	struct jail_spec spec = sandbox_spec(s);
+	int rc = -1;
+	if (pool_take_session(&spec, &s->jp, s->token, sizeof s->token)) {
+		/* A prepared sandbox (pool.c). Nothing has looked up a project
+		 * file in it yet, so its view is not stale; it is made again
+		 * anyway, as before every call (0.3 ms), so that nothing an
+		 * agent might do at start-up can make it so. */
+		rc = 0;
+		if (s->project_dir && jail_refresh_project(&s->jp, s->project_mount, &e) < 0) {
+			log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id, e.msg);
+			pool_discard(&s->jp);
+			jail_proc_clear(&s->jp);
+			rc = -1;
+		}
+	}
+	if (rc < 0)
+		rc = jail_spawn(&spec, &s->jp, &e);
 	if (rc == -2) {
 		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e.msg, jail_hint(e.code));
 		return -1;
@@ -308,6 +314,7 @@ static int spawn(struct session *s)
 		return -1;
 	}
 	log_msg(LOG_DEBUG, "session %s: sandbox %d started", s->id, s->jp.pid);
+	s->refill = true; /* once this call is answered (finish_call) */
 	return 0;
 }
 
@@ -395,6 +402,12 @@ static void finish_call(struct session *s, const char *error)
 		c->cb(c->ctx, error ? NULL : res, error);
 	if (error || !c->cb)
 		exec_result_free(res);
+	if (s->refill) {
+		/* After the answer, so the spawn does not delay it. */
+		struct jail_spec spec = sandbox_spec(s);
+		s->refill = false;
+		pool_refill(&spec);
+	}
 	free(c->code);
 	ws_inputs_free(&c->files);
 	free(c);
