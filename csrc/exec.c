@@ -38,6 +38,7 @@
 #include "loop.h"
 #include "outcap.h"
 #include "pool.h"
+#include "reaper.h"
 
 /* A healthy spare accepts in well under a millisecond; this leaves room for
  * a loaded machine, and is all a frozen spare costs a run. */
@@ -63,21 +64,15 @@ struct exec_run {
 	uint64_t start_ms;
 	struct jail_spec spec; /* for the pool's next spare */
 	bool spawned;   /* jp is live (false: setup error delivered by timer) */
-	bool cancelled; /* only the pidfd watch is left, to reap */
-	bool pid_watched;
 	bool from_pool; /* jp was a spare: it must accept the code in time */
 	bool accepted;  /* init said the code is in (JAIL_MSG_ACCEPTED) */
 	struct ws_inputs files; /* to write before the code is sent */
 	bool files_in;  /* written into this sandbox (or none to write) */
-	struct exec_run *next_cancelled, *prev_cancelled; /* while cancelled */
 	bool waiting;   /* in the spawn queue (below), no sandbox yet */
 	struct exec_run *next_waiting;
 };
 
 static int n_active;
-/* Cancelled runs whose init is not reaped yet: the loop reaps them, or
- * exec_shutdown() does when the loop has stopped. */
-static struct exec_run *cancelled_runs;
 /* Runs waiting for their sandbox: a burst of runs is spawned one per loop
  * round (loop_claim_slow), so pings and replies are served in between. */
 static struct exec_run *waiting_head, *waiting_tail;
@@ -85,7 +80,7 @@ static long spawn_timer;
 
 int exec_active(void)
 {
-	return n_active;
+	return n_active + reaper_count();
 }
 
 size_t exec_output_bytes(const struct exec_run *r)
@@ -123,17 +118,6 @@ static void cat2(char *dst, size_t len, const char *a, const char *b)
 		dst[n] = '\0';
 }
 
-/* Only the reap is left (answered, or cancelled): the loop does it, or
- * exec_shutdown() once the loop has stopped. */
-static void mark_cancelled(struct exec_run *r)
-{
-	r->cancelled = true;
-	r->next_cancelled = cancelled_runs;
-	if (cancelled_runs)
-		cancelled_runs->prev_cancelled = r;
-	cancelled_runs = r;
-}
-
 static void stop_timers(struct exec_run *r)
 {
 	if (r->timer > 0)
@@ -141,6 +125,21 @@ static void stop_timers(struct exec_run *r)
 	if (r->accept_timer > 0)
 		loop_timer_cancel(r->accept_timer);
 	r->timer = r->accept_timer = 0;
+}
+
+/* Let go of the run's sandbox: off the loop, to the reaper (killed, then
+ * reaped and released when the kernel is done with it). */
+static void bury(struct exec_run *r)
+{
+	if (!r->spawned)
+		return;
+	loop_unwatch(r->jp.pidfd);
+	loop_unwatch(r->jp.out_fd);
+	loop_unwatch(r->jp.err_fd);
+	loop_unwatch(r->jp.code_fd);
+	loop_unwatch(r->jp.sync_fd);
+	reaper_bury(&r->jp);
+	r->spawned = false;
 }
 
 static void unqueue(struct exec_run *r)
@@ -164,23 +163,8 @@ static void run_free(struct exec_run *r)
 {
 	if (r->waiting)
 		unqueue(r);
-	if (r->cancelled) {
-		if (r->prev_cancelled)
-			r->prev_cancelled->next_cancelled = r->next_cancelled;
-		else if (cancelled_runs == r)
-			cancelled_runs = r->next_cancelled;
-		if (r->next_cancelled)
-			r->next_cancelled->prev_cancelled = r->prev_cancelled;
-	}
 	stop_timers(r);
-	if (r->spawned) {
-		loop_unwatch(r->jp.pidfd);
-		loop_unwatch(r->jp.out_fd);
-		loop_unwatch(r->jp.err_fd);
-		loop_unwatch(r->jp.code_fd);
-		loop_unwatch(r->jp.sync_fd);
-		jail_release(&r->jp);
-	}
+	bury(r); /* (callers let go of the sandbox first; this is the net) */
 	outcap_free(&r->out.o);
 	outcap_free(&r->err.o);
 	free(r->code);
@@ -367,19 +351,10 @@ static void finish(struct exec_run *r)
 	void *ctx = r->ctx;
 	struct jail_spec spec = r->spec;
 	r->res = NULL;
-	if (r->jp.reaped) {
-		run_free(r);
-	} else {
-		/* Answered on init's exit report: the kernel is still tearing
-		 * the namespaces down. Reap from the loop, like a cancel. */
-		jail_kill(&r->jp);
-		loop_unwatch(r->jp.out_fd);
-		loop_unwatch(r->jp.err_fd);
-		loop_unwatch(r->jp.sync_fd);
-		stop_code(r);
-		stop_timers(r);
-		mark_cancelled(r);
-	}
+	/* Answered on init's exit report, the kernel may still be tearing the
+	 * namespaces down: the reaper waits for that (reaper.h). */
+	bury(r);
+	run_free(r);
 	cb(ctx, res);
 	pool_refill(&spec);
 }
@@ -426,10 +401,6 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 	if (rc < 0) {
 		log_msg(LOG_ERROR, "exec: waitid on sandbox %d: %s", r->jp.pid, strerror(errno));
 		loop_unwatch(r->jp.pidfd); /* do not spin; the result reports it */
-	}
-	if (r->cancelled) {
-		run_free(r);
-		return;
 	}
 	take_accept(r);
 	/* (Not after our own timeout kill: the run's time is up.) */
@@ -501,12 +472,10 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
 	if (rc < 0)
 		return -1;
 	r->spawned = true;
-	r->pid_watched = false;
 	r->out.fd = r->jp.out_fd;
 	r->err.fd = r->jp.err_fd;
 	if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, e) < 0)
 		return -1;
-	r->pid_watched = true;
 	if (loop_watch(r->out.fd, POLLIN, on_output, r, e) < 0 ||
 	    loop_watch(r->err.fd, POLLIN, on_output, r, e) < 0 ||
 	    loop_watch(r->jp.sync_fd, POLLIN, on_sync, r, e) < 0)
@@ -532,26 +501,13 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
  * (its launcher was stopped or gone): discard it and run in a fresh
  * sandbox, with the whole timeout. Called from the loop, so a failure here
  * is answered at once. */
-/* Kill the run's sandbox and wait for it (pool_discard: a spare that never
- * ran code tears down at once), keeping the run itself. */
-static void drop_sandbox(struct exec_run *r)
-{
-	loop_unwatch(r->jp.pidfd);
-	loop_unwatch(r->jp.out_fd);
-	loop_unwatch(r->jp.err_fd);
-	loop_unwatch(r->jp.code_fd);
-	loop_unwatch(r->jp.sync_fd);
-	pool_discard(&r->jp);
-	r->spawned = false;
-}
-
 static void restart_cold(struct exec_run *r, const char *why)
 {
 	struct err e = { 0, "" };
 	log_msg(LOG_WARNING, "exec: the prepared sandbox of %s %s; the run starts in a fresh one",
 		r->spec.env->name, why);
 	stop_timers(r);
-	drop_sandbox(r);
+	bury(r);
 	/* Whatever the launcher printed before its code is not the run's. */
 	outcap_free(&r->out.o);
 	outcap_free(&r->err.o);
@@ -562,7 +518,7 @@ static void restart_cold(struct exec_run *r, const char *why)
 	if (rc >= 0)
 		return;
 	if (r->spawned)
-		drop_sandbox(r);
+		bury(r);
 	stop_timers(r);
 	cat2(r->res->setup_error, sizeof r->res->setup_error, "the server could not start the run: ",
 	     e.msg);
@@ -607,7 +563,7 @@ static void start_head(void)
 	if (start_sandbox(r, true, &e) >= 0)
 		return;
 	if (r->spawned)
-		drop_sandbox(r);
+		bury(r);
 	stop_timers(r);
 	cat2(r->res->setup_error, sizeof r->res->setup_error, "the server could not start the run: ", e.msg);
 	on_setup_error(r);
@@ -699,47 +655,15 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 
 void exec_shutdown(void)
 {
-	/* The loop has stopped: wait here. Each init was SIGKILLed, so the
-	 * kernel is tearing its namespace down and this is short. Reaping
-	 * also removes the run's cgroups (jail_release). */
-	while (cancelled_runs) {
-		struct exec_run *r = cancelled_runs;
-		if (jail_reap_wait(&r->jp) < 0)
-			log_msg(LOG_WARNING, "exec: waitid on sandbox %d: %s", r->jp.pid, strerror(errno));
-		run_free(r);
-	}
+	/* The loop has stopped: every sandbox left is buried (cancelled runs,
+	 * runs answered before their init was reaped). */
+	reaper_shutdown();
 }
 
 void exec_cancel(struct exec_run *r)
 {
-	if (!r || r->cancelled)
+	if (!r)
 		return;
-	if (!r->spawned) {
-		run_free(r);
-		return;
-	}
-	kill_run(r);
-	stop_timers(r);
-	loop_unwatch(r->jp.out_fd);
-	loop_unwatch(r->jp.err_fd);
-	loop_unwatch(r->jp.sync_fd);
-	stop_code(r);
-	if (jail_reap(&r->jp) != 0) {
-		run_free(r);
-		return;
-	}
-	/* Init is dying (the kernel is killing its namespace): reap it from
-	 * the loop when its pidfd says so. */
-	mark_cancelled(r);
-	if (!r->pid_watched) {
-		struct err e2;
-		if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, &e2) == 0) {
-			r->pid_watched = true;
-			return;
-		}
-		/* No room on the loop: wait here. The init is SIGKILLed and
-		 * the kernel is tearing down its namespace, so this is short. */
-		jail_reap_wait(&r->jp);
-		run_free(r);
-	}
+	bury(r);
+	run_free(r);
 }

@@ -87,7 +87,8 @@ void exec_result_free(struct exec_result *r);
 void exec_result_set_status(struct exec_result *res, int status);
 /* Bytes the run wrote so far on stdout and stderr (progress reports). */
 size_t exec_output_bytes(const struct exec_run *r);
-/* Runs started and not yet fully released (tests, shutdown). */
+/* Runs started and not yet answered, plus sandboxes not yet reaped
+ * (reaper.h) (tests, shutdown). */
 int exec_active(void);
 
 #endif

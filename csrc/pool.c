@@ -31,6 +31,7 @@
 #include "env.h"
 #include "log.h"
 #include "loop.h"
+#include "reaper.h"
 
 struct spare {
 	bool ready;        /* jp is a live sandbox waiting for code */
@@ -75,20 +76,13 @@ static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
 	       same_str(a->project_mount, b->project_mount);
 }
 
-/* Kill a spare and wait for its init: it holds no code (or, taken, never
- * accepted it) and the kernel tears its namespace down at once, so the wait
- * is short. */
-void pool_discard(struct jail_proc *p)
-{
-	jail_reap_wait(p);
-}
 
 static void discard(struct spare *sp)
 {
 	if (!sp->ready)
 		return;
 	loop_unwatch(sp->jp.pidfd);
-	pool_discard(&sp->jp);
+	reaper_bury(&sp->jp);
 	sp->ready = false;
 }
 
@@ -129,7 +123,7 @@ static void refill(void *ctx)
 		return;
 	}
 	if (loop_watch(sp->jp.pidfd, POLLIN, on_spare_exit, sp, &e) < 0) {
-		pool_discard(&sp->jp);
+		reaper_bury(&sp->jp);
 		return;
 	}
 	sp->ready = true;

@@ -23,9 +23,6 @@ bool pool_take(const struct jail_spec *s, struct jail_proc *p);
 bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *token, size_t len);
 /* Session sandboxes' own deadline gets this much more (pool.c). */
 #define POOL_SESSION_SPARE_AGE_S 300u
-/* Kill and reap a sandbox that pool_take gave out but that did not accept
- * its code (exec.c): waits the few milliseconds its teardown takes. */
-void pool_discard(struct jail_proc *p);
 /* A run with this spec ended and its result was sent, or a session's
  * sandbox started (spec with an agent_token): prepare the next spare from
  * the loop, while the client reads the result (spawning costs the server a

@@ -1,8 +1,8 @@
 /* session.c — the session table on the event loop; see session.h.
  *
  * Owns: struct session (slots of a fixed table), its sandbox while it lives,
- * its calls from session_run until their callback (or cancel), and the
- * reapers of sandboxes that were killed without a call waiting on them.
+ * its calls from session_run until their callback (or cancel); a sandbox
+ * it discards goes to the reaper (reaper.h).
  * Must not: wait for anything outside the loop (session_shutdown excepted:
  * the process is ending), or trust the sandbox: output is capped per call
  * (outcap.h), control frames are bounded (agent_ipc.h), a silent agent is
@@ -31,6 +31,7 @@
 #include "loop.h"
 #include "outcap.h"
 #include "pool.h"
+#include "reaper.h"
 
 /* After the reply, how long a marker that has not shown up is waited for
  * (the code closed its stdout, say). */
@@ -104,14 +105,9 @@ struct session {
 	              * new session's (pool.c) once it is answered */
 };
 
-struct reaper {
-	struct reaper *next;
-	struct jail_proc jp;
-};
 
 static struct session *table;
 static size_t table_len;
-static struct reaper *reapers;
 
 static void start_next(struct session *s);
 static void send_call(struct session *s);
@@ -155,34 +151,6 @@ static long timer_on(uint64_t delay_ms, loop_timer_cb *cb, struct session *s)
 
 /* ---- the sandbox ---------------------------------------------------------- */
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-static void on_reaper(void *ctx, int fd, short revents)
-{
-	struct reaper *r = ctx;
-	(void)revents;
-	int rc = jail_reap(&r->jp);
-	if (rc == 0)
-		return;
-	if (rc < 0)
-		log_msg(LOG_WARNING, "session: waitid on sandbox %d: %s", r->jp.pid, strerror(errno));
-	loop_unwatch(fd);
-	jail_release(&r->jp);
-	for (struct reaper **p = &reapers; *p; p = &(*p)->next)
-		if (*p == r) {
-			*p = r->next;
-			break;
-		}
-	free(r);
-}
-
-
 static void release_sandbox(struct session *s)
 {
 	loop_unwatch(s->jp.sync_fd);
@@ -205,7 +173,6 @@ static void release_sandbox(struct session *s)
 /* Kill the sandbox and forget it; it is reaped from the loop. */
 static void discard_sandbox(struct session *s)
 {
-	struct err e;
 	if (!s->live)
 		return;
 	loop_unwatch(s->jp.sync_fd);
@@ -213,30 +180,8 @@ static void discard_sandbox(struct session *s)
 	loop_unwatch(s->jp.out_fd);
 	loop_unwatch(s->jp.err_fd);
 	loop_unwatch(s->jp.code_fd);
-	jail_kill(&s->jp);
-	close_fd(&s->jp.out_fd);
-	close_fd(&s->jp.err_fd);
-	close_fd(&s->jp.code_fd);
-	close_fd(&s->jp.sync_fd);
-	/* Only the pidfd and the cgroup are left: they move to a reaper. */
-	struct jail_proc jp = s->jp;
-	jail_proc_clear(&s->jp);
+	reaper_bury(&s->jp); /* reaped and released when the kernel is done */
 	release_sandbox(s);
-	if (jail_reap(&jp) != 0) {
-		jail_release(&jp);
-		return;
-	}
-	struct reaper *r = malloc(sizeof *r);
-	if (r) {
-		r->jp = jp;
-		if (loop_watch(r->jp.pidfd, POLLIN, on_reaper, r, &e) == 0) {
-			r->next = reapers;
-			reapers = r;
-			return;
-		}
-		free(r);
-	}
-	jail_reap_wait(&jp);
 }
 
 static void kill_sandbox(struct session *s)
@@ -283,8 +228,7 @@ static int spawn(struct session *s)
 		rc = 0;
 		if (s->project_dir && jail_refresh_project(&s->jp, s->project_mount, &e) < 0) {
 			log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id, e.msg);
-			pool_discard(&s->jp);
-			jail_proc_clear(&s->jp);
+			reaper_bury(&s->jp);
 			rc = -1;
 		}
 	}
@@ -1100,13 +1044,7 @@ void session_shutdown(void)
 	for (size_t i = 0; i < table_len; i++)
 		if (table[i].used)
 			close_session(&table[i]);
-	while (reapers) {
-		struct reaper *r = reapers;
-		reapers = r->next;
-		loop_unwatch(r->jp.pidfd);
-		jail_reap_wait(&r->jp);
-		free(r);
-	}
+	reaper_shutdown();
 	free(table);
 	table = NULL;
 	table_len = 0;

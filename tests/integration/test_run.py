@@ -103,13 +103,14 @@ t.ok(st.get("stdout", "").startswith("project file\n") and "rc=1" in st.get("std
 # previous run is in it.
 s.request("logging/setLevel", {"level": "debug"})
 s.drain(0.2)
-st1 = sc(s.run("echo one > /workspace/mark; ls -A /workspace", "shell"))
+st1 = sc(s.run("echo one > /workspace/mark; echo two > /workspace/out/o; ls -A /workspace", "shell"))
 time.sleep(0.5)
 s.drain(0.2)
-r2 = s.run("ls -A /workspace; ls -A /tmp", "shell")
+r2 = s.run("ls -A /workspace; ls -A /workspace/out /tmp", "shell")
 logs = [m["params"]["data"] for m in s.drain(0.3) if m.get("method") == "notifications/message"]
-t.ok(st1.get("stdout") == "mark\n" and sc(r2).get("stdout") == "" and sc(r2).get("exit_code") == 0,
-     "a run after a run sees an empty /workspace and /tmp", (st1, r2))
+t.ok(st1.get("stdout") == "mark\nout\n" and sc(r2).get("stdout") == "out\n/tmp:\n\n/workspace/out:\n"
+     and sc(r2).get("exit_code") == 0,
+     "a run after a run sees an empty /workspace (but its empty out/) and an empty /tmp", (st1, r2))
 t.ok(any("prepared sandbox" in l for l in logs), "the second run took a prepared sandbox", logs)
 s.request("logging/setLevel", {"level": "error"})
 

@@ -52,7 +52,7 @@ static void bench_exec(const char *env, const char *code, const char *label, int
 {
 	double *t = calloc((size_t)n, sizeof *t);
 	struct err e;
-	struct exec_request rq = { env_find(env), code, strlen(code), NULL, NULL };
+	struct exec_request rq = { env_find(env), code, strlen(code), NULL, NULL, NULL };
 	for (int i = 0; i < n + 5; i++) {
 		done = 0;
 		double t0 = now_us();

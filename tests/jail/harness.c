@@ -73,7 +73,7 @@ static struct exec_result *run_n(const char *env, const char *code, size_t len, 
 {
 	struct waiter w = { NULL, 0 };
 	struct err e = { 0, "" };
-	struct exec_request rq = { env_find(env), code, len, proj, "/project" };
+	struct exec_request rq = { env_find(env), code, len, proj, "/project", NULL };
 	if (!rq.env) {
 		printf("# no env %s\n", env);
 		exit(2);
@@ -593,7 +593,7 @@ static void t_concurrency(void)
 	int sleeps[8];
 	snprintf(marker, sizeof marker, "3600.%d", (int)getpid());
 	snprintf(code, sizeof code, "sleep %s; echo concurrent", marker);
-	struct exec_request rq = { env_find("bash"), code, strlen(code), NULL, NULL };
+	struct exec_request rq = { env_find("bash"), code, strlen(code), NULL, NULL, NULL };
 	uint64_t t0 = loop_now_ms();
 	for (int i = 0; i < 4; i++)
 		if (!exec_start(&rq, on_multi, &m, &e))
@@ -629,7 +629,7 @@ static void t_concurrency(void)
 		const char *fb = "import os, time\nn = 0\ntry:\n    while n < 100:\n"
 				 "        if os.fork() == 0:\n            time.sleep(2); os._exit(0)\n"
 				 "        n += 1\nexcept OSError as e:\n    print('limit at', n)\n    time.sleep(0.5)\n";
-		struct exec_request rq3 = { env_find("python"), fb, strlen(fb), NULL, NULL };
+		struct exec_request rq3 = { env_find("python"), fb, strlen(fb), NULL, NULL, NULL };
 		for (int i = 0; i < 2; i++)
 			if (!exec_start(&rq3, on_multi, &m2, &e))
 				printf("# start: %s\n", e.msg);
@@ -647,7 +647,7 @@ static void t_concurrency(void)
 	/* cancel: no callback, every process gone */
 	struct waiter w = { NULL, 0 };
 	const char *c2 = "( setsid sleep 1000 & ); sleep 1000";
-	struct exec_request rq2 = { env_find("bash"), c2, strlen(c2), NULL, NULL };
+	struct exec_request rq2 = { env_find("bash"), c2, strlen(c2), NULL, NULL, NULL };
 	struct exec_run *r = exec_start(&rq2, on_done, &w, &e);
 	t0 = loop_now_ms();
 	while (loop_now_ms() - t0 < 300)
