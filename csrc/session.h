@@ -45,6 +45,7 @@ typedef void session_done_cb(void *ctx, struct exec_result *res, const char *err
 
 struct session_request {
 	const char *id;            /* [A-Za-z0-9_.-]{1,64}, checked by the caller */
+	unsigned long owner;       /* the client's namespace: ids are per owner */
 	const struct env_entry *env;
 	const char *code;          /* copied */
 	size_t code_len;
@@ -68,6 +69,9 @@ void session_input_closed(void);
 /* Kill every session's sandbox and wait for them (SIGTERM, end of input).
  * Callbacks are not called. */
 void session_shutdown(void);
+/* The client `owner` is gone: close its sessions and kill their sandboxes
+ * (reaped from the loop). Callbacks are not called. */
+void session_end_owner(unsigned long owner);
 /* Sessions in the table / sandboxes not yet reaped (tests, logs). */
 int session_count(void);
 

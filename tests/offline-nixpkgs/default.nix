@@ -594,6 +594,9 @@ let
     ] ++ lib.optionals set.stdenv.hostPlatform.isStatic [
       "--enable-static" "--disable-shared" "--host=x86_64-unknown-linux-musl" "--build=x86_64-pc-linux-gnu"
     ];
+    # Sections per function: the static server's --gc-sections then keeps
+    # only what it calls (the build test bounds the binary's size).
+    CFLAGS = "-Os -ffunction-sections -fdata-sections";
     enableParallelBuilding = true;
     preConfigure = ''
       # Pregenerated autotools files must look newer than their inputs, or
