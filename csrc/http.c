@@ -315,6 +315,24 @@ static void peer_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
 	free(line);
 }
 
+/* The request was cancelled (notifications/cancelled on another POST): no
+ * JSON-RPC answer, so its HTTP answer is empty: 202, or the end of its
+ * stream. */
+static void peer_unanswered(struct rpc_peer *p)
+{
+	struct exchange *x = (struct exchange *)p;
+	if (x->done)
+		return;
+	x->done = true;
+	if (!(x->sse && x->started)) {
+		free(x->out);
+		x->out = NULL;
+		x->out_len = 0;
+		x->status = 202;
+	}
+	resume(x);
+}
+
 static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
@@ -524,6 +542,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!x)
 			return MHD_NO;
 		x->peer.send = peer_send;
+		x->peer.unanswered = peer_unanswered;
 		x->conn = c;
 		*con_cls = x;
 		open_exchanges++;
@@ -549,8 +568,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (x->done && !x->sse)
-		/* Resumed: the answer came. */
-		return respond(c, x->status, "application/json", x->out, x->is_init && x->sess ? x->sess->id : NULL);
+		/* Resumed: the answer came (or, 202, none will). */
+		return respond(c, x->status, x->out ? "application/json" : NULL, x->out,
+			       x->is_init && x->sess ? x->sess->id : NULL);
 	if (x->suspended || x->started)
 		return MHD_YES;
 

@@ -786,7 +786,10 @@ static void n_cancelled(const cJSON *params)
 		bool own = (c->peer ? c->peer->owner : 0) == current_owner();
 		if (c->used && own && rpc_id_equal(c->id, rid)) {
 			log_msg(LOG_INFO, "request cancelled by the client");
+			struct rpc_peer *p = c->peer;
 			call_cancel(c);
+			if (p && p->unanswered)
+				p->unanswered(p);
 			return;
 		}
 	}

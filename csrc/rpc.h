@@ -64,6 +64,9 @@ struct rpc_peer {
 	/* Takes `line` (malloc'd, n bytes, ending in a newline). is_reply:
 	 * a response, else a notification. */
 	void (*send)(struct rpc_peer *p, char *line, size_t n, bool is_reply);
+	/* Optional: the request on p was cancelled by the client and gets no
+	 * answer (MCP's cancellation): the transport ends it its own way. */
+	void (*unanswered)(struct rpc_peer *p);
 	/* The namespace of sandbox sessions (0: stdio's). */
 	unsigned long owner;
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Client tests: drive the built server with real MCP clients from npm — the
-# official TypeScript SDK (sdk.test.mjs) and the MCP Inspector in CLI mode
+# official TypeScript SDK (sdk.test.mjs, over stdio and over Streamable HTTP) and the MCP Inspector in CLI mode
 # (inspector.test.mjs) — at the versions pinned in package-lock.json.
 # Installs them with `npm ci` into tests/clients/node_modules (skipped when
 # that tree was installed from the same lock file). Prints TAP; a test marked
@@ -93,5 +93,6 @@ emit() {
 	echo "# $name: $(( $(date +%s) - start )) s"
 }
 emit sdk sdk.test.mjs
+NSM_TRANSPORT=http emit sdk-http sdk.test.mjs
 emit inspector inspector.test.mjs
 finish

@@ -244,6 +244,37 @@ left = [p for p in w.alive() if p[0] in mine]
 t.ok(n_before > 0 and not left, "the deleted session's sandbox (%d processes) is gone" % n_before, left)
 stall.close()
 
+# ---- cancellation: only by the client that sent the request ------------------------------------
+def bg_run(sid, id, code):
+    return subprocess.Popen(["curl", "-sS", "--max-time", "30", "-H", "Accept: application/json",
+                             "-H", "Content-Type: application/json", "-H", "Mcp-Session-Id: " + sid,
+                             "--data-binary", json.dumps({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                                                          "params": {"name": "run", "arguments":
+                                                                     {"code": code, "env": "shell"}}}),
+                             "-w", "\n%{http_code}", s.url], stdout=subprocess.PIPE, text=True)
+
+
+def cancel(sid, id):
+    return curl(s.url, {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": id}},
+                headers=["Mcp-Session-Id: " + sid])[0]
+
+
+st, sid3, _ = init(s)
+bg = bg_run(sid, 77, "sleep 1.5; echo finished")
+time.sleep(0.5)
+st = cancel(sid3, 77)  # another client naming the same id
+out, _ = bg.communicate(timeout=20)
+t.ok(st == 202 and '"stdout":"finished\\n"' in out and out.endswith("200"),
+     "notifications/cancelled from another MCP session does not cancel a request with that id", out[-300:])
+bg = bg_run(sid, 78, "sleep 20")
+time.sleep(0.5)
+t0 = time.monotonic()
+st = cancel(sid, 78)
+out, _ = bg.communicate(timeout=20)
+t.ok(st == 202 and out.strip() == "202" and time.monotonic() - t0 < 3,
+     "notifications/cancelled from the same session ends the request with 202 and no answer (%.1f s)"
+     % (time.monotonic() - t0), out[-300:])
+
 # ---- SIGTERM with a run in flight -------------------------------------------------------------------
 w = Watch(s.p.pid)
 w.record(busy_only=True)
