@@ -723,38 +723,43 @@ int http_start(const struct http_options *o, struct err *e)
 	idle_ms = (uint64_t)(o->idle_seconds ? o->idle_seconds : HTTP_DEFAULT_IDLE_S) * 1000u;
 	if (o->token_file && read_token(o->token_file, e) < 0)
 		return -1;
-	bool loopback = false;
-	listen_fd = bind_listen(o->listen, &loopback, e);
-	if (listen_fd < 0)
+	bool loopback = true; /* no listening socket: only http_adopt's */
+	if (o->listen && (listen_fd = bind_listen(o->listen, &loopback, e)) < 0)
 		return -1;
-	if (!loopback && !have_token) {
+	if (o->listen && !loopback && !have_token) {
 		close(listen_fd);
 		listen_fd = -1;
 		return err_set(e, EPERM, "--http %s is not a loopback address: anyone who reaches it could run code; "
 			       "give --token-file FILE, or bind 127.0.0.1", o->listen);
 	}
 	rpc_set_handler(mcp_handle);
-	daemon_ = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				   on_request, NULL,
-				   /* First, so that every later message goes to it. */
-				   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				   MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				   MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
-				   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER,
-				   MHD_OPTION_END);
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* The logger first, so that every later message goes to it; the
+	 * listening socket last, only when there is one (MHD_USE_NO_LISTEN_SOCKET
+	 * otherwise: http_adopt's connections only). */
+	struct MHD_OptionItem ops[] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONN_TIMEOUT_S, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MAX_HEADER, NULL },
+		{ listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, listen_fd, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	daemon_ = MHD_start_daemon(flags | (listen_fd < 0 ? MHD_USE_NO_LISTEN_SOCKET : 0), 0, NULL, NULL,
+				   on_request, NULL, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!daemon_) {
 		close(listen_fd);
 		listen_fd = -1;
-		return err_set(e, EIO, "--http %s: libmicrohttpd did not start", o->listen);
+		return err_set(e, EIO, "--http %s: libmicrohttpd did not start", o->listen ? o->listen : "(none)");
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
 	epoll_fd = di ? di->epoll_fd : -1;
 	if (epoll_fd < 0 || loop_watch(epoll_fd, POLLIN, on_epoll, NULL, e) < 0) {
 		MHD_stop_daemon(daemon_);
 		daemon_ = NULL;
-		close(listen_fd);
+		if (listen_fd >= 0)
+			close(listen_fd);
 		listen_fd = -1;
 		return err_set(e, EIO, "--http: cannot watch libmicrohttpd's epoll fd");
 	}
@@ -772,7 +777,6 @@ void http_shutdown(int timeout_ms)
 		if (sessions[i].used)
 			end_session(&sessions[i], "the server is stopping");
 	uint64_t end = loop_now_ms() + (uint64_t)timeout_ms;
-	MHD_quiesce_daemon(daemon_);
 	while (open_exchanges > 0 && loop_now_ms() < end) {
 		MHD_run(daemon_);
 		struct pollfd p = { .fd = epoll_fd, .events = POLLIN };
@@ -788,7 +792,24 @@ void http_shutdown(int timeout_ms)
 	/* libmicrohttpd may not stop with a suspended connection. */
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
-	close(listen_fd);
+	if (listen_fd >= 0)
+		close(listen_fd);
 	listen_fd = -1;
+	n_own_origins = 0;
 	explicit_bzero(token, sizeof token);
+	have_token = false;
+}
+
+int http_adopt(int fd, struct err *e)
+{
+	/* libmicrohttpd wants the peer's address; this connection is local. */
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (!daemon_) {
+		close(fd);
+		return err_set(e, EINVAL, "http: not started");
+	}
+	if (MHD_add_connection(daemon_, fd, (struct sockaddr *)&peer, sizeof peer) != MHD_YES)
+		return err_set(e, EIO, "http: libmicrohttpd refused a connection"); /* it closed fd */
+	run_now();
+	return 0;
 }

@@ -26,7 +26,7 @@
 #define HTTP_MAX_TOKEN 4096
 
 struct http_options {
-	const char *listen;      /* "ADDR:PORT", "[V6ADDR]:PORT"; PORT 0 picks one */
+	const char *listen;      /* "ADDR:PORT", "[V6ADDR]:PORT"; PORT 0 picks one; NULL none */
 	const char *token_file;  /* NULL: no token (loopback only) */
 	const char *origins[HTTP_MAX_ORIGINS]; /* --allow-origin, exact */
 	size_t n_origins;
@@ -40,6 +40,10 @@ int http_start(const struct http_options *o, struct err *e);
  * running), waiting at most timeout_ms; every MCP session ends (its
  * sandboxes killed); the daemon stops. */
 void http_shutdown(int timeout_ms);
+/* Serve a connection accepted elsewhere (a connected stream socket, taken
+ * over: closed by the daemon; the fuzzer's socketpairs). With
+ * http_options.listen NULL the daemon has no socket of its own. */
+int http_adopt(int fd, struct err *e);
 /* MCP sessions open (tests, logs). */
 int http_session_count(void);
 
