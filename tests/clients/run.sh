@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Client tests: drive the built server with real MCP clients from npm — the
-# official TypeScript SDK (sdk.test.mjs, over stdio and over Streamable HTTP) and the MCP Inspector in CLI mode
-# (inspector.test.mjs) — at the versions pinned in package-lock.json.
+# official TypeScript SDK (sdk.test.mjs, over stdio and over Streamable HTTP)
+# and the MCP Inspector in CLI mode (inspector.test.mjs) — at the versions
+# pinned in package-lock.json; then the conformance suite over HTTP
+# (tests/conformance/run.sh, its own lock file).
 # Installs them with `npm ci` into tests/clients/node_modules (skipped when
 # that tree was installed from the same lock file). Prints TAP; a test marked
 # `# TODO` is reported but does not fail the suite.
@@ -95,4 +97,13 @@ emit() {
 emit sdk sdk.test.mjs
 NSM_TRANSPORT=http emit sdk-http sdk.test.mjs
 emit inspector inspector.test.mjs
+# The official conformance suite over --http (its own lock file and Node 22).
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) n=$((n + 1)); echo "ok $n - conformance: ${line#* - }" ;;
+	"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - conformance: ${line#* - }" ;;
+	"1.."*) ;;
+	*) echo "$line" ;;
+	esac
+done < <(bash "$root/tests/conformance/run.sh")
 finish
