@@ -307,7 +307,7 @@ tokf = os.path.join(tmp, "token")
 secret = "s3cret-" + os.urandom(12).hex()
 with open(tokf, "w") as f:
     f.write(secret + "\n")
-s = HttpServer("--token-file", tokf)
+s = HttpServer("--token-file", tokf, "--allow-origin", "https://app.example")
 st, h, _ = curl(s.url, INIT)
 t.ok(st == 401 and h.get("www-authenticate", "").startswith("Bearer"),
      "with --token-file: no Authorization is 401 with WWW-Authenticate: Bearer (got %d)" % st)
@@ -315,6 +315,10 @@ st, _, _ = curl(s.url, INIT, headers=["Authorization: Bearer " + secret[:-1] + "
 t.ok(st == 401, "a wrong token is 401 (got %d)" % st)
 st, sid, _ = init(s, headers=["Authorization: Bearer " + secret])
 t.ok(st == 200 and sid, "the right token initializes (got %d)" % st)
+st, _, _ = init(s, headers=["Authorization: Bearer " + secret, "Origin: https://app.example"])
+t.ok(st == 200, "an Origin given with --allow-origin is accepted (got %d)" % st)
+st, _, _ = init(s, headers=["Authorization: Bearer " + secret, "Origin: https://app.example.evil"])
+t.ok(st == 403, "an Origin that only starts like it is 403 (got %d)" % st)
 s.stop()
 t.ok(secret not in s.stderr().decode(errors="replace"), "the token never appears in the log")
 
