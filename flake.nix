@@ -38,11 +38,11 @@
 
       devShells = forAllSystems (pkgs: {
         # For working on csrc/ and codegen/ with the host toolchain: the glibc
-        # cJSON and libseccomp (the server's own inputs are pkgsStatic's
-        # musl builds, which a host compiler cannot link).
+        # cJSON, libseccomp and libmicrohttpd (the server's own inputs are
+        # pkgsStatic's musl builds, which a host compiler cannot link).
         default = pkgs.mkShell {
           packages = [ pkgs.gnumake pkgs.jq ];
-          buildInputs = [ pkgs.cjson pkgs.libseccomp ];
+          buildInputs = [ pkgs.cjson pkgs.libseccomp pkgs.libmicrohttpd ];
         };
       });
     };

@@ -24,6 +24,7 @@
 #include <cjson/cJSON.h>
 
 #include "env.h"
+#include "http.h"
 #include "jail.h"
 #include "log.h"
 #include "loop.h"
@@ -38,7 +39,8 @@ static volatile int stop_signal;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nix-sandbox-mcp [--stdio] [--project DIR | --no-project] [--log-level LEVEL]\n"
+		"usage: nix-sandbox-mcp [--stdio | --http ADDR:PORT [--token-file FILE] [--allow-origin ORIGIN]...\n"
+		"                        [--http-idle-timeout SECONDS]] [--project DIR | --no-project] [--log-level LEVEL]\n"
 		"       nix-sandbox-mcp --list-envs | --doctor | --version | --help\n"
 		"\n"
 		"An MCP server (JSON-RPC over stdin/stdout) with one tool, `run`, that runs\n"
@@ -46,6 +48,13 @@ static void usage(FILE *f)
 		"it was built; no configuration file is read at run time.\n"
 		"\n"
 		"  --stdio            serve MCP on stdin/stdout (the default)\n"
+		"  --http ADDR:PORT   serve MCP over Streamable HTTP at http://ADDR:PORT/mcp\n"
+		"                     (a non-loopback ADDR needs --token-file)\n"
+		"  --token-file FILE  require \"Authorization: Bearer TOKEN\", TOKEN read from FILE\n"
+		"                     once at start\n"
+		"  --allow-origin ORIGIN  accept browser requests from ORIGIN (exact, e.g.\n"
+		"                     https://app.example); others are refused (403)\n"
+		"  --http-idle-timeout SECONDS  end an MCP session unused this long (1800)\n"
 		"  --project DIR      mount DIR read-only in every sandbox (overrides\n"
 		"                     PROJECT_DIR and the built-in project path, by\n"
 		"                     default \".\": the directory the server starts in)\n"
@@ -278,6 +287,10 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "stdio", no_argument, NULL, 's' },
+		{ "http", required_argument, NULL, 'H' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "allow-origin", required_argument, NULL, 'O' },
+		{ "http-idle-timeout", required_argument, NULL, 'I' },
 		{ "project", required_argument, NULL, 'p' },
 		{ "no-project", no_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -288,7 +301,8 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *project_arg = NULL;
-	bool no_project = false;
+	bool no_project = false, stdio = false;
+	struct http_options http = { 0 };
 	int lvl = log_level_parse(env_config()->log_level);
 	int c;
 
@@ -297,7 +311,31 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
+			stdio = true;
 			break;
+		case 'H':
+			http.listen = optarg;
+			break;
+		case 'T':
+			http.token_file = optarg;
+			break;
+		case 'O':
+			if (http.n_origins == HTTP_MAX_ORIGINS) {
+				fprintf(stderr, "nix-sandbox-mcp: at most %d --allow-origin\n", HTTP_MAX_ORIGINS);
+				return 2;
+			}
+			http.origins[http.n_origins++] = optarg;
+			break;
+		case 'I': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > 86400 * 30) {
+				fprintf(stderr, "nix-sandbox-mcp: --http-idle-timeout: seconds, 1 to 2592000\n");
+				return 2;
+			}
+			http.idle_seconds = (unsigned)v;
+			break;
+		}
 		case 'p':
 			project_arg = optarg;
 			break;
@@ -329,6 +367,14 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (stdio && http.listen) {
+		fprintf(stderr, "nix-sandbox-mcp: --stdio and --http exclude each other\n");
+		return 2;
+	}
+	if (!http.listen && (http.token_file || http.n_origins || http.idle_seconds)) {
+		fprintf(stderr, "nix-sandbox-mcp: --token-file, --allow-origin and --http-idle-timeout need --http\n");
+		return 2;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "nix-sandbox-mcp: unexpected argument %s\n", argv[optind]);
@@ -379,7 +425,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (loop_watch(sfd, POLLIN, on_signal, NULL, &e) < 0 ||
-	    rpc_start(STDIN_FILENO, STDOUT_FILENO, mcp_handle, &e) < 0) {
+	    (http.listen ? http_start(&http, &e) : rpc_start(STDIN_FILENO, STDOUT_FILENO, mcp_handle, &e)) < 0) {
 		fprintf(stderr, "nix-sandbox-mcp: %s\n", e.msg);
 		return 1;
 	}
@@ -387,8 +433,8 @@ int main(int argc, char **argv)
 	/* Run until a signal, or until stdin is closed and every run in flight
 	 * has answered (each is bounded by its timeout). */
 	bool input_closed = false;
-	while (!stop_signal && !rpc_output_broken() && !(rpc_input_closed() && mcp_inflight() == 0)) {
-		if (rpc_input_closed() && !input_closed) {
+	while (!stop_signal && (http.listen || (!rpc_output_broken() && !(rpc_input_closed() && mcp_inflight() == 0)))) {
+		if (!http.listen && rpc_input_closed() && !input_closed) {
 			/* Calls waiting in sessions are answered now, not run;
 			 * running ones finish. Then mcp_shutdown ends sessions. */
 			input_closed = true;
@@ -402,6 +448,10 @@ int main(int argc, char **argv)
 	}
 	if (stop_signal)
 		log_msg(LOG_INFO, "signal %d: stopping", stop_signal);
+	/* HTTP clients first: each open request gets its answer or an error
+	 * while the loop's state is whole. */
+	if (http.listen)
+		http_shutdown(2000);
 	mcp_shutdown();
 	pool_shutdown();
 	jail_fini();

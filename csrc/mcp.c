@@ -61,8 +61,16 @@ struct call {
 	cJSON *progress_token;      /* _meta.progressToken, or NULL */
 	long progress_timer;
 	uint64_t start_ms;
+	struct rpc_peer *peer;      /* where its answer goes (NULL: stdout) */
 };
 static struct call calls[MCP_MAX_INFLIGHT];
+
+/* The namespace of sandbox sessions of the client being handled. */
+static unsigned long current_owner(void)
+{
+	struct rpc_peer *p = rpc_current_peer();
+	return p ? p->owner : 0;
+}
 
 void mcp_set_project(const char *dir)
 {
@@ -390,9 +398,11 @@ static void call_free(struct call *c)
 /* The asynchronous end of a call: its answer, in the protocol it came in. */
 static void call_reply(struct call *c, cJSON *r, struct exec_result *res)
 {
+	struct rpc_peer *was = rpc_set_peer(c->peer);
 	stateless_request = c->stateless;
 	reply(c->id, r);
 	stateless_request = false;
+	rpc_set_peer(was);
 	exec_result_free(res);
 	call_free(c);
 }
@@ -446,7 +456,9 @@ static void on_progress(void *ctx)
 		/* Strictly increasing: each tick is at least the interval after the last. */
 		cJSON_AddNumberToObject(p, "progress", (double)ms / 1000.0);
 		cJSON_AddStringToObject(p, "message", msg);
+		struct rpc_peer *was = rpc_set_peer(c->peer);
 		rpc_notify("notifications/progress", p);
+		rpc_set_peer(was);
 	}
 	struct err e = { 0 };
 	long t = loop_timer_add(loop_now_ms() + PROGRESS_INTERVAL_MS, on_progress, c, &e);
@@ -574,6 +586,7 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	c->env = env;
 	c->stateless = stateless_request;
 	c->start_ms = loop_now_ms();
+	c->peer = rpc_current_peer();
 	log_msg(LOG_DEBUG, "run in %s: %zu bytes of code%s%s", env->name, code_len,
 		cJSON_IsString(sess) ? ", session " : "", cJSON_IsString(sess) ? sess->valuestring : "");
 	struct err e = { 0 };
@@ -588,6 +601,7 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	if (cJSON_IsString(sess)) {
 		struct session_request sr = {
 			.id = sess->valuestring,
+			.owner = current_owner(),
 			.env = env,
 			.code = code->valuestring,
 			.code_len = code_len,
@@ -637,6 +651,14 @@ static void add_server_description(cJSON *r)
 	if (ins)
 		cJSON_AddStringToObject(r, "instructions", ins);
 	free(ins);
+}
+
+bool mcp_version_supported(const char *v)
+{
+	for (size_t i = 0; i < N_VERSIONS; i++)
+		if (strcmp(v, supported_versions[i]) == 0)
+			return true;
+	return false;
 }
 
 static cJSON *all_versions(void)
@@ -704,7 +726,7 @@ static void m_resources_read(const cJSON *id, const cJSON *params)
 {
 	int code = 0;
 	char msg[400];
-	cJSON *r = mcp_files_read(params, &code, msg, sizeof msg);
+	cJSON *r = mcp_files_read(params, current_owner(), &code, msg, sizeof msg);
 	if (r)
 		reply(id, r);
 	else
@@ -718,7 +740,7 @@ static void m_resources_list(const cJSON *id, const cJSON *params)
 		rpc_reply_error(id, RPC_INVALID_PARAMS, "resources/list: invalid cursor", NULL);
 		return;
 	}
-	reply(id, mcp_files_list());
+	reply(id, mcp_files_list(current_owner()));
 }
 
 static void m_templates_list(const cJSON *id, const cJSON *params)
@@ -751,6 +773,10 @@ static void m_tools_call(const cJSON *id, const cJSON *params)
 static void log_to_client(enum log_level l, const char *msg)
 {
 	static const char *const level_names[] = { "debug", "info", "warning", "error" };
+	/* The server's log is shared by every client of an HTTP server: it
+	 * goes to stdio's one client only. */
+	if (rpc_current_peer())
+		return;
 	cJSON *p = cJSON_CreateObject();
 	if (!p)
 		return;
@@ -780,6 +806,31 @@ static void m_set_level(const cJSON *id, const cJSON *params)
 	rpc_reply_error(id, RPC_INVALID_PARAMS, "logging/setLevel: params.level must be an RFC 5424 level name", NULL);
 }
 
+/* Nobody waits for c's answer any more: a session call is interrupted (the
+ * session kept if it stops), a one-shot run's sandbox killed. */
+static void call_cancel(struct call *c)
+{
+	if (c->scall)
+		session_cancel(c->scall);
+	else
+		exec_cancel(c->run);
+	call_free(c);
+}
+
+void mcp_peer_gone(struct rpc_peer *p)
+{
+	for (int i = 0; i < MCP_MAX_INFLIGHT; i++)
+		if (calls[i].used && calls[i].peer == p) {
+			log_msg(LOG_DEBUG, "the client of a call went away; the call is cancelled");
+			call_cancel(&calls[i]);
+		}
+}
+
+void mcp_owner_gone(unsigned long owner)
+{
+	session_end_owner(owner);
+}
+
 static void n_cancelled(const cJSON *params)
 {
 	const cJSON *rid = get(params, "requestId");
@@ -787,15 +838,14 @@ static void n_cancelled(const cJSON *params)
 		return;
 	for (int i = 0; i < MCP_MAX_INFLIGHT; i++) {
 		struct call *c = &calls[i];
-		if (c->used && rpc_id_equal(c->id, rid)) {
-			if (c->scall) {
-				log_msg(LOG_INFO, "request cancelled by the client; its session call is interrupted");
-				session_cancel(c->scall);
-			} else {
-				log_msg(LOG_INFO, "request cancelled by the client; its sandbox is killed");
-				exec_cancel(c->run);
-			}
-			call_free(c);
+		/* Only the client's own requests: ids are per client. */
+		bool own = (c->peer ? c->peer->owner : 0) == current_owner();
+		if (c->used && own && rpc_id_equal(c->id, rid)) {
+			log_msg(LOG_INFO, "request cancelled by the client");
+			struct rpc_peer *p = c->peer;
+			call_cancel(c);
+			if (p && p->unanswered)
+				p->unanswered(p);
 			return;
 		}
 	}

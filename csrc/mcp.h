@@ -8,6 +8,7 @@
 #ifndef NSM_MCP_H
 #define NSM_MCP_H
 
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 
 #define MCP_MAX_CODE_BYTES (4u * 1024u * 1024u)
@@ -23,6 +24,14 @@ void mcp_input_closed(void);
  * SIGINT); waits for the sessions' sandboxes. */
 void mcp_shutdown(void);
 int mcp_inflight(void);
+/* A protocol revision this server speaks (MCP-Protocol-Version). */
+bool mcp_version_supported(const char *v);
+struct rpc_peer;
+/* A peer (rpc.h) will take no more messages: its calls are cancelled. */
+void mcp_peer_gone(struct rpc_peer *p);
+/* A client (session namespace `owner`) is gone: its sessions end and their
+ * sandboxes are killed. Its peers must be gone first (mcp_peer_gone). */
+void mcp_owner_gone(unsigned long owner);
 /* The instructions string and the tools/list result (tests, --help). */
 char *mcp_instructions(void);
 cJSON *mcp_tools_list(void);

@@ -311,7 +311,7 @@ static bool parse_uri(const char *uri, char *id, size_t idlen, char *path, size_
 	return k > 0;
 }
 
-cJSON *mcp_files_read(const cJSON *params, int *code, char *msg, size_t len)
+cJSON *mcp_files_read(const cJSON *params, unsigned long owner, int *code, char *msg, size_t len)
 {
 	const cJSON *uri = cJSON_GetObjectItemCaseSensitive(params, "uri");
 	char id[65], path[WS_PATH_MAX + 1];
@@ -331,7 +331,7 @@ cJSON *mcp_files_read(const cJSON *params, int *code, char *msg, size_t len)
 	uint64_t size = 0;
 	const char *mime = NULL;
 	struct err e = { 0, "" };
-	if (session_read_out(id, path, MCP_RESOURCE_READ_MAX, &data, &n, &size, &mime, &e) < 0) {
+	if (session_read_out(owner, id, path, MCP_RESOURCE_READ_MAX, &data, &n, &size, &mime, &e) < 0) {
 		char shown[sizeof e.msg];
 		utf8_clip(shown, sizeof shown, e.msg); /* it holds the path's bytes */
 		*code = RESOURCE_NOT_FOUND;
@@ -380,10 +380,10 @@ static void list_one(void *ctx, const char *id, const char *path, uint64_t size)
 	free(name);
 }
 
-cJSON *mcp_files_list(void)
+cJSON *mcp_files_list(unsigned long owner)
 {
 	cJSON *r = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(r, "resources");
-	session_each_out(list_one, arr);
+	session_each_out(owner, list_one, arr);
 	return r;
 }

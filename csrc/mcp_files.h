@@ -29,9 +29,10 @@ int mcp_files_parse(const cJSON *files, struct ws_inputs *in, char *msg, size_t 
  * summary) and to sc ("files") what the run left in /workspace/out. */
 void mcp_files_result(cJSON *content, cJSON *sc, const struct ws_outputs *o, const char *session);
 /* resources/read: the result, or NULL with *code and msg a JSON-RPC error. */
-cJSON *mcp_files_read(const cJSON *params, int *code, char *msg, size_t len);
+cJSON *mcp_files_read(const cJSON *params, unsigned long owner, int *code, char *msg, size_t len);
 /* resources/list: the files of every live session's /workspace/out as of
- * its last call. */
-cJSON *mcp_files_list(void);
+ * its last call. owner: the client's namespace of sessions (session.h);
+ * a client reads and lists only its own. */
+cJSON *mcp_files_list(unsigned long owner);
 
 #endif

@@ -37,6 +37,19 @@ static size_t buf_len, buf_cap;
 static bool discarding;       /* inside an over-long line */
 static bool in_closed, out_broken;
 static bool cur_has_nul;      /* the message being handled had a U+0000 */
+static struct rpc_peer *cur_peer; /* NULL: stdout */
+
+struct rpc_peer *rpc_set_peer(struct rpc_peer *p)
+{
+	struct rpc_peer *was = cur_peer;
+	cur_peer = p;
+	return was;
+}
+
+struct rpc_peer *rpc_current_peer(void)
+{
+	return cur_peer;
+}
 
 /* The outgoing queue: whole lines, oldest first; q_head->off bytes of the
  * first are written. */
@@ -154,8 +167,8 @@ static void enqueue(char *line, size_t n)
  * room for. */
 static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 {
-	if (out_broken)
-		return;
+	if (!cur_peer && (out_broken || rpc_out < 0))
+		return; /* no peer and no stdio client (--http) */
 	char *s = cJSON_PrintUnformatted(msg);
 	if (!s) {
 		log_msg(LOG_ERROR, "out of memory serialising a reply");
@@ -186,6 +199,10 @@ static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 		return;
 	}
 	line[n++] = '\n';
+	if (cur_peer) { /* the peer bounds its own queue */
+		cur_peer->send(cur_peer, line, n, is_reply);
+		return;
+	}
 	if (q_bytes + n <= RPC_MAX_QUEUED) {
 		enqueue(line, n);
 		return;
@@ -562,6 +579,11 @@ static void on_stdin(void *ctx, int fd, short revents)
 		buf_len += (size_t)r;
 		drain_lines();
 	}
+}
+
+void rpc_set_handler(rpc_message_cb *cb)
+{
+	rpc_cb = cb;
 }
 
 int rpc_start(int in_fd, int out_fd, rpc_message_cb *cb, struct err *e)

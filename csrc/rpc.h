@@ -29,6 +29,8 @@ enum {
 typedef void rpc_message_cb(const cJSON *msg);
 
 int rpc_start(int in_fd, int out_fd, rpc_message_cb *cb, struct err *e);
+/* The message callback alone, for a transport other than stdio. */
+void rpc_set_handler(rpc_message_cb *cb);
 /* True once stdin reached end of file (or failed) and every line was handled. */
 bool rpc_input_closed(void);
 /* True once a write to stdout failed (the client is gone). */
@@ -53,6 +55,25 @@ void rpc_flush(int timeout_ms);
 /* While the message callback runs: true when one of the message's strings
  * held U+0000 (cJSON keeps C strings, so that string was cut there). */
 bool rpc_message_has_nul(void);
+
+/* Where messages go: stdout (no peer, the default), or a peer of another
+ * transport (http.c: one per HTTP request). The peer in effect while a
+ * message is handled receives its replies; whoever answers later (mcp.c)
+ * keeps the peer and makes it current again around the answer. */
+struct rpc_peer {
+	/* Takes `line` (malloc'd, n bytes, ending in a newline). is_reply:
+	 * a response, else a notification. */
+	void (*send)(struct rpc_peer *p, char *line, size_t n, bool is_reply);
+	/* Optional: the request on p was cancelled by the client and gets no
+	 * answer (MCP's cancellation): the transport ends it its own way. */
+	void (*unanswered)(struct rpc_peer *p);
+	/* The namespace of sandbox sessions (0: stdio's). */
+	unsigned long owner;
+};
+/* Make p (NULL: stdout) the destination of what follows; returns the one
+ * it replaces, to be restored. */
+struct rpc_peer *rpc_set_peer(struct rpc_peer *p);
+struct rpc_peer *rpc_current_peer(void);
 
 /* Each takes ownership of the cJSON it is given. */
 void rpc_reply_result(const cJSON *id, cJSON *result);

@@ -68,6 +68,7 @@ enum loss {
 struct session {
 	bool used;
 	char id[65];
+	unsigned long owner; /* the client's namespace (session.h) */
 	const struct env_entry *env;
 	const char *project_dir, *project_mount;
 	uint64_t last_used_ms;
@@ -602,22 +603,24 @@ static void close_session(struct session *s);
 #define CLOSED_MEMORY 64
 static struct {
 	char id[65];
+	unsigned long owner;
 	enum loss why;
 } closed_ids[CLOSED_MEMORY];
 static size_t closed_next;
 
-static void remember_closed(const char *id, enum loss why)
+static void remember_closed(const struct session *s, enum loss why)
 {
-	snprintf(closed_ids[closed_next % CLOSED_MEMORY].id, sizeof closed_ids[0].id, "%s", id);
+	snprintf(closed_ids[closed_next % CLOSED_MEMORY].id, sizeof closed_ids[0].id, "%s", s->id);
+	closed_ids[closed_next % CLOSED_MEMORY].owner = s->owner;
 	closed_ids[closed_next % CLOSED_MEMORY].why = why;
 	closed_next++;
 }
 
 /* Why id was closed by the server (and forget it), else LOSS_NONE. */
-static enum loss forget_closed(const char *id)
+static enum loss forget_closed(const char *id, unsigned long owner)
 {
 	for (size_t i = 0; i < CLOSED_MEMORY; i++)
-		if (closed_ids[i].id[0] && strcmp(closed_ids[i].id, id) == 0) {
+		if (closed_ids[i].id[0] && closed_ids[i].owner == owner && strcmp(closed_ids[i].id, id) == 0) {
 			closed_ids[i].id[0] = '\0';
 			return closed_ids[i].why;
 		}
@@ -659,7 +662,7 @@ static void on_idle(void *ctx)
 	if (!s->cur && !s->qhead) {
 		log_msg(LOG_INFO, "session %s: idle for %u s; closed", s->id,
 			env_config()->session.idle_timeout_seconds);
-		remember_closed(s->id, LOSS_IDLE);
+		remember_closed(s, LOSS_IDLE);
 		close_session(s);
 	}
 }
@@ -670,7 +673,7 @@ static void on_lifetime(void *ctx)
 	s->life_timer = 0;
 	if (!s->cur && !s->qhead) {
 		log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
-		remember_closed(s->id, LOSS_LIFETIME);
+		remember_closed(s, LOSS_LIFETIME);
 		close_session(s);
 	} else {
 		s->closing = true;
@@ -695,7 +698,7 @@ static void start_next(struct session *s)
 			s->closing = false;
 			if (!s->qhead) {
 				log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
-				remember_closed(s->id, LOSS_LIFETIME);
+				remember_closed(s, LOSS_LIFETIME);
 				close_session(s);
 				return;
 			}
@@ -866,10 +869,10 @@ static void close_session(struct session *s)
 	s->out.fd = s->err.fd = -1;
 }
 
-static struct session *find_session(const char *id)
+static struct session *find_session(const char *id, unsigned long owner)
 {
 	for (size_t i = 0; i < table_len; i++)
-		if (table[i].used && strcmp(table[i].id, id) == 0)
+		if (table[i].used && table[i].owner == owner && strcmp(table[i].id, id) == 0)
 			return &table[i];
 	return NULL;
 }
@@ -906,7 +909,7 @@ static struct session *new_session(const struct session_request *req, struct err
 			return NULL;
 		}
 		log_msg(LOG_INFO, "session %s: evicted (least recently used) for session %s", lru->id, req->id);
-		remember_closed(lru->id, LOSS_EVICTED);
+		remember_closed(lru, LOSS_EVICTED);
 		close_session(lru);
 		s = lru;
 	}
@@ -914,6 +917,7 @@ static struct session *new_session(const struct session_request *req, struct err
 	jail_proc_clear(&s->jp);
 	s->out.fd = s->err.fd = -1;
 	snprintf(s->id, sizeof s->id, "%s", req->id);
+	s->owner = req->owner;
 	s->env = req->env;
 	s->project_dir = req->project_dir;
 	s->project_mount = req->project_mount;
@@ -926,7 +930,7 @@ static struct session *new_session(const struct session_request *req, struct err
 	s->used = true;
 	/* A session the server closed earlier: its first call says the state
 	 * is gone, like a restart. */
-	s->lost = forget_closed(s->id);
+	s->lost = forget_closed(s->id, s->owner);
 	log_msg(LOG_INFO, "session %s: created in environment %s", s->id, s->env->name);
 	return s;
 }
@@ -945,7 +949,7 @@ struct session_call *session_run(const struct session_request *req, session_done
 		err_set(e, EINVAL, "session: bad request");
 		return NULL;
 	}
-	struct session *s = find_session(req->id);
+	struct session *s = find_session(req->id, req->owner);
 	if (s && s->env != req->env) {
 		ws_inputs_free(&files);
 		err_set(e, EINVAL, "Session \"%s\" belongs to env \"%s\"; call it with env \"%s\", "
@@ -1039,6 +1043,15 @@ void session_input_closed(void)
 	}
 }
 
+void session_end_owner(unsigned long owner)
+{
+	for (size_t i = 0; i < table_len; i++)
+		if (table[i].used && table[i].owner == owner) {
+			log_msg(LOG_DEBUG, "session %s: its client is gone; closed", table[i].id);
+			close_session(&table[i]);
+		}
+}
+
 void session_shutdown(void)
 {
 	for (size_t i = 0; i < table_len; i++)
@@ -1050,10 +1063,10 @@ void session_shutdown(void)
 	table_len = 0;
 }
 
-int session_read_out(const char *id, const char *path, size_t max, char **data, size_t *len,
+int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data, size_t *len,
 		     uint64_t *size, const char **mime, struct err *e)
 {
-	struct session *s = find_session(id);
+	struct session *s = find_session(id, owner);
 	if (!s || !s->live || jail_workspace(&s->jp) < 0)
 		return err_set(e, ENOENT, "session \"%s\" has no live sandbox: its files are gone", id);
 	return ws_read_out(s->jp.workspace_fd, path, max, data, len, size, mime, e);
@@ -1071,11 +1084,11 @@ static void each_out_file(void *ctx, const char *path, uint64_t size)
 	eo->fn(eo->ctx, eo->id, path, size);
 }
 
-void session_each_out(void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
-		      void *ctx)
+void session_each_out(unsigned long owner,
+		      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size), void *ctx)
 {
 	for (size_t i = 0; i < table_len; i++)
-		if (table[i].used && table[i].live) {
+		if (table[i].used && table[i].live && table[i].owner == owner) {
 			struct each_out eo = { fn, ctx, table[i].id };
 			ws_seen_each(&table[i].seen, each_out_file, &eo);
 		}

@@ -46,6 +46,7 @@ typedef void session_done_cb(void *ctx, struct exec_result *res, const char *err
 
 struct session_request {
 	const char *id;            /* [A-Za-z0-9_.-]{1,64}, checked by the caller */
+	unsigned long owner;       /* the client's namespace: ids are per owner */
 	const struct env_entry *env;
 	const char *code;          /* copied */
 	size_t code_len;
@@ -64,13 +65,14 @@ struct session_call *session_run(const struct session_request *req, session_done
  * dropped; a running one is interrupted (SIGINT) and the session kept if the
  * agent answers within SESSION_GRACE_MS, else its sandbox is killed. */
 void session_cancel(struct session_call *c);
-/* Read /workspace/out/<path> of live session id (resources/read of a file
+/* Read /workspace/out/<path> of owner's live session id (resources/read of a file
  * a call returned as a link): see ws_read_out. e->msg is for the client. */
-int session_read_out(const char *id, const char *path, size_t max, char **data, size_t *len,
+int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data, size_t *len,
 		     uint64_t *size, const char **mime, struct err *e);
-/* Each file of each live session's /workspace/out as of its last call. */
-void session_each_out(void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
-		      void *ctx);
+/* Each file of each of owner's live sessions' /workspace/out as of its
+ * last call. */
+void session_each_out(unsigned long owner,
+		      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size), void *ctx);
 /* Bytes the call wrote so far (0 while it waits in the queue). */
 size_t session_call_output_bytes(const struct session_call *c);
 /* stdin closed: answer every queued call with an error now; running calls
@@ -79,6 +81,9 @@ void session_input_closed(void);
 /* Kill every session's sandbox and wait for them (SIGTERM, end of input).
  * Callbacks are not called. */
 void session_shutdown(void);
+/* The client `owner` is gone: close its sessions and kill their sandboxes
+ * (reaped from the loop). Callbacks are not called. */
+void session_end_owner(unsigned long owner);
 /* Sessions in the table / sandboxes not yet reaped (tests, logs). */
 int session_count(void);
 

@@ -13,7 +13,7 @@ let
   # Every output of the static libraries that the compile or the link reads:
   # the dev output (headers; what mkDerivation puts in buildInputs) propagates
   # lib (libseccomp.a), and out is the package itself.
-  staticLibs = [ static.cjson static.libseccomp ];
+  staticLibs = [ static.cjson static.libseccomp static.libmicrohttpd ];
   staticOutputs = lib.unique (lib.concatMap (p: [ p (lib.getDev p) (lib.getLib p) ]) staticLibs);
 
   codegen = buildPkgs.stdenv.mkDerivation {

@@ -3,7 +3,7 @@
 # fresh Debian 12 (the only network is Debian's archive and npm):
 #   1. install the Debian packages that builds and tests need (Nix 2.8 included);
 #   2. configure Nix for a daemon-less, cache-less, flake-enabled local store;
-#   3. fetch and unpack the Debian sources of cJSON and libseccomp;
+#   3. fetch and unpack the Debian sources of cJSON, libseccomp and libmicrohttpd;
 #   4. assemble build/offline-nixpkgs/ = tests/offline-nixpkgs/ + host.nix
 #      (versions of the host packages it copies) + those sources.
 # Idempotent; a re-run that finds everything in place takes about a second.
@@ -26,7 +26,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 pkgs=(nix-bin musl-tools musl-dev patchelf gperf dpkg-dev bubblewrap python3 python3-yaml python3-matplotlib
       jq curl openssl tree bc file gawk diffutils findutils grep sed coreutils bash gcc g++ make clang
       valgrind iproute2 linux-libc-dev libc6-dev git xz-utils patch ca-certificates
-      libcjson-dev libseccomp-dev binutils procps libclang-rt-14-dev)
+      libcjson-dev libseccomp-dev libmicrohttpd-dev haproxy binutils procps libclang-rt-14-dev)
 # Keep an installed `nodejs` (e.g. nodesource's): only install Debian's if none.
 if ! dpkg-query -W -f='${Status}' nodejs 2>/dev/null | grep -q 'ok installed'; then
     pkgs+=(nodejs)
@@ -68,7 +68,7 @@ if [ "$(cat /etc/nix/nix.conf 2>/dev/null)" != "$want_conf" ]; then
 fi
 mkdir -p /nix/var/nix/gcroots/per-user/root /nix/var/nix/profiles/per-user/root
 
-# ---- 3. Debian sources of cJSON and libseccomp ------------------------------
+# ---- 3. Debian sources of cJSON, libseccomp and libmicrohttpd ---------------
 has_deb_src() {
     grep -rqsE '^[[:space:]]*deb-src[[:space:]]|^Types:.*deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/
 }
@@ -87,10 +87,12 @@ if ! has_deb_src; then
 fi
 
 mkdir -p "$cache/debsrc"
+# The static libraries the server links (nix/server.nix), built from source.
+static_srcs="cjson libseccomp libmicrohttpd"
 src_dir() { # package -> newest extracted source dir in the cache
     find "$cache/debsrc" -mindepth 1 -maxdepth 1 -type d -name "$1-*" | sort -V | tail -n1
 }
-for p in cjson libseccomp; do
+for p in $static_srcs; do
     [ -n "$(src_dir "$p")" ] && continue
     if ! (cd "$cache/debsrc" && apt-get source --download-only -qq "$p" >/dev/null 2>&1); then
         apt_update force
@@ -111,7 +113,7 @@ ver() { dpkg-query -W -f='${Version}' "$1"; }
 
 # Key: the versions of every listed package; unchanged key -> reuse host.nix.
 key=$( { for d in $debs $extra_debs; do printf '%s=%s\n' "$d" "$(ver "$d")"; done
-         cat "$set_src/debian-packages.nix"; } | sha256sum | cut -c1-32)
+         cat "$set_src/debian-packages.nix"; echo "sources: $static_srcs"; } | sha256sum | cut -c1-32)
 host_nix=$cache/host-$key.nix
 if [ ! -s "$host_nix" ]; then
     log "computing host.nix (versions and shared-library packages)"
@@ -152,7 +154,7 @@ if [ ! -s "$host_nix" ]; then
         printf "%b" "$libs_block"
         echo "  };"
         echo "  sources = {"
-        for p in cjson libseccomp; do
+        for p in $static_srcs; do
             dir=$(src_dir "$p")
             v=$(dpkg-parsechangelog -l "$dir/debian/changelog" -S Version)
             printf '    %s = { version = "%s"; };\n' "$p" "$v"
@@ -169,7 +171,7 @@ stage=$(mktemp -d "$repo/build/.offline-nixpkgs.XXXXXX" 2>/dev/null || { mkdir -
 cp -r "$set_src/." "$stage/"
 cp "$host_nix" "$stage/host.nix"
 mkdir -p "$stage/sources"
-for p in cjson libseccomp; do
+for p in $static_srcs; do
     cp -r "$(src_dir "$p")" "$stage/sources/$p"
     rm -rf "$stage/sources/$p/.pc"
 done

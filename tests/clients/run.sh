@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Client tests: drive the built server with real MCP clients from npm — the
-# official TypeScript SDK (sdk.test.mjs) and the MCP Inspector in CLI mode
-# (inspector.test.mjs) — at the versions pinned in package-lock.json; and
-# files and plots through the SDK (files.test.mjs).
+# official TypeScript SDK (sdk.test.mjs, over stdio and over Streamable HTTP)
+# and the MCP Inspector in CLI mode (inspector.test.mjs) — at the versions
+# pinned in package-lock.json; files and plots through the SDK
+# (files.test.mjs); then the conformance suite over HTTP
+# (tests/conformance/run.sh, its own lock file).
 # Installs them with `npm ci` into tests/clients/node_modules (skipped when
 # that tree was installed from the same lock file). Prints TAP; a test marked
 # `# TODO` is reported but does not fail the suite.
@@ -94,6 +96,7 @@ emit() {
 	echo "# $name: $(( $(date +%s) - start )) s"
 }
 emit sdk sdk.test.mjs
+NSM_TRANSPORT=http emit sdk-http sdk.test.mjs
 emit inspector inspector.test.mjs
 
 # ---- files and plots: a server with the python-plot environment --------------------
@@ -114,4 +117,13 @@ else
 	not_ok "the test server with python-plot builds (see $out/plot-server.log)"
 	tail -n 10 "$out/plot-server.log" | sed 's/^/#   /'
 fi
+# The official conformance suite over --http (its own lock file and Node 22).
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) n=$((n + 1)); echo "ok $n - conformance: ${line#* - }" ;;
+	"not ok "*) n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - conformance: ${line#* - }" ;;
+	"1.."*) ;;
+	*) echo "$line" ;;
+	esac
+done < <(bash "$root/tests/conformance/run.sh")
 finish

@@ -1,8 +1,11 @@
 // sdk.test.mjs — drives the built server with the official TypeScript SDK
 // client (@modelcontextprotocol/sdk, pinned in package-lock.json) over
-// StdioClientTransport, as an MCP host would. Prints TAP (see tap.mjs).
+// StdioClientTransport, as an MCP host would, or with NSM_TRANSPORT=http over
+// StreamableHTTPClientTransport against one `--http 127.0.0.1:0` server: the
+// same checks, then what only one transport has (the `raw stdio:` tests; the
+// `http:` tests: two clients' sessions, DELETE, SIGTERM). Prints TAP.
 //
-//   NSM_SERVER=/path/to/nix-sandbox-mcp node sdk.test.mjs
+//   NSM_SERVER=/path/to/nix-sandbox-mcp [NSM_TRANSPORT=http] node sdk.test.mjs
 //
 // What the SDK checks on its own is part of the test: it validates the
 // initialize result, rejects protocol versions it does not know, and (after
@@ -17,6 +20,7 @@ import assert from 'node:assert/strict';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION, McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 
 import { test, run } from './tap.mjs';
@@ -28,24 +32,42 @@ if (!server) {
 	process.exit(1);
 }
 const ENVS = ['node', 'python', 'shell'];
+const HTTP = process.env.NSM_TRANSPORT === 'http';
 
 // ---- helpers -----------------------------------------------------------------
 
 let stderrText = '';
+// Over HTTP: one server for every client, started at the first connect.
+let httpServer, httpUrl;
+async function startHttpServer() {
+	httpServer = spawn(server, ['--http', '127.0.0.1:0', '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+	httpServer.stderr.on('data', (d) => { stderrText += d; });
+	await waitFor('the server to listen', () => /listening on (http:\S+)/.test(stderrText), 20000);
+	httpUrl = new URL(stderrText.match(/listening on (http:\S+)/)[1]);
+}
+
 // A client with every message in both directions recorded (the SDK hides the
 // wire; some checks need it: the negotiated version, the progress token, a
 // late answer to a cancelled request).
 async function connect() {
-	const transport = new StdioClientTransport({
-		command: server,
-		args: ['--stdio', '--log-level', 'info'],
-		stderr: 'pipe',
-	});
-	transport.stderr.on('data', (d) => { stderrText += d; });
+	let transport;
+	if (HTTP) {
+		if (!httpServer) await startHttpServer();
+		transport = new StreamableHTTPClientTransport(httpUrl);
+	} else {
+		transport = new StdioClientTransport({
+			command: server,
+			args: ['--stdio', '--log-level', 'info'],
+			stderr: 'pipe',
+		});
+		transport.stderr.on('data', (d) => { stderrText += d; });
+	}
 	const wire = { sent: [], received: [], protocolVersion: undefined };
 	// Client.connect() hands the negotiated version to transports that take
-	// it (HTTP ones); stdio has no such hook, so this one records it.
-	transport.setProtocolVersion = (v) => { wire.protocolVersion = v; };
+	// it (HTTP ones: it becomes MCP-Protocol-Version); stdio has no such
+	// hook, so this one records it.
+	const setVersion = transport.setProtocolVersion?.bind(transport);
+	transport.setProtocolVersion = (v) => { wire.protocolVersion = v; setVersion?.(v); };
 	const send = transport.send.bind(transport);
 	transport.send = (msg, opts) => { wire.sent.push(msg); return send(msg, opts); };
 	const client = new Client({ name: 'nsm-sdk-test', version: '1.0.0' }, { capabilities: {} });
@@ -286,7 +308,7 @@ test('progress notifications for a run with a progressToken', async () => {
 	for (let i = 1; i < seen.length; i++) assert.ok(seen[i].progress > seen[i - 1].progress, 'progress increases');
 }, { timeout: 15000 });
 
-test('close: the server exits by itself (status 0) when stdin closes', async () => {
+if (!HTTP) test('close: the server exits by itself (status 0) when stdin closes', async () => {
 	const proc = c.transport._process; // private, but the only handle on the child's status
 	const t0 = Date.now();
 	await c.client.close();
@@ -316,7 +338,7 @@ async function rawInitialize(version) {
 }
 for (const [offered, expected] of [['2024-11-05', '2024-11-05'], ['2025-03-26', '2025-03-26'],
 	['2025-06-18', '2025-06-18'], ['2099-01-01', '2025-11-25']]) {
-	test(`raw stdio: version negotiation: client offers ${offered}, server answers ${expected}`, async () => {
+	if (!HTTP) test(`raw stdio: version negotiation: client offers ${offered}, server answers ${expected}`, async () => {
 		const msg = await rawInitialize(offered);
 		assert.equal(msg.id, 'init-1');
 		assert.equal(msg.result.protocolVersion, expected);
@@ -339,7 +361,7 @@ function rawSession(lines) {
 const INIT = { jsonrpc: '2.0', id: 0, method: 'initialize',
 	params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } };
 
-test('raw stdio: replies stay valid UTF-8 when the server quotes a long non-ASCII name', async () => {
+if (!HTTP) test('raw stdio: replies stay valid UTF-8 when the server quotes a long non-ASCII name', async () => {
 	// The server cuts quoted client strings at a byte count (%.100s, %.64s)
 	// and so can split a multi-byte character: invalid UTF-8 on the wire,
 	// which strict decoders reject (the Python SDK's stdio client decodes
@@ -359,7 +381,7 @@ test('raw stdio: replies stay valid UTF-8 when the server quotes a long non-ASCI
 	assert.deepEqual(bad, [], `${bad.length} of 4 replies are not valid UTF-8`);
 });
 
-test('raw stdio: a request id of Number.MAX_SAFE_INTEGER comes back unchanged', async () => {
+if (!HTTP) test('raw stdio: a request id of Number.MAX_SAFE_INTEGER comes back unchanged', async () => {
 	// A JavaScript client may number requests up to 2**53 - 1; the server
 	// prints numeric ids with 15 significant digits when that is "close
 	// enough", so the client cannot match the response.
@@ -369,9 +391,60 @@ test('raw stdio: a request id of Number.MAX_SAFE_INTEGER comes back unchanged', 
 	assert.deepEqual(got, ids);
 });
 
+// ---- only over HTTP ------------------------------------------------------------
+
+if (HTTP) {
+	test('http: two clients both using session "a" do not share state', async () => {
+		const a = await connect(), b = await connect();
+		assert.notEqual(a.transport.sessionId, b.transport.sessionId);
+		const call = (x, code) => x.client.callTool({ name: 'run', arguments: { code, env: 'python', session: 'a' } });
+		await call(a, 'secret = "only-a"');
+		const rb = await call(b, 'print(globals().get("secret", "absent"))');
+		const ra = await call(a, 'print(secret)');
+		assert.equal(rb.structuredContent.stdout, 'absent\n');
+		assert.equal(ra.structuredContent.stdout, 'only-a\n');
+		await a.client.close();
+		await b.client.close();
+	});
+
+	test('http: terminateSession (DELETE) kills the session\'s sandboxes; its id is then 404', async () => {
+		const a = await connect();
+		const marker = holdMarker();
+		const call = a.client.callTool({ name: 'run', arguments: { code: `sleep ${marker}`, env: 'shell', session: 's' } });
+		call.catch(() => {});
+		await waitFor(`sleep ${marker} to start`, () => processesWith(['sleep', marker]).length > 0, 10000);
+		const sid = a.transport.sessionId;
+		await a.transport.terminateSession();
+		await waitFor(`sleep ${marker} to be killed`, () => processesWith(['sleep', marker]).length === 0, 5000);
+		const r = await fetch(httpUrl, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+			headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid } });
+		assert.equal(r.status, 404);
+		await a.client.close();
+	});
+
+	test('http: SIGTERM: the server exits 0 with a run in flight, which is answered', async () => {
+		const a = await connect();
+		const marker = holdMarker();
+		const call = a.client.callTool({ name: 'run', arguments: { code: `sleep ${marker}`, env: 'shell' } })
+			.then(() => 'answered', (e) => `rejected: ${e.message}`);
+		await waitFor(`sleep ${marker} to start`, () => processesWith(['sleep', marker]).length > 0, 10000);
+		const exited = new Promise((resolve) => httpServer.on('exit', (code, sig) => resolve({ code, sig })));
+		httpServer.kill('SIGTERM');
+		const { code, sig } = await exited;
+		assert.equal(sig, null);
+		assert.equal(code, 0);
+		const how = await Promise.race([call, sleep(5000).then(() => 'hung')]);
+		assert.notEqual(how, 'hung', 'the call ended when the server stopped');
+		assert.equal(processesWith(['sleep', marker]).length, 0, 'its sandbox is gone');
+		httpServer = undefined;
+		await a.client.close().catch(() => {});
+	}, { timeout: 30000 });
+}
+
 await run({
 	after: async (failed) => {
 		if (c) await c.client.close();
+		if (httpServer) httpServer.kill('SIGTERM');
 		if (failed && stderrText) {
 			console.log('# server stderr (last lines):');
 			for (const l of stderrText.trim().split('\n').slice(-10)) console.log(`#   ${l}`);

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Fuzz tests of the JSON-RPC/MCP layer: builds tests/fuzz/fuzz_rpc.c with libFuzzer,
+# Fuzz tests of the JSON-RPC/MCP layer (and, step 3, of the HTTP layer:
+# tests/fuzz/fuzz_http.c with http.c and libmicrohttpd, corpus
+# tests/fuzz/corpus-http/): builds tests/fuzz/fuzz_rpc.c with libFuzzer,
 # ASan and UBSan (clang), linked with rpc.c, mcp.c and their helpers, a stub
 # exec (tests/fuzz/stub_exec.c: no sandbox) and an env table generated from
 # tests/codegen/cases/presets.json; cJSON is compiled from the Debian source
@@ -60,17 +62,45 @@ build() {
 		# The harness and the stub: sanitizers without coverage, so the
 		# fuzzer is steered by the server's branches, not the oracles'.
 		case "$s" in
-		*/fuzz_rpc.c|*/stub_exec.c) "$cc" "${san_only[@]}" "${cflags[@]}" -c -o "$o" "$s" || return 1 ;;
+		*/fuzz_rpc.c|*/fuzz_http.c|*/stub_exec.c) "$cc" "${san_only[@]}" "${cflags[@]}" -c -o "$o" "$s" || return 1 ;;
 		*) "$cc" "${san[@]}" "${cflags[@]}" -c -o "$o" "$s" || return 1 ;;
 		esac
 		objs+=("$o")
 	done
 	"$cc" "${san[@]}" -o "$out/fuzz_rpc" "${objs[@]}" "${libs[@]}" -lm
+	# The HTTP harness: the same objects but its own entry point, plus
+	# http.c and libmicrohttpd (instrumented, from the Debian source).
+	local hobjs=() mhd=() src=build/offline-nixpkgs/sources/libmicrohttpd
+	for o in "${objs[@]}"; do [ "$(basename "$o")" = fuzz_rpc.o ] || hobjs+=("$o"); done
+	"$cc" "${san_only[@]}" "${cflags[@]}" -c -o "$out/obj/fuzz_http.o" tests/fuzz/fuzz_http.c || return 1
+	"$cc" "${san[@]}" "${cflags[@]}" -c -o "$out/obj/http.o" csrc/http.c || return 1
+	if [ -f "$src/configure" ]; then
+		local stamp="$out/mhd/.built-from-$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version 2>/dev/null)"
+		if [ ! -f "$stamp" ]; then
+			rm -rf "$out/mhd" && mkdir -p "$out/mhd" && cp -r "$src/." "$out/mhd/src"
+			(cd "$out/mhd/src" && find . -exec touch -d @1700000000 {} + &&
+				CC=$cc CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+				./configure -q --enable-static --disable-shared --disable-https --without-gnutls --disable-curl \
+				--disable-doc --disable-examples --disable-nls --disable-dauth --disable-httpupgrade \
+				--disable-postprocessor --disable-thread-names >/dev/null &&
+				make -s -j2 -C src/microhttpd >/dev/null) || return 1
+			touch "$stamp"
+		fi
+		cp "$out/mhd/src/src/include/microhttpd.h" "$out/inc/microhttpd.h"
+		mhd=("$out/mhd/src/src/microhttpd/.libs/libmicrohttpd.a")
+		"$cc" "${san[@]}" "${cflags[@]}" -c -o "$out/obj/http.o" csrc/http.c || return 1
+		echo "libmicrohttpd: instrumented, from $src"
+	else
+		mhd=(-lmicrohttpd)
+		echo "libmicrohttpd: system library (not instrumented; run tests/setup.sh for the source)"
+	fi
+	"$cc" "${san[@]}" -o "$out/fuzz_http" "${hobjs[@]}" "$out/obj/fuzz_http.o" "$out/obj/http.o" "${mhd[@]}" \
+		"${libs[@]}" -lm
 }
 if build >"$out/build.log" 2>&1; then
-	ok "fuzz_rpc builds with libFuzzer, ASan and UBSan ($(grep '^cJSON:' "$out/build.log"))"
+	ok "fuzz_rpc and fuzz_http build with libFuzzer, ASan and UBSan ($(grep '^cJSON:' "$out/build.log"); $(grep '^libmicrohttpd:' "$out/build.log"))"
 else
-	not_ok "fuzz_rpc builds with libFuzzer, ASan and UBSan"
+	not_ok "fuzz_rpc and fuzz_http build with libFuzzer, ASan and UBSan"
 	tail -n 25 "$out/build.log" | sed 's/^/#   /'
 	finish
 fi
@@ -78,7 +108,7 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 reason() { # the first line that says what went wrong
-	grep -a -m1 -E 'fuzz_rpc: oracle failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY' "$1" |
+	grep -a -m1 -E 'fuzz_(rpc|http): oracle failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|SUMMARY' "$1" |
 		sed 's/^[[:space:]]*//'
 }
 
@@ -123,5 +153,35 @@ else
 	not_ok "fuzzing (oracles: $mode) failed: ${crash:-no crash file, exit $rc}: $(reason "$out/fuzz.log")"
 	details "$out/fuzz.log"
 	[ -n "$crash" ] && echo "#   reproduce: build/fuzz/fuzz_rpc $crash"
+fi
+
+# ---- 3. the HTTP layer: replay, then FUZZ_HTTP_SECONDS (default 30) -------------------
+for f in tests/fuzz/corpus-http/*; do
+	name=$(basename "$f")
+	if "$out/fuzz_http" -runs=1 "$f" >"$out/replay-http-$name.log" 2>&1; then
+		ok "http corpus $name"
+	else
+		not_ok "http corpus $name: $(reason "$out/replay-http-$name.log")"
+		details "$out/replay-http-$name.log"
+		echo "#   reproduce: build/fuzz/fuzz_http $f"
+	fi
+done
+hseconds=${FUZZ_HTTP_SECONDS:-30}
+mkdir -p "$out/corpus-http-new" "$out/artifacts-http"
+rm -f "$out"/artifacts-http/*
+start=$(date +%s)
+"$out/fuzz_http" -max_total_time="$hseconds" -rss_limit_mb=2048 -timeout=20 -max_len=16384 \
+	-print_final_stats=1 -artifact_prefix="$out/artifacts-http/" "$out/corpus-http-new" tests/fuzz/corpus-http \
+	>"$out/fuzz-http.log" 2>&1
+rc=$?
+stats=$(grep -E '^stat::number_of_executed_units' "$out/fuzz-http.log" | awk '{print $2}')
+cov=$(grep -oE 'cov: [0-9]+' "$out/fuzz-http.log" | tail -n 1)
+crash=$(ls "$out"/artifacts-http/* 2>/dev/null | head -n 1)
+if [ "$rc" -eq 0 ] && [ -z "$crash" ]; then
+	ok "fuzzing the HTTP layer for $((($(date +%s) - start))) s: no crash, leak or broken promise (${stats:-?} inputs, ${cov:-cov: ?})"
+else
+	not_ok "fuzzing the HTTP layer failed: ${crash:-no crash file, exit $rc}: $(reason "$out/fuzz-http.log")"
+	details "$out/fuzz-http.log"
+	[ -n "$crash" ] && echo "#   reproduce: build/fuzz/fuzz_http $crash"
 fi
 finish

@@ -291,6 +291,12 @@ void session_shutdown(void)
 {
 }
 
+/* Over stdio (all the fuzzer drives) there is one owner, never gone. */
+void session_end_owner(unsigned long owner)
+{
+	(void)owner;
+}
+
 size_t session_call_output_bytes(const struct session_call *c)
 {
 	return c->res ? c->res->out_total + c->res->err_total : 0;
@@ -303,9 +309,10 @@ int session_count(void)
 
 /* A file of a live session: the path itself is the content (or, for a
  * path starting with "gone", no such session). */
-int session_read_out(const char *id, const char *path, size_t max, char **data, size_t *len,
+int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data, size_t *len,
 		     uint64_t *size, const char **mime, struct err *e)
 {
+	(void)owner;
 	if (!strncmp(path, "gone", 4))
 		return err_set(e, ENOENT, "session \"%s\" has no live sandbox (stub)", id);
 	size_t n = strlen(path);
@@ -316,9 +323,10 @@ int session_read_out(const char *id, const char *path, size_t max, char **data, 
 	return *data ? 0 : err_set(e, ENOMEM, "stub: out of memory");
 }
 
-void session_each_out(void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
-		      void *ctx)
+void session_each_out(unsigned long owner,
+		      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size), void *ctx)
 {
+	(void)owner;
 	fn(ctx, "stub", "out.txt", 3);
 }
 #endif

@@ -400,7 +400,7 @@ let
                      "share/pixmaps/*" "share/applications/*" "lib/python3.11/test/*" "etc/*" ];
 
   native = makeSet { static = false; self = native; } // packages;
-  # pkgsStatic: musl stdenv and static cjson/libseccomp; the Debian-copy
+  # pkgsStatic: musl stdenv and static cjson/libseccomp/libmicrohttpd; the Debian-copy
   # packages are the same (glibc, dynamically linked) ones as the native set.
   static' = makeSet { static = true; self = static'; } // packages // staticPackages;
 
@@ -584,6 +584,7 @@ let
     # or the devShell.
     cjson = mkCjson native;
     libseccomp = mkLibseccomp native;
+    libmicrohttpd = mkLibmicrohttpd native;
   };
 
   mkCjson = set: set.stdenv.mkDerivation {
@@ -651,10 +652,55 @@ let
     '';
   };
 
+  # pkgs/development/libraries/libmicrohttpd/generic.nix (default.nix picks
+  # the version; 1.0.nix, 0.9.77.nix, ...): outputs out, dev, devdoc, info.
+  # Here libmicrohttpd.a goes to out, microhttpd.h and the .pc file to dev,
+  # the man page to devdoc, the (prebuilt) info manual to info. nixpkgs links
+  # gnutls, libgcrypt and curl for HTTPS and its tests; the server needs none
+  # of them (plain HTTP, TLS at a proxy), so HTTPS, digest auth (libgcrypt's
+  # place), upgrade, the POST processor and the examples are off: a smaller
+  # library that links into the static server with nothing else.
+  mkLibmicrohttpd = set: set.stdenv.mkDerivation {
+    pname = "libmicrohttpd";
+    version = sanitize host.sources.libmicrohttpd.version;
+    src = ./sources/libmicrohttpd;
+    outputs = [ "out" "dev" "devdoc" "info" ];
+    configureFlags = [
+      "--disable-https" "--without-gnutls" "--disable-curl" "--disable-doc" "--disable-examples"
+      "--disable-nls" "--disable-dauth" "--disable-httpupgrade" "--disable-postprocessor"
+      "--disable-thread-names"
+    ] ++ lib.optionals set.stdenv.hostPlatform.isStatic [
+      "--enable-static" "--disable-shared" "--host=x86_64-unknown-linux-musl" "--build=x86_64-pc-linux-gnu"
+    ];
+    # Sections per function: the static server's --gc-sections then keeps
+    # only what it calls (the build test bounds the binary's size).
+    CFLAGS = "-Os -ffunction-sections -fdata-sections";
+    enableParallelBuilding = true;
+    preConfigure = ''
+      # Pregenerated autotools files must look newer than their inputs, or
+      # make reruns aclocal (not installed).
+      find . -exec touch -d @${toString 1700000000} {} +
+    '';
+    buildPhase = ''
+      make -j$NIX_BUILD_CORES -C src/microhttpd
+    '';
+    installPhase = ''
+      make -C src/microhttpd install-libLTLIBRARIES libdir=$out/lib
+      make -C src/include install includedir=$dev/include
+      rm -f $out/lib/*.la
+      mkdir -p $dev/lib/pkgconfig $devdoc/share/man/man3 $info/share/info
+      sed -e "s|^libdir=.*|libdir=$out/lib|" -e "s|^includedir=.*|includedir=$dev/include|" \
+        libmicrohttpd.pc > $dev/lib/pkgconfig/libmicrohttpd.pc
+      cp doc/libmicrohttpd.3 $devdoc/share/man/man3/
+      cp doc/libmicrohttpd.info $info/share/info/
+    '';
+  };
+
   staticPackages = {
     # pkgs/by-name/cj/cjson/package.nix: one output.
     cjson = mkCjson static';
     libseccomp = mkLibseccomp static';
+    libmicrohttpd = mkLibmicrohttpd static';
   };
 in
 native

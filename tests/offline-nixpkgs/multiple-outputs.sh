@@ -33,6 +33,7 @@ _overrideFirst outputLib lib out
 _overrideFirst outputDoc doc out
 _overrideFirst outputMan man "$outputBin"
 _overrideFirst outputInfo info "$outputBin"
+_overrideFirst outputDevman devman devdoc "$outputMan"
 
 _multioutConfigureFlags() {
     [ "$(getAllOutputNames)" = out ] && return 0
@@ -67,6 +68,8 @@ _multioutDocs() {
     moveToOutput share/info "${!outputInfo}"
     moveToOutput share/doc "${!outputDoc}"
     moveToOutput share/man "${!outputMan}"
+    # Then section 3 (the C API), for developers: devman, else devdoc.
+    moveToOutput share/man/man3 "${!outputDevman}"
 }
 
 _multioutDevs() {

@@ -1,0 +1,815 @@
+/* http.c — see http.h.
+ *
+ * libmicrohttpd parses HTTP (a server that faces other machines should not
+ * hand-roll a parser; README, "Streamable HTTP"). It runs without a thread of
+ * its own (MHD_USE_EPOLL, no internal polling): its epoll fd is watched by
+ * loop.c and MHD_run does non-blocking I/O only, so a slow or stalled client
+ * costs a connection slot (bounded, with a timeout), never the loop.
+ *
+ * A POST whose answer comes later (a run) is suspended
+ * (MHD_suspend_connection) and resumed when mcp.c answers through the
+ * request's rpc_peer. An SSE response is read by libmicrohttpd through
+ * sse_reader, which suspends the connection while nothing is queued.
+ * libmicrohttpd's rule: suspend only from its callbacks; resume at any time,
+ * then run it again (kick).
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "mcp.h"
+#include "rpc.h"
+
+struct http_session;
+
+/* One HTTP request and, for a POST, the JSON-RPC message it carries. */
+struct exchange {
+	struct rpc_peer peer;          /* first: rpc.c hands it back */
+	struct MHD_Connection *conn;
+	struct http_session *sess;     /* NULL: none, or it ended */
+	struct exchange *next;         /* in sess->xs */
+	char *body;
+	size_t body_len;
+	bool too_big, started, suspended, sse, done, is_init;
+	unsigned status;               /* of a JSON answer */
+	char *out;                     /* the JSON body, or SSE bytes not yet read */
+	size_t out_len, out_off;
+};
+
+struct http_session {
+	bool used;
+	char id[65];                   /* 64 hex digits of getrandom */
+	unsigned long owner;
+	uint64_t last_ms;
+	struct exchange *xs;           /* requests open in it */
+};
+
+static struct MHD_Daemon *daemon_;
+static int listen_fd = -1, epoll_fd = -1;
+static long run_timer, sweep_timer;
+static char token[HTTP_MAX_TOKEN + 1];
+static bool have_token;
+static struct http_options opts;
+static char own_origins[4][96];
+static size_t n_own_origins;
+static struct http_session sessions[HTTP_MAX_SESSIONS];
+static unsigned long next_owner = 1;
+static uint64_t idle_ms;
+static int open_exchanges;
+
+int http_session_count(void)
+{
+	int n = 0;
+	for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++)
+		n += sessions[i].used;
+	return n;
+}
+
+/* ---- driving libmicrohttpd from the loop ---------------------------------- */
+
+static void rearm(void);
+
+static void run_now(void)
+{
+	if (daemon_ && MHD_run(daemon_) != MHD_YES)
+		log_msg(LOG_WARNING, "http: MHD_run failed");
+	rearm();
+}
+
+static void on_run_timer(void *ctx)
+{
+	(void)ctx;
+	run_timer = 0;
+	run_now();
+}
+
+static void set_run_timer(uint64_t delay_ms)
+{
+	if (run_timer)
+		loop_timer_cancel(run_timer);
+	struct err e;
+	run_timer = loop_timer_add(loop_now_ms() + delay_ms, on_run_timer, NULL, &e);
+	if (run_timer < 0) {
+		log_msg(LOG_WARNING, "http: %s", e.msg);
+		run_timer = 0;
+	}
+}
+
+/* The next time libmicrohttpd wants to run without I/O (connection
+ * timeouts). */
+static void rearm(void)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	if (daemon_ && MHD_get_timeout(daemon_, &ms) == MHD_YES)
+		set_run_timer(ms > 60000 ? 60000 : (uint64_t)ms);
+}
+
+/* After a resume: let libmicrohttpd see it from the loop, not from inside
+ * one of its callbacks. */
+static void kick(void)
+{
+	set_run_timer(0);
+}
+
+static void on_epoll(void *ctx, int fd, short revents)
+{
+	(void)ctx;
+	(void)fd;
+	(void)revents;
+	run_now();
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[256];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_msg(LOG_DEBUG, "http: %s", msg);
+}
+
+/* ---- sessions ------------------------------------------------------------- */
+
+static struct http_session *find_session(const char *id)
+{
+	for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++)
+		if (sessions[i].used && strcmp(sessions[i].id, id) == 0)
+			return &sessions[i];
+	return NULL;
+}
+
+static int new_session(struct http_session **out, struct err *e)
+{
+	struct http_session *s = NULL;
+	for (size_t i = 0; i < HTTP_MAX_SESSIONS && !s; i++)
+		if (!sessions[i].used)
+			s = &sessions[i];
+	if (!s)
+		return err_set(e, EBUSY, "%d MCP sessions are open; end one (DELETE /mcp) or wait for one to expire",
+			       HTTP_MAX_SESSIONS);
+	unsigned char rnd[32];
+	ssize_t r;
+	do
+		r = getrandom(rnd, sizeof rnd, 0);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)sizeof rnd)
+		return err_sys(e, r < 0 ? errno : EIO, "http: getrandom for a session id");
+	memset(s, 0, sizeof *s);
+	for (size_t i = 0; i < sizeof rnd; i++)
+		snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
+	s->used = true;
+	s->owner = next_owner++;
+	s->last_ms = loop_now_ms();
+	*out = s;
+	return 0;
+}
+
+static void finish(struct exchange *x, unsigned status, const char *json);
+
+/* DELETE, expiry, shutdown: requests still open in it are answered with an
+ * error and their calls cancelled; then its sandbox sessions end. */
+static void end_session(struct http_session *s, const char *why)
+{
+	log_msg(LOG_INFO, "http: MCP session %.8s...: %s", s->id, why);
+	while (s->xs) {
+		struct exchange *x = s->xs;
+		s->xs = x->next;
+		x->sess = NULL;
+		mcp_peer_gone(&x->peer);
+		if (!x->done)
+			finish(x, 404, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,"
+				       "\"message\":\"the MCP session ended before this request was answered\"}}");
+	}
+	mcp_owner_gone(s->owner);
+	memset(s, 0, sizeof *s);
+}
+
+static void on_sweep(void *ctx)
+{
+	(void)ctx;
+	sweep_timer = 0;
+	uint64_t now = loop_now_ms();
+	for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++)
+		if (sessions[i].used && !sessions[i].xs && now - sessions[i].last_ms >= idle_ms)
+			end_session(&sessions[i], "idle; ended (its sandboxes are killed)");
+	struct err e;
+	uint64_t period = idle_ms / 4 < 1000 ? idle_ms / 4 : 1000;
+	sweep_timer = loop_timer_add(now + (period ? period : 1), on_sweep, NULL, &e);
+	if (sweep_timer < 0)
+		sweep_timer = 0;
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void unlink_exchange(struct exchange *x)
+{
+	if (!x->sess)
+		return;
+	for (struct exchange **p = &x->sess->xs; *p; p = &(*p)->next)
+		if (*p == x) {
+			*p = x->next;
+			break;
+		}
+	x->sess->last_ms = loop_now_ms();
+	x->sess = NULL;
+}
+
+static void resume(struct exchange *x)
+{
+	if (x->suspended) {
+		x->suspended = false;
+		MHD_resume_connection(x->conn);
+		kick();
+	}
+}
+
+/* Append to what an SSE stream has still to send. */
+static bool sse_append(struct exchange *x, const char *line, size_t n, bool must)
+{
+	while (n && line[n - 1] == '\n')
+		n--;
+	size_t pending = x->out_len - x->out_off;
+	if (!must && pending + n > HTTP_MAX_SSE_QUEUED)
+		return false;
+	if (x->out_off) {
+		memmove(x->out, x->out + x->out_off, pending);
+		x->out_len = pending;
+		x->out_off = 0;
+	}
+	char *nb = realloc(x->out, x->out_len + n + 32);
+	if (!nb)
+		return false;
+	x->out = nb;
+	x->out_len += (size_t)snprintf(x->out + x->out_len, 32, "event: message\ndata: ");
+	memcpy(x->out + x->out_len, line, n);
+	x->out_len += n;
+	memcpy(x->out + x->out_len, "\n\n", 2);
+	x->out_len += 2;
+	return true;
+}
+
+/* The request's answer is known: a JSON body with status, or the end of its
+ * SSE stream. */
+static void finish(struct exchange *x, unsigned status, const char *json)
+{
+	if (x->done)
+		return;
+	x->done = true;
+	if (x->sse && x->started) {
+		sse_append(x, json, strlen(json), true);
+	} else {
+		free(x->out);
+		x->out = strdup(json);
+		x->out_len = x->out ? strlen(json) : 0;
+		x->status = status;
+	}
+	resume(x);
+}
+
+/* rpc.c's peer callback: a reply or a notification for this request. */
+static void peer_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
+{
+	struct exchange *x = (struct exchange *)p;
+	if (x->done || (!is_reply && !x->sse)) {
+		/* A notification on a JSON answer has nowhere to go; a second
+		 * reply (rpc.c's "more than one value") neither. */
+		free(line);
+		return;
+	}
+	if (!is_reply) {
+		if (!sse_append(x, line, n, false))
+			log_msg(LOG_WARNING, "http: a stream's client is not reading; a notification was dropped");
+		free(line);
+		resume(x);
+		return;
+	}
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (x->is_init && x->sess && !strstr(line, "\"result\":")) {
+		/* initialize failed: no session after all. */
+		struct http_session *s = x->sess;
+		unlink_exchange(x);
+		end_session(s, "initialize failed");
+	}
+	x->status = 200;
+	finish(x, 200, line);
+	free(line);
+}
+
+/* The request was cancelled (notifications/cancelled on another POST): no
+ * JSON-RPC answer, so its HTTP answer is empty: 202, or the end of its
+ * stream. */
+static void peer_unanswered(struct rpc_peer *p)
+{
+	struct exchange *x = (struct exchange *)p;
+	if (x->done)
+		return;
+	x->done = true;
+	if (!(x->sse && x->started)) {
+		free(x->out);
+		x->out = NULL;
+		x->out_len = 0;
+		x->status = 202;
+	}
+	resume(x);
+}
+
+static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct exchange *x = cls;
+	size_t pending = x->out_len - x->out_off;
+	if (pending) {
+		size_t k = pending < max ? pending : max;
+		memcpy(buf, x->out + x->out_off, k);
+		x->out_off += k;
+		return (ssize_t)k;
+	}
+	if (x->done)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* Nothing yet: wait without polling (peer_send resumes). */
+	x->suspended = true;
+	MHD_suspend_connection(x->conn);
+	return 0;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body,
+			       const char *session_id)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(body ? strlen(body) : 0, (void *)(body ? body : ""),
+								 MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	if (ctype)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (session_id)
+		MHD_add_response_header(r, "Mcp-Session-Id", session_id);
+	if (status == 401)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"nix-sandbox-mcp\", error=\"invalid_token\"");
+	if (status == 405)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, DELETE");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* An error the transport answers itself, as a JSON-RPC error body. */
+static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	char body[512];
+	cJSON *s = cJSON_CreateString(msg);
+	char *q = s ? cJSON_PrintUnformatted(s) : NULL;
+	snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":%s}}",
+		 q ? q : "\"error\"");
+	free(q);
+	cJSON_Delete(s);
+	log_msg(LOG_DEBUG, "http: %u: %s", status, msg);
+	return respond(c, status, "application/json", body, NULL);
+}
+
+/* ---- checks before a message ------------------------------------------------ */
+
+static bool token_ok(struct MHD_Connection *c)
+{
+	if (!have_token)
+		return true;
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	size_t n = strlen(h), t = strlen(token);
+	/* Constant time in the token's bytes: no early exit on a mismatch. */
+	unsigned char diff = (unsigned char)(n != t);
+	for (size_t i = 0; i < t; i++)
+		diff |= (unsigned char)(token[i] ^ (i < n ? h[i] : 0));
+	return diff == 0;
+}
+
+/* DNS rebinding: a page of another site that the browser sends here. An
+ * absent Origin is a client that is no browser. */
+static bool origin_ok(struct MHD_Connection *c)
+{
+	const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	if (!o)
+		return true;
+	for (size_t i = 0; i < n_own_origins; i++)
+		if (strcasecmp(o, own_origins[i]) == 0)
+			return true;
+	for (size_t i = 0; i < opts.n_origins; i++)
+		if (strcmp(o, opts.origins[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool has_token_in(const char *list, const char *want)
+{
+	return list && strcasestr(list, want) != NULL;
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+/* The POST's message, once its body is complete. */
+static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+		return refuse(c, 415, "Content-Type must be application/json");
+	if (x->too_big)
+		return refuse(c, 413, "the request body is larger than 8 MiB");
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	bool json_ok = !accept || has_token_in(accept, "application/json") || has_token_in(accept, "*/*");
+	bool sse_ok = has_token_in(accept, "text/event-stream");
+	if (!json_ok && !sse_ok)
+		return refuse(c, 406, "Accept must list application/json or text/event-stream");
+	const char *pv = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "MCP-Protocol-Version");
+	if (pv && !mcp_version_supported(pv))
+		return refuse(c, 400, "unsupported MCP-Protocol-Version");
+
+	while (x->body_len && (x->body[x->body_len - 1] == '\n' || x->body[x->body_len - 1] == '\r' ||
+			       x->body[x->body_len - 1] == ' ' || x->body[x->body_len - 1] == '\t'))
+		x->body_len--;
+	cJSON *msg = x->body ? cJSON_ParseWithLength(x->body, x->body_len) : NULL;
+	if (!msg)
+		return respond(c, 400, "application/json",
+			       "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
+			       "\"message\":\"Parse error: the body is not one JSON value\"}}", NULL);
+	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
+	bool is_request = cJSON_IsString(method) && id;
+	x->is_init = is_request && strcmp(method->valuestring, "initialize") == 0;
+	bool progress = is_request && cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
+	cJSON_Delete(msg);
+
+	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Mcp-Session-Id");
+	struct http_session *s = NULL;
+	struct err e = { 0 };
+	if (x->is_init) {
+		if (sid)
+			return refuse(c, 400, "initialize starts a session: send it without Mcp-Session-Id");
+		if (new_session(&s, &e) < 0)
+			return refuse(c, 503, e.msg);
+		log_msg(LOG_INFO, "http: MCP session %.8s... started", s->id);
+	} else if (!sid) {
+		return refuse(c, 400, "Mcp-Session-Id is missing: send initialize first");
+	} else if (!(s = find_session(sid))) {
+		return refuse(c, 404, "unknown or expired Mcp-Session-Id: initialize a new session");
+	}
+	s->last_ms = loop_now_ms();
+	x->sess = s;
+	x->next = s->xs;
+	s->xs = x;
+	x->peer.owner = s->owner;
+	x->sse = is_request && sse_ok && (!json_ok || progress);
+
+	struct rpc_peer *was = rpc_set_peer(&x->peer);
+	rpc_handle_line(x->body, x->body_len);
+	rpc_set_peer(was);
+
+	if (!is_request) {
+		/* A notification or a response: 202, unless rpc.c refused it. */
+		unlink_exchange(x);
+		if (x->done)
+			return respond(c, 400, "application/json", x->out, NULL);
+		x->done = true;
+		return respond(c, 202, NULL, NULL, NULL);
+	}
+	if (x->sse) {
+		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_reader, x, NULL);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+		if (x->is_init && x->sess)
+			MHD_add_response_header(r, "Mcp-Session-Id", x->sess->id);
+		/* What was answered synchronously goes first on the stream. */
+		if (x->done && x->out && !x->out_off) {
+			char *j = x->out;
+			size_t jn = x->out_len;
+			x->out = NULL;
+			x->out_len = 0;
+			sse_append(x, j, jn, true);
+			free(j);
+		}
+		x->started = true;
+		enum MHD_Result ret = MHD_queue_response(c, 200, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (x->done)
+		return respond(c, x->status, "application/json", x->out, x->is_init && x->sess ? x->sess->id : NULL);
+	x->suspended = true;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	(void)cls;
+	(void)version;
+	struct exchange *x = *con_cls;
+	if (!x) {
+		/* Headers are in: the checks that need no body. */
+		if (strcmp(url, "/mcp") != 0)
+			return refuse(c, 404, "not found: MCP is served at /mcp");
+		if (!token_ok(c))
+			return refuse(c, 401, "a valid bearer token is required (Authorization: Bearer ...)");
+		if (!origin_ok(c))
+			return refuse(c, 403, "Origin not allowed (start the server with --allow-origin ORIGIN)");
+		x = calloc(1, sizeof *x);
+		if (!x)
+			return MHD_NO;
+		x->peer.send = peer_send;
+		x->peer.unanswered = peer_unanswered;
+		x->conn = c;
+		*con_cls = x;
+		open_exchanges++;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!x->too_big && x->body_len + *upload_size <= HTTP_MAX_BODY) {
+			char *nb = realloc(x->body, x->body_len + *upload_size + 1);
+			if (nb) {
+				x->body = nb;
+				memcpy(x->body + x->body_len, upload, *upload_size);
+				x->body_len += *upload_size;
+			} else {
+				x->too_big = true;
+			}
+		} else {
+			x->too_big = true; /* the rest is read and dropped */
+			free(x->body);
+			x->body = NULL;
+			x->body_len = 0;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (x->done && !x->sse)
+		/* Resumed: the answer came (or, 202, none will). */
+		return respond(c, x->status, x->out ? "application/json" : NULL, x->out,
+			       x->is_init && x->sess ? x->sess->id : NULL);
+	if (x->suspended || x->started)
+		return MHD_YES;
+
+	if (strcmp(method, "POST") == 0)
+		return handle_post(c, x);
+	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Mcp-Session-Id");
+	if (strcmp(method, "DELETE") == 0) {
+		struct http_session *s;
+		if (!sid)
+			return refuse(c, 400, "Mcp-Session-Id is missing");
+		if (!(s = find_session(sid)))
+			return refuse(c, 404, "unknown or expired Mcp-Session-Id");
+		end_session(s, "ended by the client (DELETE); its sandboxes are killed");
+		x->done = true;
+		return respond(c, 204, NULL, NULL, NULL);
+	}
+	/* GET would open a server stream: this server sends nothing unasked
+	 * (no sampling, no list changes), so it has none. */
+	return refuse(c, 405, "this server offers no stream on GET; POST requests to /mcp");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	struct exchange *x = *con_cls;
+	if (!x)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done)
+		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled", (int)toe);
+	mcp_peer_gone(&x->peer);
+	unlink_exchange(x);
+	free(x->body);
+	free(x->out);
+	free(x);
+	*con_cls = NULL;
+	open_exchanges--;
+}
+
+/* ---- start and stop ------------------------------------------------------------ */
+
+static int read_token(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, errno, "--token-file %s", path);
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, token + n, sizeof token - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int er = errno;
+			close(fd);
+			return err_sys(e, er, "--token-file %s", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == sizeof token - 1) {
+			close(fd);
+			return err_set(e, EFBIG, "--token-file %s: longer than %d bytes", path, HTTP_MAX_TOKEN);
+		}
+	}
+	close(fd);
+	while (n && (token[n - 1] == '\n' || token[n - 1] == '\r'))
+		n--;
+	token[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (token[i] <= ' ' || token[i] > '~')
+			return err_set(e, EINVAL, "--token-file %s: the token must be visible ASCII on one line", path);
+	if (n < 16)
+		return err_set(e, EINVAL, "--token-file %s: the token is shorter than 16 characters", path);
+	have_token = true;
+	return 0;
+}
+
+/* "ADDR:PORT" or "[ADDR]:PORT" -> a bound, listening socket. */
+static int bind_listen(const char *spec, bool *loopback, struct err *e)
+{
+	char host[64];
+	const char *colon = strrchr(spec, ':');
+	if (!colon || colon == spec)
+		return err_set(e, EINVAL, "--http %s: expected ADDR:PORT (e.g. 127.0.0.1:8080)", spec);
+	size_t hl = (size_t)(colon - spec);
+	const char *h = spec;
+	if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl >= sizeof host)
+		return err_set(e, EINVAL, "--http %s: address too long", spec);
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	char *end;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || port > 65535)
+		return err_set(e, EINVAL, "--http %s: bad port", spec);
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	socklen_t sl;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		sl = sizeof *a4;
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	} else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		sl = sizeof *a6;
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+	} else {
+		return err_set(e, EINVAL, "--http %s: %s is not a numeric IPv4 or IPv6 address", spec, host);
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return err_sys(e, errno, "--http %s: socket", spec);
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
+		int er = errno;
+		close(fd);
+		return err_sys(e, er, "--http %s: bind/listen", spec);
+	}
+	sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		int er = errno;
+		close(fd);
+		return err_sys(e, er, "--http %s: getsockname", spec);
+	}
+	unsigned p = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
+	/* The origins a page served by this very host:port has. */
+	bool v6 = ss.ss_family == AF_INET6;
+	snprintf(own_origins[n_own_origins++], sizeof own_origins[0], v6 ? "http://[%s]:%u" : "http://%s:%u", host, p);
+	if (*loopback) {
+		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://localhost:%u", p);
+		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://127.0.0.1:%u", p);
+		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://[::1]:%u", p);
+	}
+	log_msg(LOG_INFO, "listening on http://%s%s%s:%u/mcp%s", v6 ? "[" : "", host, v6 ? "]" : "", p,
+		have_token ? " (bearer token required)" : "");
+	return fd;
+}
+
+int http_start(const struct http_options *o, struct err *e)
+{
+	opts = *o;
+	idle_ms = (uint64_t)(o->idle_seconds ? o->idle_seconds : HTTP_DEFAULT_IDLE_S) * 1000u;
+	if (o->token_file && read_token(o->token_file, e) < 0)
+		return -1;
+	bool loopback = true; /* no listening socket: only http_adopt's */
+	if (o->listen && (listen_fd = bind_listen(o->listen, &loopback, e)) < 0)
+		return -1;
+	if (o->listen && !loopback && !have_token) {
+		close(listen_fd);
+		listen_fd = -1;
+		return err_set(e, EPERM, "--http %s is not a loopback address: anyone who reaches it could run code; "
+			       "give --token-file FILE, or bind 127.0.0.1", o->listen);
+	}
+	rpc_set_handler(mcp_handle);
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* The logger first, so that every later message goes to it; the
+	 * listening socket last, only when there is one (MHD_USE_NO_LISTEN_SOCKET
+	 * otherwise: http_adopt's connections only). */
+	struct MHD_OptionItem ops[] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONN_TIMEOUT_S, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_MAX_HEADER, NULL },
+		{ listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, listen_fd, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	daemon_ = MHD_start_daemon(flags | (listen_fd < 0 ? MHD_USE_NO_LISTEN_SOCKET : 0), 0, NULL, NULL,
+				   on_request, NULL, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	if (!daemon_) {
+		close(listen_fd);
+		listen_fd = -1;
+		return err_set(e, EIO, "--http %s: libmicrohttpd did not start", o->listen ? o->listen : "(none)");
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
+	epoll_fd = di ? di->epoll_fd : -1;
+	if (epoll_fd < 0 || loop_watch(epoll_fd, POLLIN, on_epoll, NULL, e) < 0) {
+		MHD_stop_daemon(daemon_);
+		daemon_ = NULL;
+		if (listen_fd >= 0)
+			close(listen_fd);
+		listen_fd = -1;
+		return err_set(e, EIO, "--http: cannot watch libmicrohttpd's epoll fd");
+	}
+	on_sweep(NULL);
+	rearm();
+	return 0;
+}
+
+void http_shutdown(int timeout_ms)
+{
+	if (!daemon_)
+		return;
+	/* Answer or end every open request, then let libmicrohttpd send. */
+	for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++)
+		if (sessions[i].used)
+			end_session(&sessions[i], "the server is stopping");
+	uint64_t end = loop_now_ms() + (uint64_t)timeout_ms;
+	while (open_exchanges > 0 && loop_now_ms() < end) {
+		MHD_run(daemon_);
+		struct pollfd p = { .fd = epoll_fd, .events = POLLIN };
+		if (poll(&p, 1, 50) < 0 && errno != EINTR)
+			break;
+	}
+	if (run_timer)
+		loop_timer_cancel(run_timer);
+	if (sweep_timer)
+		loop_timer_cancel(sweep_timer);
+	run_timer = sweep_timer = 0;
+	loop_unwatch(epoll_fd);
+	/* libmicrohttpd may not stop with a suspended connection. */
+	MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+	if (listen_fd >= 0)
+		close(listen_fd);
+	listen_fd = -1;
+	n_own_origins = 0;
+	explicit_bzero(token, sizeof token);
+	have_token = false;
+}
+
+int http_adopt(int fd, struct err *e)
+{
+	/* libmicrohttpd wants the peer's address; this connection is local. */
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (!daemon_) {
+		close(fd);
+		return err_set(e, EINVAL, "http: not started");
+	}
+	if (MHD_add_connection(daemon_, fd, (struct sockaddr *)&peer, sizeof peer) != MHD_YES)
+		return err_set(e, EIO, "http: libmicrohttpd refused a connection"); /* it closed fd */
+	run_now();
+	return 0;
+}

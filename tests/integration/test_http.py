@@ -1,0 +1,344 @@
+"""Streamable HTTP (--http), driven from outside with curl (a separate
+process per request, as any HTTP client would be): the session id's life
+(initialize, 400 without, 404 unknown, DELETE, idle expiry), the checks
+before a message (bearer token, Origin, MCP-Protocol-Version, media types,
+body and header limits, non-loopback without a token), JSON and SSE answers
+(progress on the stream), isolation of two clients' "session": "a", a
+stalled client that does not pin the loop, and SIGTERM with a run in flight:
+answered, exit 0, no process left."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from mcp import Tap, Watch
+
+BIN = os.environ["NSM_SERVER"]
+t = Tap()
+tmp = tempfile.mkdtemp(prefix="nsm-http-")
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "curl-test", "version": "1"}}}
+BOTH = "application/json, text/event-stream"
+
+
+class HttpServer:
+    def __init__(self, *args):
+        self.errf = open(os.path.join(tmp, "server-%d.err" % time.monotonic_ns()), "w+b")
+        self.p = subprocess.Popen([BIN, "--http", "127.0.0.1:0", "--no-project", "--log-level", "debug", *args],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.errf)
+        end = time.monotonic() + 20
+        self.url = None
+        while time.monotonic() < end and self.p.poll() is None:
+            m = re.search(rb"listening on (http://127\.0\.0\.1:\d+/mcp)", self.stderr())
+            if m:
+                self.url = m.group(1).decode()
+                self.port = int(self.url.split(":")[2].split("/")[0])
+                break
+            time.sleep(0.05)
+
+    def stderr(self):
+        self.errf.seek(0)
+        return self.errf.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            return self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            return self.p.wait()
+
+
+def curl(url, body=None, method=None, headers=(), accept=BOTH, ctype="application/json", timeout=60, raw=None):
+    """One request with curl: (status, {lower-case header: value}, body text)."""
+    hf = os.path.join(tmp, "h")
+    bf = os.path.join(tmp, "b")
+    args = ["curl", "-sS", "--max-time", str(timeout), "-D", hf, "-o", bf, "-w", "%{http_code}"]
+    if method:
+        args += ["-X", method]
+    if accept:
+        args += ["-H", "Accept: " + accept]
+    if ctype and (body is not None or raw is not None):
+        args += ["-H", "Content-Type: " + ctype]
+    for h in headers:
+        args += ["-H", h]
+    if raw is not None:
+        args += ["--data-binary", "@" + raw]
+    elif body is not None:
+        args += ["--data-binary", body if isinstance(body, str) else json.dumps(body)]
+    r = subprocess.run(args + [url], capture_output=True, text=True)
+    try:
+        status = int(r.stdout.strip() or 0)
+    except ValueError:
+        status = 0
+    hdrs = {}
+    try:
+        for line in open(hf, encoding="latin-1").read().splitlines()[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                hdrs[k.strip().lower()] = v.strip()
+        text = open(bf, encoding="utf-8", errors="replace").read()
+    except OSError:
+        text = ""
+    return status, hdrs, text
+
+
+def init(s, headers=()):
+    st, h, b = curl(s.url, INIT, headers=headers)
+    return st, h.get("mcp-session-id"), b
+
+
+def call(s, sid, method, params=None, id=2, accept=BOTH, headers=(), timeout=60):
+    msg = {"jsonrpc": "2.0", "id": id, "method": method}
+    if params is not None:
+        msg["params"] = params
+    hs = ["Mcp-Session-Id: " + sid, "MCP-Protocol-Version: 2025-11-25", *headers]
+    return curl(s.url, msg, headers=hs, accept=accept, timeout=timeout)
+
+
+def run(s, sid, code, env="shell", session=None, **kw):
+    args = {"code": code, "env": env}
+    if session:
+        args["session"] = session
+    st, h, b = call(s, sid, "tools/call", {"name": "run", "arguments": args}, **kw)
+    try:
+        return st, json.loads(b)
+    except ValueError:
+        return st, {"raw": b}
+
+
+def sc(reply):
+    return ((reply or {}).get("result") or {}).get("structuredContent") or {}
+
+
+def sse_events(text):
+    """The data of each SSE event, parsed."""
+    out = []
+    for block in text.split("\n\n"):
+        data = [l[5:].lstrip() for l in block.splitlines() if l.startswith("data:")]
+        if data:
+            out.append(json.loads("\n".join(data)))
+    return out
+
+
+# ---- start-up refusals ---------------------------------------------------------
+r = subprocess.run([BIN, "--http", "0.0.0.0:0", "--no-project"], capture_output=True, text=True, timeout=30)
+t.ok(r.returncode != 0 and "--token-file" in r.stderr,
+     "a non-loopback address without --token-file refuses to start (exit %d)" % r.returncode, r.stderr[-500:])
+r = subprocess.run([BIN, "--stdio", "--http", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+t.ok(r.returncode == 2, "--stdio and --http together are refused (exit %d)" % r.returncode)
+
+s = HttpServer()
+t.ok(s.url is not None, "the server listens and logs its URL", s.stderr()[-800:])
+if not s.url:
+    s.stop()
+    raise SystemExit(t.done())
+
+# ---- session ids -----------------------------------------------------------------
+st, sid, b = init(s)
+t.ok(st == 200 and sid and re.fullmatch(r"[\x21-\x7e]{32,}", sid) and '"protocolVersion":"2025-11-25"' in b,
+     "initialize: 200, Mcp-Session-Id of visible ASCII (%d chars), version 2025-11-25" % len(sid or ""), b[:300])
+st, sid2, _ = init(s)
+t.ok(st == 200 and sid2 and sid2 != sid, "a second initialize gets another session id")
+st, h, b = curl(s.url, {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                headers=["Mcp-Session-Id: " + sid])
+t.ok(st == 202 and b == "", "a notification is accepted with 202 and no body (got %d)" % st)
+st, _, b = curl(s.url, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+t.ok(st == 400, "a request without Mcp-Session-Id is 400 (got %d)" % st, b)
+st, _, b = call(s, "0" * 64, "tools/list")
+t.ok(st == 404, "an unknown Mcp-Session-Id is 404 (got %d)" % st, b)
+st, _, b = call(s, sid, "tools/list")
+t.ok(st == 200 and '"name":"run"' in b, "tools/list in the session: 200 with the run tool (got %d)" % st, b[:300])
+st, _, b = curl(s.url, {"jsonrpc": "2.0", "id": 3, "method": "ping"},
+                headers=["Mcp-Session-Id: " + sid, "MCP-Protocol-Version: 1999-01-01"])
+t.ok(st == 400, "an unsupported MCP-Protocol-Version is 400 (got %d)" % st, b)
+st, _, b = curl(s.url, {"jsonrpc": "2.0", "id": 3, "method": "ping"},
+                headers=["Mcp-Session-Id: " + sid, "MCP-Protocol-Version: 2025-06-18"])
+t.ok(st == 200, "a supported older MCP-Protocol-Version is accepted (got %d)" % st, b)
+
+# ---- methods, media types, origin, limits -------------------------------------------
+st, h, _ = curl(s.url, headers=["Mcp-Session-Id: " + sid], accept="text/event-stream")
+t.ok(st == 405 and "POST" in h.get("allow", ""), "GET is 405 with Allow (no server stream) (got %d)" % st)
+st, _, _ = curl(s.url.replace("/mcp", "/other"), {"jsonrpc": "2.0", "id": 1, "method": "ping"})
+t.ok(st == 404, "a path other than /mcp is 404 (got %d)" % st)
+st, _, _ = call(s, sid, "ping", headers=["Origin: http://evil.example"])
+t.ok(st == 403, "a foreign Origin is 403 (DNS rebinding) (got %d)" % st)
+st, _, _ = call(s, sid, "ping", headers=["Origin: http://localhost:%d" % s.port])
+t.ok(st == 200, "the server's own Origin is accepted (got %d)" % st)
+st, _, _ = curl(s.url, {"jsonrpc": "2.0", "id": 4, "method": "ping"}, ctype="text/plain",
+                headers=["Mcp-Session-Id: " + sid])
+t.ok(st == 415, "Content-Type other than application/json is 415 (got %d)" % st)
+st, _, _ = curl(s.url, {"jsonrpc": "2.0", "id": 4, "method": "ping"}, accept="text/html",
+                headers=["Mcp-Session-Id: " + sid])
+t.ok(st == 406, "an Accept without JSON or SSE is 406 (got %d)" % st)
+big = os.path.join(tmp, "big.json")
+with open(big, "w") as f:
+    f.write('{"jsonrpc":"2.0","id":5,"method":"ping","params":{"x":"' + "a" * (9 << 20) + '"}}')
+st, _, _ = curl(s.url, headers=["Mcp-Session-Id: " + sid], raw=big)
+t.ok(st == 413, "a 9 MiB body is 413 (got %d)" % st)
+st, _, b = curl(s.url, {"jsonrpc": "2.0", "id": 6, "method": "ping"},
+                headers=["Mcp-Session-Id: " + sid, "X-Pad: " + "p" * 40000])
+t.ok(400 <= st < 500, "40 KB of headers is refused with a 4xx (got %d)" % st)
+st, _, b = call(s, sid, "ping")
+t.ok(st == 200, "the server still answers after the refusals (got %d)" % st)
+st, _, b = curl(s.url, "{not json", headers=["Mcp-Session-Id: " + sid])
+t.ok(st == 400 and "-32700" in b, "a body that is not JSON is 400 with a parse error (got %d)" % st, b)
+
+# ---- runs: JSON, isolation, SSE with progress ------------------------------------------
+st, rep = run(s, sid, "echo hello-http")
+t.ok(st == 200 and sc(rep).get("stdout") == "hello-http\n" and sc(rep).get("exit_code") == 0,
+     "tools/call run answers as JSON (stdout hello-http)", rep)
+st, rep = run(s, sid, "echo one > /workspace/state; echo set", session="a")
+st2, rep2 = run(s, sid2, "cat /workspace/state 2>&1 || echo absent", session="a")
+st3, rep3 = run(s, sid, "cat /workspace/state", session="a")
+t.ok(sc(rep).get("stdout") == "set\n" and "absent" in sc(rep2).get("stdout", "x")
+     and sc(rep3).get("stdout") == "one\n",
+     "two MCP sessions both using session \"a\" do not share state",
+     [rep, rep2, rep3])
+
+st, h, b = call(s, sid, "tools/call", {"name": "run", "arguments": {"code": "echo sse", "env": "shell"}},
+                accept="text/event-stream")
+ev = sse_events(b) if st == 200 else []
+t.ok(st == 200 and h.get("content-type", "").startswith("text/event-stream") and len(ev) == 1
+     and sc(ev[0]).get("stdout") == "sse\n",
+     "Accept: text/event-stream only: the answer is one SSE event (got %d, %s)" % (st, h.get("content-type")), b[:400])
+st, h, b = call(s, sid, "tools/call", {"name": "run", "arguments": {"code": "sleep 2.5; echo done", "env": "shell"},
+                                         "_meta": {"progressToken": "tok-1"}})
+ev = sse_events(b) if h.get("content-type", "").startswith("text/event-stream") else []
+prog = [e for e in ev if e.get("method") == "notifications/progress"]
+t.ok(st == 200 and len(prog) >= 2 and all(p["params"]["progressToken"] == "tok-1" for p in prog)
+     and ev and sc(ev[-1]).get("stdout") == "done\n",
+     "a call with a progressToken streams %d progress notifications then its answer over SSE" % len(prog), b[:600])
+
+# ---- a stalled client does not pin the loop ------------------------------------------------
+stall = socket.create_connection(("127.0.0.1", s.port))
+stall.sendall(b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"js")
+t0 = time.monotonic()
+st, _, _ = call(s, sid, "ping", timeout=10)
+t.ok(st == 200 and time.monotonic() - t0 < 2, "a client stalled mid-body does not delay another's ping (%.2f s)"
+     % (time.monotonic() - t0))
+
+# ---- DELETE ends the session and kills its sandboxes ------------------------------------------
+w = Watch(s.p.pid)
+w.record(busy_only=True)   # sandboxes of other sessions: not this one's
+base = set(w.fds)
+st, rep = run(s, sid2, "echo started", env="python", session="keep")
+w.record(busy_only=True)  # the session's sandbox, not the idle spares
+mine = set(w.fds) - base
+n_before = len(mine)
+st, _, _ = curl(s.url, method="DELETE", headers=["Mcp-Session-Id: " + sid2], accept=None)
+t.ok(st == 204, "DELETE with the session id: 204 (got %d)" % st)
+st, _, _ = call(s, sid2, "ping")
+t.ok(st == 404, "the deleted session's id is 404 afterwards (got %d)" % st)
+st, _, _ = curl(s.url, method="DELETE", accept=None)
+t.ok(st == 400, "DELETE without a session id: 400 (got %d)" % st)
+# Within 3 s: well before the sandbox session's own 10 s idle timeout.
+w.wait_gone(3, cgroups=False)
+left = [p for p in w.alive() if p[0] in mine]
+t.ok(n_before > 0 and not left, "the deleted session's sandbox (%d processes) is gone" % n_before, left)
+stall.close()
+
+# ---- cancellation: only by the client that sent the request ------------------------------------
+def bg_run(sid, id, code):
+    return subprocess.Popen(["curl", "-sS", "--max-time", "30", "-H", "Accept: application/json",
+                             "-H", "Content-Type: application/json", "-H", "Mcp-Session-Id: " + sid,
+                             "--data-binary", json.dumps({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+                                                          "params": {"name": "run", "arguments":
+                                                                     {"code": code, "env": "shell"}}}),
+                             "-w", "\n%{http_code}", s.url], stdout=subprocess.PIPE, text=True)
+
+
+def cancel(sid, id):
+    return curl(s.url, {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": id}},
+                headers=["Mcp-Session-Id: " + sid])[0]
+
+
+st, sid3, _ = init(s)
+bg = bg_run(sid, 77, "sleep 1.5; echo finished")
+time.sleep(0.5)
+st = cancel(sid3, 77)  # another client naming the same id
+out, _ = bg.communicate(timeout=20)
+t.ok(st == 202 and '"stdout":"finished\\n"' in out and out.endswith("200"),
+     "notifications/cancelled from another MCP session does not cancel a request with that id", out[-300:])
+bg = bg_run(sid, 78, "sleep 20")
+time.sleep(0.5)
+t0 = time.monotonic()
+st = cancel(sid, 78)
+out, _ = bg.communicate(timeout=20)
+t.ok(st == 202 and out.strip() == "202" and time.monotonic() - t0 < 3,
+     "notifications/cancelled from the same session ends the request with 202 and no answer (%.1f s)"
+     % (time.monotonic() - t0), out[-300:])
+
+# ---- SIGTERM with a run in flight -------------------------------------------------------------------
+w = Watch(s.p.pid)
+w.record(busy_only=True)
+base = len(w.fds)
+bg = subprocess.Popen(["curl", "-sS", "--max-time", "30", "-H", "Accept: application/json",
+                       "-H", "Content-Type: application/json", "-H", "Mcp-Session-Id: " + sid,
+                       "--data-binary", json.dumps({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                                                    "params": {"name": "run", "arguments":
+                                                               {"code": "sleep 20", "env": "shell"}}}),
+                       "-w", "\n%{http_code}", s.url], stdout=subprocess.PIPE, text=True)
+end = time.monotonic() + 10
+while time.monotonic() < end and w.record(busy_only=True) == base:
+    time.sleep(0.05)
+w.record()
+t0 = time.monotonic()
+rc = s.stop()
+out, _ = bg.communicate(timeout=20)
+t.ok(rc == 0 and time.monotonic() - t0 < 5, "SIGTERM with a run in flight: exit 0 in %.1f s (rc %s)"
+     % (time.monotonic() - t0, rc))
+t.ok(out.strip().endswith(("404", "200", "503")) and "jsonrpc" in out,
+     "the in-flight request was answered before the server exited", out[-300:])
+left = w.after_exit(orderly=True)
+t.ok(len(w.fds) > 0 and not left, "no process of the server is left (%d recorded)" % len(w.fds), left)
+w.close()
+err = s.stderr().decode(errors="replace")
+t.ok("Sanitizer" not in err, "no sanitizer report", err[-1500:])
+
+# ---- bearer token ---------------------------------------------------------------------------------------
+tokf = os.path.join(tmp, "token")
+secret = "s3cret-" + os.urandom(12).hex()
+with open(tokf, "w") as f:
+    f.write(secret + "\n")
+s = HttpServer("--token-file", tokf, "--allow-origin", "https://app.example")
+st, h, _ = curl(s.url, INIT)
+t.ok(st == 401 and h.get("www-authenticate", "").startswith("Bearer"),
+     "with --token-file: no Authorization is 401 with WWW-Authenticate: Bearer (got %d)" % st)
+st, _, _ = curl(s.url, INIT, headers=["Authorization: Bearer " + secret[:-1] + "x"])
+t.ok(st == 401, "a wrong token is 401 (got %d)" % st)
+st, sid, _ = init(s, headers=["Authorization: Bearer " + secret])
+t.ok(st == 200 and sid, "the right token initializes (got %d)" % st)
+st, _, _ = init(s, headers=["Authorization: Bearer " + secret, "Origin: https://app.example"])
+t.ok(st == 200, "an Origin given with --allow-origin is accepted (got %d)" % st)
+st, _, _ = init(s, headers=["Authorization: Bearer " + secret, "Origin: https://app.example.evil"])
+t.ok(st == 403, "an Origin that only starts like it is 403 (got %d)" % st)
+s.stop()
+t.ok(secret not in s.stderr().decode(errors="replace"), "the token never appears in the log")
+
+# ---- idle expiry ------------------------------------------------------------------------------------------
+s = HttpServer("--http-idle-timeout", "2")
+st, sid, _ = init(s)
+w = Watch(s.p.pid)
+run(s, sid, "x = 1", env="python", session="idle")
+w.record(busy_only=True)
+time.sleep(3.5)
+st, _, _ = call(s, sid, "ping")
+t.ok(st == 404, "a session unused past --http-idle-timeout is 404 (got %d)" % st)
+left = w.wait_gone(3, cgroups=False)  # 6.5 s after its last call, before its own 10 s
+t.ok(len(w.fds) > 0 and not left, "the expired session's sandbox is gone", left)
+rc = s.stop()
+t.ok(rc == 0, "the server exits 0 on SIGTERM (rc %s)" % rc)
+w.close()
+
+reports = [f for f in os.listdir(tmp) if f.startswith("server-")
+           and b"Sanitizer" in open(os.path.join(tmp, f), "rb").read()]
+t.ok(not reports, "no server of this test wrote a sanitizer report", reports)
+
+raise SystemExit(t.done())
