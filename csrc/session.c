@@ -104,6 +104,7 @@ struct session {
 	struct ws_seen seen;
 	bool refill; /* a sandbox started for this call: prepare the next
 	              * new session's (pool.c) once it is answered */
+	bool spawn_wait; /* the current call waits for a loop round to spawn in */
 };
 
 
@@ -111,6 +112,7 @@ static struct session *table;
 static size_t table_len;
 
 static void start_next(struct session *s);
+static void begin_call(struct session *s);
 static void send_call(struct session *s);
 static void watch_output(struct session *s, bool on);
 static void read_ctl(struct session *s);
@@ -684,6 +686,11 @@ static void on_kick(void *ctx)
 {
 	struct session *s = ctx;
 	s->kick_timer = 0;
+	if (s->spawn_wait) {
+		s->spawn_wait = false;
+		begin_call(s);
+		return;
+	}
 	start_next(s);
 }
 
@@ -715,13 +722,6 @@ static void start_next(struct session *s)
 		}
 		timer_off(&s->idle_timer);
 		timer_off(&s->kick_timer);
-		if (!s->live && !loop_claim_slow()) {
-			/* This loop round spawned a sandbox already (loop.h): the
-			 * next round spawns ours. */
-			s->kick_timer = timer_on(0, on_kick, s);
-			if (s->kick_timer)
-				return;
-		}
 		struct session_call *c = s->qhead;
 		s->qhead = c->next;
 		if (!s->qhead)
@@ -755,18 +755,36 @@ static void start_next(struct session *s)
 				s->lost = LOSS_PROJECT;
 			}
 		}
-		if (!s->live) {
-			if (spawn(s) < 0) {
-				finish_call(s, NULL);
-				return;
-			}
-			s->res->restarted = s->lost != LOSS_NONE;
-			s->res->restart_reason = loss_text(s->lost);
-			s->lost = LOSS_NONE;
-		}
-		send_call(s);
+		begin_call(s);
 		return;
 	}
+}
+
+/* The current call: its sandbox (spawned now, or in a later loop round when
+ * this one spawned one already: loop.h), then its files and code. */
+static void begin_call(struct session *s)
+{
+	if (!s->live) {
+		if (!s->cur->cb) {
+			finish_call(s, NULL); /* cancelled while it waited */
+			return;
+		}
+		if (!loop_claim_slow()) {
+			s->kick_timer = timer_on(0, on_kick, s);
+			if (s->kick_timer) {
+				s->spawn_wait = true;
+				return;
+			}
+		}
+		if (spawn(s) < 0) {
+			finish_call(s, NULL);
+			return;
+		}
+		s->res->restarted = s->lost != LOSS_NONE;
+		s->res->restart_reason = loss_text(s->lost);
+		s->lost = LOSS_NONE;
+	}
+	send_call(s);
 }
 
 /* A fresh sandbox's /workspace came (or its set-up ended): go on with the
@@ -1039,7 +1057,8 @@ void session_input_closed(void)
 			free_call(c);
 		}
 		s->qtail = NULL;
-		timer_off(&s->kick_timer);
+		if (!s->spawn_wait) /* (that timer starts the running call) */
+			timer_off(&s->kick_timer);
 	}
 }
 
