@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # C unit tests: each tests/unit/test_*.c is built twice against the host's
-# cJSON — with ASan/UBSan, and plain for valgrind — and both must pass.
+# cJSON — with ASan/UBSan, and plain for valgrind — and both must pass;
+# then the C format check (tests/format.sh).
 set -u
 cd "$(dirname "$0")/../.."
 out=build/unit
@@ -34,5 +35,7 @@ for t in tests/unit/test_*.c; do
 		fail=$((fail + 1)); echo "not ok $n - $name: valgrind"; tail -n 20 "$out/$name.vg.log" | sed 's/^/#   /'
 	fi
 done
+. tests/format.sh
+format_check
 echo "1..$n"
 [ "$fail" -eq 0 ]
