@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;   /* not NUL-terminated; len bytes are valid */
+	char *data; /* not NUL-terminated; len bytes are valid */
 	size_t len;
 	size_t cap;
 	int failed;
@@ -25,7 +25,6 @@ void buf_free(struct buf *b);
 int buf_ok(const struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
-int buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -49,8 +49,7 @@ size_t cstr_utf8_check(const unsigned char *s, size_t len)
  * outside ASCII are left out on purpose: they are octal-escaped instead. */
 static int cstr_is_basic_graphic(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == ' ')
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ')
 		return 1;
 	return c != 0 && strchr("!\"#%&'()*+,-./:;<=>?[\\]^_{|}~", c) != NULL;
 }

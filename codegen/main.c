@@ -33,12 +33,12 @@ struct args {
 };
 
 static const char usage_text[] =
-	"usage: nsm-codegen [-o FILE] ENV_JSON\n"
-	"       nsm-codegen --help | --version\n"
-	"\n"
-	"Reads ENV_JSON (\"-\" for stdin), validates it against docs/env-json.md and\n"
-	"writes env_table.gen.h to stdout, or atomically to FILE with -o.\n"
-	"Exit status: 0 done, 1 invalid input or I/O error, 2 usage error.\n";
+    "usage: nsm-codegen [-o FILE] ENV_JSON\n"
+    "       nsm-codegen --help | --version\n"
+    "\n"
+    "Reads ENV_JSON (\"-\" for stdin), validates it against docs/env-json.md and\n"
+    "writes env_table.gen.h to stdout, or atomically to FILE with -o.\n"
+    "Exit status: 0 done, 1 invalid input or I/O error, 2 usage error.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -107,7 +107,8 @@ static int read_fd(int fd, const char *name, struct buf *b)
 		if (n == 0)
 			return 0;
 		if (b->len + (size_t)n > CG_MAX_INPUT) {
-			fprintf(stderr, "nsm-codegen: %s: larger than %u bytes\n", name, CG_MAX_INPUT);
+			fprintf(stderr, "nsm-codegen: %s: larger than %u bytes\n", name,
+			        CG_MAX_INPUT);
 			return -1;
 		}
 		if (buf_append(b, chunk, (size_t)n) < 0) {
@@ -165,15 +166,15 @@ static int write_atomic(const char *path, const char *data, size_t len)
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		fprintf(stderr, "nsm-codegen: cannot create a temporary file beside %s: %s\n", path,
-			strerror(errno));
+		        strerror(errno));
 		free(tmp);
 		return -1;
 	}
 	/* mkstemp makes 0600; a generated source is an ordinary readable file. */
-	step = fchmod(fd, 0644) < 0	    ? "fchmod"
+	step = fchmod(fd, 0644) < 0           ? "fchmod"
 	       : write_all(fd, data, len) < 0 ? "write"
-	       : fsync(fd) < 0		    ? "fsync"
-					    : NULL;
+	       : fsync(fd) < 0                ? "fsync"
+	                                      : NULL;
 	saved = errno;
 	if (close(fd) < 0 && !step) {
 		step = "close";

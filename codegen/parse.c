@@ -18,12 +18,14 @@
 #include "cstr.h"
 
 const char *const cg_limit_keys[CG_N_LIMITS] = {
-	"timeout_seconds", "memory_mb",        "max_processes",    "max_open_files",
-	"max_file_size_mb", "workspace_mb",    "max_output_bytes",
+	"timeout_seconds",  "memory_mb",    "max_processes",    "max_open_files",
+	"max_file_size_mb", "workspace_mb", "max_output_bytes",
 };
 
 const char *const cg_session_keys[CG_N_SESSION] = {
-	"idle_timeout_seconds", "max_lifetime_seconds", "max_sessions",
+	"idle_timeout_seconds",
+	"max_lifetime_seconds",
+	"max_sessions",
 };
 
 /* cJSON decodes the escape \u0000 into a NUL byte inside valuestring, which
@@ -59,7 +61,7 @@ static size_t jpath_put(const struct jpath *p, char *out, size_t outsz, size_t o
 }
 
 static int fail(struct cg_err *e, const struct jpath *p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct cg_err *e, const struct jpath *p, const char *fmt, ...)
 {
@@ -220,8 +222,8 @@ static int parse_json(const char *text, size_t len, cJSON **out, struct cg_err *
 /* A semantic check on a string: NULL when fine, else what it must be. */
 typedef const char *(*str_check)(const char *s);
 
-static int want_string(const cJSON *j, const struct jpath *p, str_check check,
-		       const char **out, struct cg_err *e)
+static int want_string(const cJSON *j, const struct jpath *p, str_check check, const char **out,
+                       struct cg_err *e)
 {
 	const char *s, *problem;
 	size_t len, bad;
@@ -236,7 +238,7 @@ static int want_string(const cJSON *j, const struct jpath *p, str_check check,
 	bad = cstr_utf8_check((const unsigned char *)s, len);
 	if (bad != len)
 		return fail(e, p, "must be valid UTF-8, got byte 0x%02x at offset %zu",
-			    (unsigned char)s[bad], bad);
+		            (unsigned char)s[bad], bad);
 	if (len > CG_MAX_STRING)
 		return fail(e, p, "must be at most %d bytes, got %zu", CG_MAX_STRING, len);
 	problem = check ? check(s) : NULL;
@@ -304,7 +306,7 @@ static bool empty_array(const cJSON *j)
 }
 
 static int want_strv(const cJSON *j, const struct jpath *p, size_t max, str_check check0,
-		     str_check check, struct cg_strv *out, struct cg_err *e)
+                     str_check check, struct cg_strv *out, struct cg_err *e)
 {
 	const cJSON *c;
 	size_t n, i = 0;
@@ -354,7 +356,7 @@ static const char *check_version(const char *s)
 static const char *check_hash(const char *s)
 {
 	return all_in(s, "0123456789abcdef", 64, 64) ? NULL
-						     : "must be 64 lowercase hex digits (sha256)";
+	                                             : "must be 64 lowercase hex digits (sha256)";
 }
 
 static const char *check_generator_input(const char *s)
@@ -410,7 +412,8 @@ static const char *check_abs_path(const char *s)
 	while (*c == '/') {
 		size_t n = strcspn(c + 1, "/");
 		if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.'))
-			return "must be a normalized absolute path (no empty, '.' or '..' components)";
+			return "must be a normalized absolute path (no empty, '.' or '..' "
+			       "components)";
 		c += 1 + n;
 	}
 	return NULL;
@@ -424,9 +427,11 @@ static const char *check_project_path(const char *s)
 	if (s[0] == '\0')
 		return NULL;
 	if (s[0] == '/')
-		return check_abs_path(s) ? "must be empty, relative, or a normalized absolute path" : NULL;
+		return check_abs_path(s) ? "must be empty, relative, or a normalized absolute path"
+		                         : NULL;
 	if (strstr(s, "//") || strchr(s, '\n'))
-		return "must be empty, relative (\".\", \"sub/dir\"), or a normalized absolute path";
+		return "must be empty, relative (\".\", \"sub/dir\"), or a normalized absolute "
+		       "path";
 	return NULL;
 }
 
@@ -443,8 +448,8 @@ static size_t key_index(const char *const *keys, size_t n, const char *key)
 }
 
 /* j must be an object holding each of keys exactly once and nothing else. */
-static int check_object(const cJSON *j, const struct jpath *p, const char *const *keys,
-			size_t n, struct cg_err *e)
+static int check_object(const cJSON *j, const struct jpath *p, const char *const *keys, size_t n,
+                        struct cg_err *e)
 {
 	unsigned long seen = 0;
 	const cJSON *c;
@@ -459,7 +464,8 @@ static int check_object(const cJSON *j, const struct jpath *p, const char *const
 			seen |= 1UL << i;
 			continue;
 		}
-		cstr_quote(q, sizeof q, c->string ? c->string : "", c->string ? strlen(c->string) : 0);
+		cstr_quote(q, sizeof q, c->string ? c->string : "",
+		           c->string ? strlen(c->string) : 0);
 		if (i < n)
 			return fail(e, p, "duplicate key %s", q);
 		return fail(e, p, "unknown key %s", q);
@@ -477,8 +483,8 @@ static const cJSON *member(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-static int member_string(const cJSON *obj, const struct jpath *up, const char *key,
-			 str_check check, const char **out, struct cg_err *e)
+static int member_string(const cJSON *obj, const struct jpath *up, const char *key, str_check check,
+                         const char **out, struct cg_err *e)
 {
 	struct jpath p = { up, key, 0 };
 
@@ -487,7 +493,7 @@ static int member_string(const cJSON *obj, const struct jpath *up, const char *k
 
 /* An object whose members are all positive 32-bit integers. */
 static int parse_u32_object(const cJSON *j, const struct jpath *p, const char *const *keys,
-			    size_t n, uint32_t *out, struct cg_err *e)
+                            size_t n, uint32_t *out, struct cg_err *e)
 {
 	size_t i;
 
@@ -556,7 +562,8 @@ static int find_duplicate(const char *const *v, size_t n, size_t *first, size_t 
 /* A non-empty array of at most max strings that pass check, all distinct;
  * a repeat is "duplicate <what> "x" (first at <field>[i])". */
 static int want_distinct_strv(const cJSON *j, const struct jpath *p, size_t max, str_check check,
-			      const char *what, const char *field, struct cg_strv *out, struct cg_err *e)
+                              const char *what, const char *field, struct cg_strv *out,
+                              struct cg_err *e)
 {
 	size_t first, dup;
 	int r;
@@ -576,21 +583,22 @@ static int want_distinct_strv(const cJSON *j, const struct jpath *p, size_t max,
 }
 
 static int parse_closure(const cJSON *j, const struct jpath *p, struct cg_strv *out,
-			 struct cg_err *e)
+                         struct cg_err *e)
 {
-	return want_distinct_strv(j, p, CG_MAX_CLOSURE, check_abs_path, "store path", "closure", out, e);
+	return want_distinct_strv(j, p, CG_MAX_CLOSURE, check_abs_path, "store path", "closure",
+	                          out, e);
 }
 
 static const char *const env_keys[] = {
-	"name", "interpreter_type", "description", "root",    "sh",     "env_bin",
+	"name", "interpreter_type", "description", "root",   "sh",      "env_bin",
 	"argv", "agent_argv",       "network",     "limits", "closure", "closure_bytes",
 };
 
 static int parse_env(const cJSON *j, const struct jpath *p, struct cg_env *env, struct cg_err *e)
 {
 	struct jpath argv_p = { p, "argv", 0 }, agent_p = { p, "agent_argv", 0 },
-		     net_p = { p, "network", 0 }, lim_p = { p, "limits", 0 },
-		     clo_p = { p, "closure", 0 }, clb_p = { p, "closure_bytes", 0 };
+	             net_p = { p, "network", 0 }, lim_p = { p, "limits", 0 },
+	             clo_p = { p, "closure", 0 }, clb_p = { p, "closure_bytes", 0 };
 
 	if (check_object(j, p, env_keys, NKEYS(env_keys), e) < 0 ||
 	    member_string(j, p, "name", check_name, &env->name, e) < 0 ||
@@ -600,14 +608,14 @@ static int parse_env(const cJSON *j, const struct jpath *p, struct cg_env *env, 
 	    member_string(j, p, "sh", check_abs_path, &env->sh, e) < 0 ||
 	    member_string(j, p, "env_bin", check_abs_path, &env->env_bin, e) < 0 ||
 	    want_strv(member(j, "argv"), &argv_p, CG_MAX_ARGV, check_abs_path, NULL, &env->argv,
-		      e) < 0 ||
+	              e) < 0 ||
 	    /* Empty: the interpreter cannot host the session agent (no sessions). */
 	    (!empty_array(member(j, "agent_argv")) &&
 	     want_strv(member(j, "agent_argv"), &agent_p, CG_MAX_ARGV, check_abs_path, NULL,
-		       &env->agent_argv, e) < 0) ||
+	               &env->agent_argv, e) < 0) ||
 	    want_bool(member(j, "network"), &net_p, &env->network, e) < 0 ||
 	    parse_u32_object(member(j, "limits"), &lim_p, cg_limit_keys, CG_N_LIMITS, env->limits,
-			     e) < 0 ||
+	                     e) < 0 ||
 	    parse_closure(member(j, "closure"), &clo_p, &env->closure, e) < 0 ||
 	    want_size(member(j, "closure_bytes"), &clb_p, &env->closure_bytes, e) < 0)
 		return -1;
@@ -633,8 +641,9 @@ static int check_env_names(const struct cg_spec *s, const struct jpath *p, struc
 	if (r > 0) {
 		struct jpath ep = { p, NULL, dup }, np = { &ep, "name", 0 };
 		/* Names are [A-Za-z0-9_-] by now: safe to print unquoted-escaped. */
-		return fail(e, &np, "duplicate environment name \"%s\" (first at environments[%zu])",
-			    s->envs[dup].name, first);
+		return fail(e, &np,
+		            "duplicate environment name \"%s\" (first at environments[%zu])",
+		            s->envs[dup].name, first);
 	}
 	return 0;
 }
@@ -672,8 +681,20 @@ static const char *const project_keys[] = { "path", "mount_point", "inherit_env"
 /* Names the sandbox sets itself (csrc/jail.c) or that would change how its
  * programs are loaded: not taken from the server's environment. */
 static const char *const reserved_vars[] = {
-	"PATH", "HOME", "TMPDIR", "USER", "LOGNAME", "SHELL", "LANG", "TERM", "NO_COLOR",
-	"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "NSM_AGENT_TOKEN", "LD_PRELOAD", "LD_LIBRARY_PATH",
+	"PATH",
+	"HOME",
+	"TMPDIR",
+	"USER",
+	"LOGNAME",
+	"SHELL",
+	"LANG",
+	"TERM",
+	"NO_COLOR",
+	"PYTHONDONTWRITEBYTECODE",
+	"PYTHONUNBUFFERED",
+	"NSM_AGENT_TOKEN",
+	"LD_PRELOAD",
+	"LD_LIBRARY_PATH",
 	"LD_AUDIT",
 };
 
@@ -683,43 +704,47 @@ static const char *check_var_name(const char *s)
 		return "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]{0,127})";
 	for (size_t i = 0; i < NKEYS(reserved_vars); i++)
 		if (strcmp(s, reserved_vars[i]) == 0)
-			return "is set by the sandbox itself (or changes how its programs load): not inherited";
+			return "is set by the sandbox itself (or changes how its programs load): "
+			       "not inherited";
 	return NULL;
 }
 
 /* project.inherit_env: at most CG_MAX_INHERIT distinct names, maybe none. */
-static int parse_inherit_env(const cJSON *j, const struct jpath *p, struct cg_strv *out, struct cg_err *e)
+static int parse_inherit_env(const cJSON *j, const struct jpath *p, struct cg_strv *out,
+                             struct cg_err *e)
 {
 	if (empty_array(j))
 		return 0;
-	return want_distinct_strv(j, p, CG_MAX_INHERIT, check_var_name, "name", "inherit_env", out, e);
+	return want_distinct_strv(j, p, CG_MAX_INHERIT, check_var_name, "name", "inherit_env", out,
+	                          e);
 }
 
 static int parse_spec(const cJSON *root, struct cg_spec *s, struct cg_err *e)
 {
 	const char *generator_input;
 	struct jpath daemon_p = { NULL, "daemon", 0 }, project_p = { NULL, "project", 0 },
-		     session_p = { NULL, "session", 0 }, envs_p = { NULL, "environments", 0 },
-		     inherit_p = { &project_p, "inherit_env", 0 };
+	             session_p = { NULL, "session", 0 }, envs_p = { NULL, "environments", 0 },
+	             inherit_p = { &project_p, "inherit_env", 0 };
 	const cJSON *daemon, *project;
 
 	if (check_object(root, NULL, top_keys, NKEYS(top_keys), e) < 0)
 		return -1;
 	daemon = member(root, "daemon");
 	project = member(root, "project");
-	if (member_string(root, NULL, "generator_input", check_generator_input,
-			  &generator_input, e) < 0 ||
+	if (member_string(root, NULL, "generator_input", check_generator_input, &generator_input,
+	                  e) < 0 ||
 	    member_string(root, NULL, "version", check_version, &s->version, e) < 0 ||
 	    member_string(root, NULL, "config_hash", check_hash, &s->config_hash, e) < 0 ||
 	    check_object(daemon, &daemon_p, daemon_keys, NKEYS(daemon_keys), e) < 0 ||
 	    member_string(daemon, &daemon_p, "log_level", check_log_level, &s->log_level, e) < 0 ||
 	    check_object(project, &project_p, project_keys, NKEYS(project_keys), e) < 0 ||
-	    member_string(project, &project_p, "path", check_project_path, &s->project_path, e) < 0 ||
+	    member_string(project, &project_p, "path", check_project_path, &s->project_path, e) <
+	        0 ||
 	    member_string(project, &project_p, "mount_point", check_abs_path, &s->project_mount,
-			  e) < 0 ||
+	                  e) < 0 ||
 	    parse_inherit_env(member(project, "inherit_env"), &inherit_p, &s->inherit_env, e) < 0 ||
 	    parse_u32_object(member(root, "session"), &session_p, cg_session_keys, CG_N_SESSION,
-			     s->session, e) < 0 ||
+	                     s->session, e) < 0 ||
 	    parse_envs(member(root, "environments"), &envs_p, s, e) < 0)
 		return -1;
 	return 0;

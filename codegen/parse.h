@@ -15,13 +15,13 @@
 struct cJSON;
 
 struct cg_doc {
-	struct cJSON *json;  /* owns every string the spec points to */
+	struct cJSON *json; /* owns every string the spec points to */
 	struct cg_spec spec;
 };
 
-/* Parse and validate len bytes of text, where text[len] must be '\0'. On success returns 0 and fills doc,
- * which the caller releases with cg_doc_free(). On failure returns -1, fills
- * e, and leaves nothing to release. */
+/* Parse and validate len bytes of text, where text[len] must be '\0'. On success returns 0 and
+ * fills doc, which the caller releases with cg_doc_free(). On failure returns -1, fills e, and
+ * leaves nothing to release. */
 int cg_parse(const char *text, size_t len, struct cg_doc *doc, struct cg_err *e);
 void cg_doc_free(struct cg_doc *doc);
 

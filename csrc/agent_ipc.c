@@ -10,8 +10,8 @@
 char *agent_request(uint64_t id, const char *code, size_t code_len, size_t *len)
 {
 	char json[96], head[128];
-	int jn = snprintf(json, sizeof json, "{\"id\":%llu,\"code_bytes\":%zu}", (unsigned long long)id,
-			  code_len);
+	int jn = snprintf(json, sizeof json, "{\"id\":%llu,\"code_bytes\":%zu}",
+	                  (unsigned long long)id, code_len);
 	int hn = snprintf(head, sizeof head, "%d\n%s", jn, json);
 	if (jn < 0 || hn < 0 || (size_t)hn >= sizeof head)
 		return NULL;
@@ -45,8 +45,9 @@ int agent_reply_parse(char *buf, size_t *len, struct agent_reply *r)
 	const cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "interrupted");
 	int rc = -1;
 	/* Every agent reports an exit status as a shell would: 0..255. */
-	if (cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < 9e15 && cJSON_IsNumber(ec) &&
-	    ec->valuedouble >= 0 && ec->valuedouble <= 255 && (!in || cJSON_IsBool(in))) {
+	if (cJSON_IsNumber(id) && id->valuedouble >= 0 && id->valuedouble < 9e15 &&
+	    cJSON_IsNumber(ec) && ec->valuedouble >= 0 && ec->valuedouble <= 255 &&
+	    (!in || cJSON_IsBool(in))) {
 		r->id = (uint64_t)id->valuedouble;
 		r->exit_code = (int)ec->valuedouble;
 		r->interrupted = cJSON_IsTrue(in);
@@ -70,7 +71,8 @@ size_t agent_marker(char *m, const char *token, uint64_t id)
  * digits), so no proper prefix of it is a suffix of another prefix: after a
  * mismatch the search restarts at the mismatching byte, and held-back bytes
  * are exactly marker[0..matched). */
-size_t agent_scan_feed(struct agent_scan *s, const char *p, size_t n, agent_emit_fn *emit, void *ctx)
+size_t agent_scan_feed(struct agent_scan *s, const char *p, size_t n, agent_emit_fn *emit,
+                       void *ctx)
 {
 	size_t i = 0;
 	if (s->found)

@@ -22,7 +22,7 @@ char *agent_request(uint64_t id, const char *code, size_t code_len, size_t *len)
 
 struct agent_reply {
 	uint64_t id;
-	int exit_code;     /* 0..255 */
+	int exit_code; /* 0..255 */
 	bool interrupted;
 };
 
@@ -47,7 +47,8 @@ typedef void agent_emit_fn(void *ctx, const char *p, size_t n);
 /* Feed n bytes; output before the marker goes to emit. Returns the number of
  * bytes consumed up to and including the marker (n when not found: the
  * rest after the marker is not the call's). */
-size_t agent_scan_feed(struct agent_scan *s, const char *p, size_t n, agent_emit_fn *emit, void *ctx);
+size_t agent_scan_feed(struct agent_scan *s, const char *p, size_t n, agent_emit_fn *emit,
+                       void *ctx);
 /* The stream ended without the marker: release held-back bytes to emit. */
 void agent_scan_flush(struct agent_scan *s, agent_emit_fn *emit, void *ctx);
 

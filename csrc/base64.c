@@ -68,8 +68,8 @@ char *base64_decode(const char *text, size_t n, size_t *out_len)
 			errno = EINVAL;
 			return NULL;
 		}
-		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)(c < 0 ? 0 : c) << 6 |
-			     (uint32_t)(d < 0 ? 0 : d);
+		uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 |
+		             (uint32_t)(c < 0 ? 0 : c) << 6 | (uint32_t)(d < 0 ? 0 : d);
 		out[k++] = (char)(v >> 16);
 		if (c >= 0)
 			out[k++] = (char)(v >> 8 & 0xff);

@@ -19,31 +19,31 @@ enum env_interp {
 /* Every limit is enforced by the jail; 0 never means "unlimited" here:
  * Nix validation rejects non-positive values. */
 struct env_limits {
-	unsigned timeout_seconds;    /* wall clock, whole sandbox killed */
-	unsigned memory_mb;          /* cgroup memory limit, or RLIMIT_DATA per process */
-	unsigned max_processes;      /* cgroup pids.max or RLIMIT_NPROC */
-	unsigned max_open_files;     /* RLIMIT_NOFILE */
-	unsigned max_file_size_mb;   /* RLIMIT_FSIZE */
-	unsigned workspace_mb;       /* size= of the /workspace tmpfs */
-	unsigned max_output_bytes;   /* captured per stream; rest counted */
+	unsigned timeout_seconds;  /* wall clock, whole sandbox killed */
+	unsigned memory_mb;        /* cgroup memory limit, or RLIMIT_DATA per process */
+	unsigned max_processes;    /* cgroup pids.max or RLIMIT_NPROC */
+	unsigned max_open_files;   /* RLIMIT_NOFILE */
+	unsigned max_file_size_mb; /* RLIMIT_FSIZE */
+	unsigned workspace_mb;     /* size= of the /workspace tmpfs */
+	unsigned max_output_bytes; /* captured per stream; rest counted */
 };
 
 struct env_entry {
 	const char *name;             /* [A-Za-z0-9_-]{1,64} */
 	const char *interpreter_type; /* "bash" | "python" | "node" */
 	enum env_interp interp;
-	const char *description;      /* one line for the tool description */
-	const char *root;             /* buildEnv output: $root/bin goes first in PATH */
-	const char *sh;               /* absolute path bound at /bin/sh */
-	const char *env_bin;          /* absolute path bound at /usr/bin/env */
-	const char *const *argv;      /* one-shot interpreter argv, NULL-terminated;
-	                                 the jail appends the code file's path */
+	const char *description;          /* one line for the tool description */
+	const char *root;                 /* buildEnv output: $root/bin goes first in PATH */
+	const char *sh;                   /* absolute path bound at /bin/sh */
+	const char *env_bin;              /* absolute path bound at /usr/bin/env */
+	const char *const *argv;          /* one-shot interpreter argv, NULL-terminated;
+	                                     the jail appends the code file's path */
 	unsigned long long closure_bytes; /* total NAR size of the closure (--list-envs) */
-	const char *const *agent_argv;/* session agent argv, NULL-terminated; empty when
-	                                 the interpreter cannot host the agent: no sessions */
-	const char *const *closure;   /* runtime closure store paths, sorted */
+	const char *const *agent_argv;    /* session agent argv, NULL-terminated; empty when
+	                                     the interpreter cannot host the agent: no sessions */
+	const char *const *closure;       /* runtime closure store paths, sorted */
 	size_t n_closure;
-	int network;                  /* 0: own net ns with lo; 1: host network */
+	int network; /* 0: own net ns with lo; 1: host network */
 	struct env_limits limits;
 };
 
@@ -54,11 +54,11 @@ struct env_session_config {
 };
 
 struct env_config {
-	const char *version;          /* server version string */
-	const char *config_hash;      /* sha256 of the evaluated configuration */
-	const char *log_level;        /* "debug" | "info" | "warning" | "error" */
-	const char *project_path;     /* "" when none baked */
-	const char *project_mount;    /* default "/project" */
+	const char *version;       /* server version string */
+	const char *config_hash;   /* sha256 of the evaluated configuration */
+	const char *log_level;     /* "debug" | "info" | "warning" | "error" */
+	const char *project_path;  /* "" when none baked */
+	const char *project_mount; /* default "/project" */
 	/* Names of the server's environment variables whose values (read at
 	 * start) every sandbox gets; NULL-terminated. */
 	const char *const *inherit_env;

@@ -35,9 +35,10 @@ int err_sys(struct err *e, int code, const char *fmt, ...)
 		struct rlimit r;
 		if (getrlimit(RLIMIT_NOFILE, &r) == 0)
 			snprintf(e->msg + n, sizeof e->msg - n,
-				 ": the server has all the %llu open files its limit allows (RLIMIT_NOFILE); "
-				 "raise it (ulimit -n) or close sessions",
-				 (unsigned long long)r.rlim_cur);
+			         ": the server has all the %llu open files its limit allows "
+			         "(RLIMIT_NOFILE); "
+			         "raise it (ulimit -n) or close sessions",
+			         (unsigned long long)r.rlim_cur);
 		else
 			snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(code));
 		utf8_fix_cut(e->msg);

@@ -62,13 +62,13 @@ struct exec_run {
 	long timer;
 	long accept_timer;
 	uint64_t start_ms;
-	struct jail_spec spec; /* for the pool's next spare */
-	bool spawned;   /* jp is live (false: setup error delivered by timer) */
-	bool from_pool; /* jp was a spare: it must accept the code in time */
-	bool accepted;  /* init said the code is in (JAIL_MSG_ACCEPTED) */
+	struct jail_spec spec;  /* for the pool's next spare */
+	bool spawned;           /* jp is live (false: setup error delivered by timer) */
+	bool from_pool;         /* jp was a spare: it must accept the code in time */
+	bool accepted;          /* init said the code is in (JAIL_MSG_ACCEPTED) */
 	struct ws_inputs files; /* to write before the code is sent */
-	bool files_in;  /* written into this sandbox (or none to write) */
-	bool waiting;   /* in the spawn queue (below), no sandbox yet */
+	bool files_in;          /* written into this sandbox (or none to write) */
+	bool waiting;           /* in the spawn queue (below), no sandbox yet */
 	struct exec_run *next_waiting;
 };
 
@@ -252,7 +252,7 @@ static void push_code(struct exec_run *r)
 {
 	while (r->code_off < r->code_len) {
 		ssize_t n = send(r->jp.code_fd, r->code + r->code_off, r->code_len - r->code_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -286,8 +286,9 @@ static int start_code(struct exec_run *r, struct err *e)
 			return 0;
 		struct err fe = { 0, "" };
 		r->files_in = true;
-		if (ws_write_inputs(ws, &r->files, jail_has_groups(&r->jp) ? jail_join_groups : NULL, &r->jp,
-				    &fe) < 0) {
+		if (ws_write_inputs(ws, &r->files,
+		                    jail_has_groups(&r->jp) ? jail_join_groups : NULL, &r->jp,
+		                    &fe) < 0) {
 			snprintf(r->res->files_error, sizeof r->res->files_error, "%s", fe.msg);
 			stop_timers(r);
 			kill_run(r);
@@ -332,10 +333,11 @@ static void finish(struct exec_run *r)
 		res->term_signal = SIGKILL;
 		if (end.own_deadline)
 			res->timed_out = true;
-		if (!res->timed_out && !res->output_killed && !res->oom_killed && !res->files_error[0])
+		if (!res->timed_out && !res->output_killed && !res->oom_killed &&
+		    !res->files_error[0])
 			snprintf(res->setup_error, sizeof res->setup_error,
-				 "sandbox init ended unexpectedly (code %d, status %d)", r->jp.init_code,
-				 r->jp.init_status);
+			         "sandbox init ended unexpectedly (code %d, status %d)",
+			         r->jp.init_code, r->jp.init_status);
 	}
 	outcap_take(&r->out.o, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
 	outcap_take(&r->err.o, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
@@ -374,7 +376,7 @@ static void on_sync(void *ctx, int fd, short revents)
 		if (start_code(r, &e) < 0) {
 			log_msg(LOG_ERROR, "exec: %s", e.msg);
 			snprintf(r->res->files_error, sizeof r->res->files_error,
-				 "the server could not send the code: %s", e.msg);
+			         "the server could not send the code: %s", e.msg);
 			kill_run(r);
 		}
 	}
@@ -461,7 +463,8 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
 	if (rc == -2) {
 		cat2(r->res->setup_error, sizeof r->res->setup_error, e->msg, " - ");
 		cat2(r->res->setup_error + strlen(r->res->setup_error),
-		     sizeof r->res->setup_error - strlen(r->res->setup_error), jail_hint(e->code), "");
+		     sizeof r->res->setup_error - strlen(r->res->setup_error), jail_hint(e->code),
+		     "");
 		r->timer = loop_timer_add(now, on_setup_error, r, e);
 		if (r->timer < 0) {
 			r->timer = 0;
@@ -481,7 +484,7 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
 	    loop_watch(r->jp.sync_fd, POLLIN, on_sync, r, e) < 0)
 		return -1;
 	r->timer = loop_timer_add(now + (uint64_t)r->spec.env->limits.timeout_seconds * 1000u,
-				  on_timeout, r, e);
+	                          on_timeout, r, e);
 	if (r->timer < 0) {
 		r->timer = 0;
 		return -1;
@@ -505,7 +508,7 @@ static void restart_cold(struct exec_run *r, const char *why)
 {
 	struct err e = { 0, "" };
 	log_msg(LOG_WARNING, "exec: the prepared sandbox of %s %s; the run starts in a fresh one",
-		r->spec.env->name, why);
+	        r->spec.env->name, why);
 	stop_timers(r);
 	bury(r);
 	/* Whatever the launcher printed before its code is not the run's. */
@@ -520,8 +523,8 @@ static void restart_cold(struct exec_run *r, const char *why)
 	if (r->spawned)
 		bury(r);
 	stop_timers(r);
-	cat2(r->res->setup_error, sizeof r->res->setup_error, "the server could not start the run: ",
-	     e.msg);
+	cat2(r->res->setup_error, sizeof r->res->setup_error,
+	     "the server could not start the run: ", e.msg);
 	on_setup_error(r);
 }
 
@@ -565,7 +568,8 @@ static void start_head(void)
 	if (r->spawned)
 		bury(r);
 	stop_timers(r);
-	cat2(r->res->setup_error, sizeof r->res->setup_error, "the server could not start the run: ", e.msg);
+	cat2(r->res->setup_error, sizeof r->res->setup_error,
+	     "the server could not start the run: ", e.msg);
 	on_setup_error(r);
 }
 
@@ -587,10 +591,12 @@ static void on_spawn_turn(void *ctx)
 }
 
 struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
-			    struct err *e)
+                            struct err *e)
 {
 	struct exec_run *r;
-	struct jail_spec spec = { .env = req->env, .project_dir = req->project_dir, .project_mount = req->project_mount };
+	struct jail_spec spec = { .env = req->env,
+		                  .project_dir = req->project_dir,
+		                  .project_mount = req->project_mount };
 	struct ws_inputs files = { 0 };
 	int rc;
 
@@ -605,7 +611,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	}
 	if (req->code_len > JAIL_CODE_MAX) {
 		ws_inputs_free(&files);
-		err_set(e, EFBIG, "code is %zu bytes; at most %u are accepted", req->code_len, JAIL_CODE_MAX);
+		err_set(e, EFBIG, "code is %zu bytes; at most %u are accepted", req->code_len,
+		        JAIL_CODE_MAX);
 		return NULL;
 	}
 	r = calloc(1, sizeof *r);

@@ -25,7 +25,7 @@
 
 struct exec_request {
 	const struct env_entry *env;
-	const char *code;          /* copied by exec_start; at most JAIL_CODE_MAX bytes */
+	const char *code; /* copied by exec_start; at most JAIL_CODE_MAX bytes */
 	size_t code_len;
 	const char *project_dir;   /* host directory, NULL: none */
 	const char *project_mount; /* where it appears, e.g. "/project" */
@@ -35,16 +35,16 @@ struct exec_request {
 };
 
 struct exec_result {
-	int exit_code;         /* -1 when killed by a signal, timed out or not started */
-	int term_signal;       /* signal that ended the interpreter (SIGKILL on timeout), else 0 */
-	bool timed_out;        /* wall clock reached: every process of the sandbox killed */
-	bool oom_killed;       /* the kernel OOM-killed a process (cgroup v2 mode only) */
-	bool output_killed;    /* killed as an output runaway (see above) */
+	int exit_code;      /* -1 when killed by a signal, timed out or not started */
+	int term_signal;    /* signal that ended the interpreter (SIGKILL on timeout), else 0 */
+	bool timed_out;     /* wall clock reached: every process of the sandbox killed */
+	bool oom_killed;    /* the kernel OOM-killed a process (cgroup v2 mode only) */
+	bool output_killed; /* killed as an output runaway (see above) */
 	bool stdout_truncated;
 	bool stderr_truncated;
-	char *out;             /* NUL-terminated for convenience; out_len excludes the NUL */
+	char *out; /* NUL-terminated for convenience; out_len excludes the NUL */
 	size_t out_len;
-	size_t out_total;      /* bytes the program wrote to stdout */
+	size_t out_total; /* bytes the program wrote to stdout */
 	char *err;
 	size_t err_len;
 	size_t err_total;
@@ -52,11 +52,11 @@ struct exec_result {
 	char setup_error[512]; /* non-empty: the jail failed before the code ran; says what
 	                          and what to do */
 	/* Session calls only (session.c fills them; one-shot runs leave them false). */
-	bool interrupted;      /* the agent interrupted the code (SIGINT) and kept its state */
-	bool session_lost;     /* the session's sandbox ended during this call: state lost */
-	bool interpreter_died; /* ... because the interpreter exited or crashed */
-	bool protocol_error;   /* ... because the agent broke the protocol (killed) */
-	bool restarted;        /* ran in a fresh sandbox replacing a lost one */
+	bool interrupted;           /* the agent interrupted the code (SIGINT) and kept its state */
+	bool session_lost;          /* the session's sandbox ended during this call: state lost */
+	bool interpreter_died;      /* ... because the interpreter exited or crashed */
+	bool protocol_error;        /* ... because the agent broke the protocol (killed) */
+	bool restarted;             /* ran in a fresh sandbox replacing a lost one */
 	const char *restart_reason; /* with restarted: why the state was lost (static text) */
 	/* Files: the input files could not be written (the code did not run);
 	 * what the code left under /workspace/out (wsfiles.h). */
@@ -74,7 +74,7 @@ struct exec_run;
  * out of fds/memory, loop tables full); failures of the jail itself come
  * back through cb as setup_error. */
 struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
-			    struct err *e);
+                            struct err *e);
 /* Kill every process of the run's sandbox now. cb is not called; r is
  * invalid afterwards; the last resources (the pidfd of the dying init) are
  * released from the loop within milliseconds. */

@@ -41,24 +41,24 @@ struct http_session;
 
 /* One HTTP request and, for a POST, the JSON-RPC message it carries. */
 struct exchange {
-	struct rpc_peer peer;          /* first: rpc.c hands it back */
+	struct rpc_peer peer; /* first: rpc.c hands it back */
 	struct MHD_Connection *conn;
-	struct http_session *sess;     /* NULL: none, or it ended */
-	struct exchange *next;         /* in sess->xs */
+	struct http_session *sess; /* NULL: none, or it ended */
+	struct exchange *next;     /* in sess->xs */
 	char *body;
 	size_t body_len;
 	bool too_big, started, suspended, sse, done, is_init;
-	unsigned status;               /* of a JSON answer */
-	char *out;                     /* the JSON body, or SSE bytes not yet read */
+	unsigned status; /* of a JSON answer */
+	char *out;       /* the JSON body, or SSE bytes not yet read */
 	size_t out_len, out_off;
 };
 
 struct http_session {
 	bool used;
-	char id[65];                   /* 64 hex digits of getrandom */
+	char id[65]; /* 64 hex digits of getrandom */
 	unsigned long owner;
 	uint64_t last_ms;
-	struct exchange *xs;           /* requests open in it */
+	struct exchange *xs; /* requests open in it */
 };
 
 static struct MHD_Daemon *daemon_;
@@ -164,8 +164,10 @@ static int new_session(struct http_session **out, struct err *e)
 		if (!sessions[i].used)
 			s = &sessions[i];
 	if (!s)
-		return err_set(e, EBUSY, "%d MCP sessions are open; end one (DELETE /mcp) or wait for one to expire",
-			       HTTP_MAX_SESSIONS);
+		return err_set(
+		    e, EBUSY,
+		    "%d MCP sessions are open; end one (DELETE /mcp) or wait for one to expire",
+		    HTTP_MAX_SESSIONS);
 	unsigned char rnd[32];
 	ssize_t r;
 	do
@@ -196,8 +198,10 @@ static void end_session(struct http_session *s, const char *why)
 		x->sess = NULL;
 		mcp_peer_gone(&x->peer);
 		if (!x->done)
-			finish(x, 404, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,"
-				       "\"message\":\"the MCP session ended before this request was answered\"}}");
+			finish(x, 404,
+			       "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,"
+			       "\"message\":\"the MCP session ended before this request was "
+			       "answered\"}}");
 	}
 	mcp_owner_gone(s->owner);
 	memset(s, 0, sizeof *s);
@@ -297,7 +301,9 @@ static void peer_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
 	}
 	if (!is_reply) {
 		if (!sse_append(x, line, n, false))
-			log_msg(LOG_WARNING, "http: a stream's client is not reading; a notification was dropped");
+			log_msg(
+			    LOG_WARNING,
+			    "http: a stream's client is not reading; a notification was dropped");
 		free(line);
 		resume(x);
 		return;
@@ -352,11 +358,11 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return 0;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body,
-			       const char *session_id)
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *ctype,
+                               const char *body, const char *session_id)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(body ? strlen(body) : 0, (void *)(body ? body : ""),
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    body ? strlen(body) : 0, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
 	if (ctype)
@@ -364,8 +370,9 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 	if (session_id)
 		MHD_add_response_header(r, "Mcp-Session-Id", session_id);
 	if (status == 401)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					"Bearer realm=\"nix-sandbox-mcp\", error=\"invalid_token\"");
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Bearer realm=\"nix-sandbox-mcp\", error=\"invalid_token\"");
 	if (status == 405)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, DELETE");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -379,8 +386,9 @@ static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const c
 	char body[512];
 	cJSON *s = cJSON_CreateString(msg);
 	char *q = s ? cJSON_PrintUnformatted(s) : NULL;
-	snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":%s}}",
-		 q ? q : "\"error\"");
+	snprintf(body, sizeof body,
+	         "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":%s}}",
+	         q ? q : "\"error\"");
 	free(q);
 	cJSON_Delete(s);
 	log_msg(LOG_DEBUG, "http: %u: %s", status, msg);
@@ -393,7 +401,8 @@ static bool token_ok(struct MHD_Connection *c)
 {
 	if (!have_token)
 		return true;
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *h =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return false;
 	h += 7;
@@ -431,13 +440,16 @@ static bool has_token_in(const char *list, const char *want)
 /* The POST's message, once its body is complete. */
 static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 {
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!ct || strncasecmp(ct, "application/json", 16) != 0)
 		return refuse(c, 415, "Content-Type must be application/json");
 	if (x->too_big)
 		return refuse(c, 413, "the request body is larger than 8 MiB");
-	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	bool json_ok = !accept || has_token_in(accept, "application/json") || has_token_in(accept, "*/*");
+	const char *accept =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	bool json_ok =
+	    !accept || has_token_in(accept, "application/json") || has_token_in(accept, "*/*");
 	bool sse_ok = has_token_in(accept, "text/event-stream");
 	if (!json_ok && !sse_ok)
 		return refuse(c, 406, "Accept must list application/json or text/event-stream");
@@ -445,14 +457,16 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	if (pv && !mcp_version_supported(pv))
 		return refuse(c, 400, "unsupported MCP-Protocol-Version");
 
-	while (x->body_len && (x->body[x->body_len - 1] == '\n' || x->body[x->body_len - 1] == '\r' ||
-			       x->body[x->body_len - 1] == ' ' || x->body[x->body_len - 1] == '\t'))
+	while (x->body_len &&
+	       (x->body[x->body_len - 1] == '\n' || x->body[x->body_len - 1] == '\r' ||
+	        x->body[x->body_len - 1] == ' ' || x->body[x->body_len - 1] == '\t'))
 		x->body_len--;
 	cJSON *msg = x->body ? cJSON_ParseWithLength(x->body, x->body_len) : NULL;
 	if (!msg)
 		return respond(c, 400, "application/json",
-			       "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
-			       "\"message\":\"Parse error: the body is not one JSON value\"}}", NULL);
+		               "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
+		               "\"message\":\"Parse error: the body is not one JSON value\"}}",
+		               NULL);
 	const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
@@ -467,14 +481,16 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	struct err e = { 0 };
 	if (x->is_init) {
 		if (sid)
-			return refuse(c, 400, "initialize starts a session: send it without Mcp-Session-Id");
+			return refuse(
+			    c, 400, "initialize starts a session: send it without Mcp-Session-Id");
 		if (new_session(&s, &e) < 0)
 			return refuse(c, 503, e.msg);
 		log_msg(LOG_INFO, "http: MCP session %.8s... started", s->id);
 	} else if (!sid) {
 		return refuse(c, 400, "Mcp-Session-Id is missing: send initialize first");
 	} else if (!(s = find_session(sid))) {
-		return refuse(c, 404, "unknown or expired Mcp-Session-Id: initialize a new session");
+		return refuse(c, 404,
+		              "unknown or expired Mcp-Session-Id: initialize a new session");
 	}
 	s->last_ms = loop_now_ms();
 	x->sess = s;
@@ -496,7 +512,8 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 		return respond(c, 202, NULL, NULL, NULL);
 	}
 	if (x->sse) {
-		struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_reader, x, NULL);
+		struct MHD_Response *r =
+		    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_reader, x, NULL);
 		if (!r)
 			return MHD_NO;
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
@@ -518,14 +535,16 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 		return ret;
 	}
 	if (x->done)
-		return respond(c, x->status, "application/json", x->out, x->is_init && x->sess ? x->sess->id : NULL);
+		return respond(c, x->status, "application/json", x->out,
+		               x->is_init && x->sess ? x->sess->id : NULL);
 	x->suspended = true;
 	MHD_suspend_connection(c);
 	return MHD_YES;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	(void)cls;
 	(void)version;
@@ -535,9 +554,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (strcmp(url, "/mcp") != 0)
 			return refuse(c, 404, "not found: MCP is served at /mcp");
 		if (!token_ok(c))
-			return refuse(c, 401, "a valid bearer token is required (Authorization: Bearer ...)");
+			return refuse(
+			    c, 401, "a valid bearer token is required (Authorization: Bearer ...)");
 		if (!origin_ok(c))
-			return refuse(c, 403, "Origin not allowed (start the server with --allow-origin ORIGIN)");
+			return refuse(
+			    c, 403,
+			    "Origin not allowed (start the server with --allow-origin ORIGIN)");
 		x = calloc(1, sizeof *x);
 		if (!x)
 			return MHD_NO;
@@ -570,7 +592,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (x->done && !x->sse)
 		/* Resumed: the answer came (or, 202, none will). */
 		return respond(c, x->status, x->out ? "application/json" : NULL, x->out,
-			       x->is_init && x->sess ? x->sess->id : NULL);
+		               x->is_init && x->sess ? x->sess->id : NULL);
 	if (x->suspended || x->started)
 		return MHD_YES;
 
@@ -592,7 +614,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return refuse(c, 405, "this server offers no stream on GET; POST requests to /mcp");
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)c;
@@ -600,7 +623,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	if (!x)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done)
-		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled", (int)toe);
+		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled",
+		        (int)toe);
 	mcp_peer_gone(&x->peer);
 	unlink_exchange(x);
 	free(x->body);
@@ -632,7 +656,8 @@ static int read_token(const char *path, struct err *e)
 		n += (size_t)r;
 		if (n == sizeof token - 1) {
 			close(fd);
-			return err_set(e, EFBIG, "--token-file %s: longer than %d bytes", path, HTTP_MAX_TOKEN);
+			return err_set(e, EFBIG, "--token-file %s: longer than %d bytes", path,
+			               HTTP_MAX_TOKEN);
 		}
 	}
 	close(fd);
@@ -641,9 +666,12 @@ static int read_token(const char *path, struct err *e)
 	token[n] = '\0';
 	for (size_t i = 0; i < n; i++)
 		if (token[i] <= ' ' || token[i] > '~')
-			return err_set(e, EINVAL, "--token-file %s: the token must be visible ASCII on one line", path);
+			return err_set(
+			    e, EINVAL,
+			    "--token-file %s: the token must be visible ASCII on one line", path);
 	if (n < 16)
-		return err_set(e, EINVAL, "--token-file %s: the token is shorter than 16 characters", path);
+		return err_set(e, EINVAL,
+		               "--token-file %s: the token is shorter than 16 characters", path);
 	have_token = true;
 	return 0;
 }
@@ -654,7 +682,8 @@ static int bind_listen(const char *spec, bool *loopback, struct err *e)
 	char host[64];
 	const char *colon = strrchr(spec, ':');
 	if (!colon || colon == spec)
-		return err_set(e, EINVAL, "--http %s: expected ADDR:PORT (e.g. 127.0.0.1:8080)", spec);
+		return err_set(e, EINVAL, "--http %s: expected ADDR:PORT (e.g. 127.0.0.1:8080)",
+		               spec);
 	size_t hl = (size_t)(colon - spec);
 	const char *h = spec;
 	if (h[0] == '[' && hl >= 2 && h[hl - 1] == ']') {
@@ -685,7 +714,8 @@ static int bind_listen(const char *spec, bool *loopback, struct err *e)
 		sl = sizeof *a6;
 		*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
 	} else {
-		return err_set(e, EINVAL, "--http %s: %s is not a numeric IPv4 or IPv6 address", spec, host);
+		return err_set(e, EINVAL, "--http %s: %s is not a numeric IPv4 or IPv6 address",
+		               spec, host);
 	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -706,14 +736,17 @@ static int bind_listen(const char *spec, bool *loopback, struct err *e)
 	unsigned p = ntohs(ss.ss_family == AF_INET ? a4->sin_port : a6->sin6_port);
 	/* The origins a page served by this very host:port has. */
 	bool v6 = ss.ss_family == AF_INET6;
-	snprintf(own_origins[n_own_origins++], sizeof own_origins[0], v6 ? "http://[%s]:%u" : "http://%s:%u", host, p);
+	snprintf(own_origins[n_own_origins++], sizeof own_origins[0],
+	         v6 ? "http://[%s]:%u" : "http://%s:%u", host, p);
 	if (*loopback) {
-		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://localhost:%u", p);
-		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://127.0.0.1:%u", p);
+		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://localhost:%u",
+		         p);
+		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://127.0.0.1:%u",
+		         p);
 		snprintf(own_origins[n_own_origins++], sizeof own_origins[0], "http://[::1]:%u", p);
 	}
-	log_msg(LOG_INFO, "listening on http://%s%s%s:%u/mcp%s", v6 ? "[" : "", host, v6 ? "]" : "", p,
-		have_token ? " (bearer token required)" : "");
+	log_msg(LOG_INFO, "listening on http://%s%s%s:%u/mcp%s", v6 ? "[" : "", host, v6 ? "]" : "",
+	        p, have_token ? " (bearer token required)" : "");
 	return fd;
 }
 
@@ -729,8 +762,11 @@ int http_start(const struct http_options *o, struct err *e)
 	if (o->listen && !loopback && !have_token) {
 		close(listen_fd);
 		listen_fd = -1;
-		return err_set(e, EPERM, "--http %s is not a loopback address: anyone who reaches it could run code; "
-			       "give --token-file FILE, or bind 127.0.0.1", o->listen);
+		return err_set(
+		    e, EPERM,
+		    "--http %s is not a loopback address: anyone who reaches it could run code; "
+		    "give --token-file FILE, or bind 127.0.0.1",
+		    o->listen);
 	}
 	rpc_set_handler(mcp_handle);
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -746,12 +782,13 @@ int http_start(const struct http_options *o, struct err *e)
 		{ listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_END, listen_fd, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	daemon_ = MHD_start_daemon(flags | (listen_fd < 0 ? MHD_USE_NO_LISTEN_SOCKET : 0), 0, NULL, NULL,
-				   on_request, NULL, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	daemon_ = MHD_start_daemon(flags | (listen_fd < 0 ? MHD_USE_NO_LISTEN_SOCKET : 0), 0, NULL,
+	                           NULL, on_request, NULL, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 	if (!daemon_) {
 		close(listen_fd);
 		listen_fd = -1;
-		return err_set(e, EIO, "--http %s: libmicrohttpd did not start", o->listen ? o->listen : "(none)");
+		return err_set(e, EIO, "--http %s: libmicrohttpd did not start",
+		               o->listen ? o->listen : "(none)");
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
 	epoll_fd = di ? di->epoll_fd : -1;
@@ -803,13 +840,15 @@ void http_shutdown(int timeout_ms)
 int http_adopt(int fd, struct err *e)
 {
 	/* libmicrohttpd wants the peer's address; this connection is local. */
-	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in peer = { .sin_family = AF_INET,
+		                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	if (!daemon_) {
 		close(fd);
 		return err_set(e, EINVAL, "http: not started");
 	}
 	if (MHD_add_connection(daemon_, fd, (struct sockaddr *)&peer, sizeof peer) != MHD_YES)
-		return err_set(e, EIO, "http: libmicrohttpd refused a connection"); /* it closed fd */
+		return err_set(e, EIO,
+		               "http: libmicrohttpd refused a connection"); /* it closed fd */
 	run_now();
 	return 0;
 }

@@ -15,22 +15,23 @@
 #include <stddef.h>
 #include "err.h"
 
-#define HTTP_MAX_SESSIONS 64          /* concurrent MCP sessions */
-#define HTTP_MAX_BODY (8u << 20)      /* a POST body (a run's code is at most 4 MiB) */
-#define HTTP_MAX_HEADER (32u << 10)   /* request line and headers (libmicrohttpd's per-connection pool) */
+#define HTTP_MAX_SESSIONS 64     /* concurrent MCP sessions */
+#define HTTP_MAX_BODY (8u << 20) /* a POST body (a run's code is at most 4 MiB) */
+#define HTTP_MAX_HEADER \
+	(32u << 10) /* request line and headers (libmicrohttpd's per-connection pool) */
 #define HTTP_MAX_CONNECTIONS 256
-#define HTTP_CONN_TIMEOUT_S 30        /* a connection that sends nothing for this long is closed */
+#define HTTP_CONN_TIMEOUT_S 30         /* a connection that sends nothing for this long is closed */
 #define HTTP_MAX_SSE_QUEUED (1u << 20) /* notifications waiting on one stream; more are dropped */
-#define HTTP_DEFAULT_IDLE_S 1800      /* an MCP session unused this long ends */
+#define HTTP_DEFAULT_IDLE_S 1800       /* an MCP session unused this long ends */
 #define HTTP_MAX_ORIGINS 16
 #define HTTP_MAX_TOKEN 4096
 
 struct http_options {
-	const char *listen;      /* "ADDR:PORT", "[V6ADDR]:PORT"; PORT 0 picks one; NULL none */
-	const char *token_file;  /* NULL: no token (loopback only) */
+	const char *listen;     /* "ADDR:PORT", "[V6ADDR]:PORT"; PORT 0 picks one; NULL none */
+	const char *token_file; /* NULL: no token (loopback only) */
 	const char *origins[HTTP_MAX_ORIGINS]; /* --allow-origin, exact */
 	size_t n_origins;
-	unsigned idle_seconds;   /* 0: HTTP_DEFAULT_IDLE_S */
+	unsigned idle_seconds; /* 0: HTTP_DEFAULT_IDLE_S */
 };
 
 /* Start-up: read the token, bind, start the daemon on the loop. The error

@@ -44,8 +44,8 @@
 
 /* clone3(2) arguments, spelled out so no particular kernel header is needed. */
 struct nsm_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-		set_tid, set_tid_size, cgroup;
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	    set_tid_size, cgroup;
 };
 
 /* The sandbox's environment variables besides PATH=<env root>/bin. Nothing
@@ -54,29 +54,25 @@ struct nsm_clone_args {
  * run that times out is not lost in a stdio buffer; the store is read-only,
  * so byte-code caches are not written (PYTHONDONTWRITEBYTECODE). */
 static const char *const jail_env_fixed[] = {
-	"HOME=/workspace",
-	"TMPDIR=/tmp",
-	"USER=sandbox",
-	"LOGNAME=sandbox",
-	"SHELL=/bin/sh",
-	"LANG=C.UTF-8",
-	"TERM=dumb",
-	"NO_COLOR=1",
-	"PYTHONDONTWRITEBYTECODE=1",
+	"HOME=/workspace",    "TMPDIR=/tmp",   "USER=sandbox",
+	"LOGNAME=sandbox",    "SHELL=/bin/sh", "LANG=C.UTF-8",
+	"TERM=dumb",          "NO_COLOR=1",    "PYTHONDONTWRITEBYTECODE=1",
 	"PYTHONUNBUFFERED=1",
 };
 
 static const char etc_passwd[] = "sandbox:x:1000:1000:sandbox:/workspace:/bin/sh\n"
-				 "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+                                 "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 static const char etc_group[] = "sandbox:x:1000:\nnogroup:x:65534:\n";
 static const char etc_hosts[] = "127.0.0.1\tlocalhost sandbox\n::1\tlocalhost sandbox\n";
 static const char etc_nsswitch[] = "passwd: files\ngroup: files\nhosts: files dns\n";
 
-static const char *const dev_nodes[] = { "/dev/null", "/dev/zero", "/dev/full",
-					 "/dev/random", "/dev/urandom", "/dev/tty" };
+static const char *const dev_nodes[] = { "/dev/null",   "/dev/zero",    "/dev/full",
+	                                 "/dev/random", "/dev/urandom", "/dev/tty" };
 static const char *const dev_links[][2] = {
-	{ "/proc/self/fd", "/dev/fd" },        { "/proc/self/fd/0", "/dev/stdin" },
-	{ "/proc/self/fd/1", "/dev/stdout" },  { "/proc/self/fd/2", "/dev/stderr" },
+	{ "/proc/self/fd", "/dev/fd" },
+	{ "/proc/self/fd/0", "/dev/stdin" },
+	{ "/proc/self/fd/1", "/dev/stdout" },
+	{ "/proc/self/fd/2", "/dev/stderr" },
 	{ "/tmp", "/dev/shm" },
 };
 
@@ -143,7 +139,8 @@ static char *own(struct jail_prepared *jp, char *s)
 	return s;
 }
 
-static char *ownf(struct jail_prepared *jp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *ownf(struct jail_prepared *jp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static char *ownf(struct jail_prepared *jp, const char *fmt, ...)
 {
 	va_list ap;
@@ -155,7 +152,7 @@ static char *ownf(struct jail_prepared *jp, const char *fmt, ...)
 }
 
 static int add_op(struct jail_prepared *jp, size_t cap, enum mount_kind k, unsigned flags,
-		  const char *src, const char *dst, const char *data)
+                  const char *src, const char *dst, const char *data)
 {
 	if (jp->n_ops == cap)
 		return -1;
@@ -181,8 +178,9 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	for (size_t i = 0; i < env->n_closure; i++) {
 		if (env->closure[i][0] != '/')
 			return err_set(e, EINVAL, "environment %s: closure path %s is not absolute",
-				       env->name, env->closure[i]);
-		bad |= add_op(jp, cap, MOUNT_BIND_RO, 0, env->closure[i], env->closure[i], NULL) < 0;
+			               env->name, env->closure[i]);
+		bad |=
+		    add_op(jp, cap, MOUNT_BIND_RO, 0, env->closure[i], env->closure[i], NULL) < 0;
 	}
 	unsigned inodes = l->workspace_mb * 256u < 4096u ? 4096u : l->workspace_mb * 256u;
 	const char *ws = ownf(jp, "size=%um,nr_inodes=%u,mode=0755", l->workspace_mb, inodes);
@@ -197,10 +195,12 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	bad |= add_op(jp, cap, MOUNT_PROC, 0, NULL, "/proc", NULL) < 0;
 	bad |= add_op(jp, cap, MOUNT_TMPFS, 0, NULL, "/dev", "size=64k,nr_inodes=64,mode=0755") < 0;
 	for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++)
-		bad |= add_op(jp, cap, MOUNT_BIND_DEV, strcmp(dev_nodes[i], "/dev/tty") ? 0 : MOUNT_OPTIONAL,
-			      dev_nodes[i], dev_nodes[i], NULL) < 0;
+		bad |= add_op(jp, cap, MOUNT_BIND_DEV,
+		              strcmp(dev_nodes[i], "/dev/tty") ? 0 : MOUNT_OPTIONAL, dev_nodes[i],
+		              dev_nodes[i], NULL) < 0;
 	for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
-		bad |= add_op(jp, cap, MOUNT_SYMLINK, 0, dev_links[i][0], dev_links[i][1], NULL) < 0;
+		bad |=
+		    add_op(jp, cap, MOUNT_SYMLINK, 0, dev_links[i][0], dev_links[i][1], NULL) < 0;
 	bad |= add_op(jp, cap, MOUNT_REMOUNT_RO, 0, NULL, "/dev", NULL) < 0;
 	bad |= add_op(jp, cap, MOUNT_FILE, 0, NULL, "/etc/passwd", etc_passwd) < 0;
 	bad |= add_op(jp, cap, MOUNT_FILE, 0, NULL, "/etc/group", etc_group) < 0;
@@ -209,11 +209,13 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	if (env->network) {
 		/* Often a symlink into /run (systemd-resolved): bind its target. */
 		if (realpath("/etc/resolv.conf", resolv))
-			bad |= add_op(jp, cap, MOUNT_BIND_RO, MOUNT_OPTIONAL, own(jp, strdup(resolv)),
-				      "/etc/resolv.conf", NULL) < 0;
+			bad |= add_op(jp, cap, MOUNT_BIND_RO, MOUNT_OPTIONAL,
+			              own(jp, strdup(resolv)), "/etc/resolv.conf", NULL) < 0;
 		else
-			log_msg(LOG_WARNING, "environment %s: no /etc/resolv.conf on the host; "
-					     "name resolution will fail in it", env->name);
+			log_msg(LOG_WARNING,
+			        "environment %s: no /etc/resolv.conf on the host; "
+			        "name resolution will fail in it",
+			        env->name);
 	}
 	bad |= add_op(jp, cap, MOUNT_SYMLINK, 0, env->sh, "/bin/sh", NULL) < 0;
 	bad |= add_op(jp, cap, MOUNT_SYMLINK, 0, env->env_bin, "/usr/bin/env", NULL) < 0;
@@ -236,7 +238,8 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	while (env->argv && env->argv[n_argv])
 		n_argv++;
 	if (n_argv == 0 || env->argv[0][0] != '/')
-		return err_set(e, EINVAL, "environment %s: argv[0] must be an absolute path", env->name);
+		return err_set(e, EINVAL, "environment %s: argv[0] must be an absolute path",
+		               env->name);
 	jp->argv = calloc(n_argv + 2, sizeof *jp->argv);
 	if (!jp->argv)
 		return err_set(e, ENOMEM, "out of memory");
@@ -250,7 +253,8 @@ static int prepare(const struct env_entry *env, struct jail_prepared *jp, struct
 	/* None: the interpreter cannot host the session agent (env.h); the
 	 * server refuses sessions for this environment. */
 	if (n_argv > 0 && env->agent_argv[0][0] != '/')
-		return err_set(e, EINVAL, "environment %s: agent_argv[0] must be an absolute path", env->name);
+		return err_set(e, EINVAL, "environment %s: agent_argv[0] must be an absolute path",
+		               env->name);
 	jp->agent_argv = calloc(n_argv + 1, sizeof *jp->agent_argv);
 	if (!jp->agent_argv)
 		return err_set(e, ENOMEM, "out of memory");
@@ -301,7 +305,8 @@ static const char *const warm_launchers[] = {
 bool jail_warm_start(const struct env_entry *env, char *launcher, size_t len, const char **why)
 {
 	const char *name = (size_t)env->interp < sizeof warm_launchers / sizeof warm_launchers[0]
-				   ? warm_launchers[env->interp] : NULL;
+	                       ? warm_launchers[env->interp]
+	                       : NULL;
 	const char *agent = env->agent_argv ? env->agent_argv[0] ? env->agent_argv[1] : NULL : NULL;
 	const char *slash = agent ? strrchr(agent, '/') : NULL;
 	const char *no = NULL;
@@ -309,13 +314,14 @@ bool jail_warm_start(const struct env_entry *env, char *launcher, size_t len, co
 	if (!name)
 		no = "bash starts in about a millisecond; a launcher would save nothing";
 	else if (!env->argv || !env->argv[0] || env->argv[1] || !agent || env->agent_argv[2] ||
-		 strcmp(env->argv[0], env->agent_argv[0]) != 0)
+	         strcmp(env->argv[0], env->agent_argv[0]) != 0)
 		/* `interpreter = "PROGRAM ARG..."`: what the ARGs would do to a
 		 * launcher is unknown (a script name, -m, -c...). */
 		no = "the interpreter override passes arguments";
 	else if (!slash ||
-		 snprintf(launcher, len, "%.*s/%s", (int)(slash - agent), agent, name) >= (int)len ||
-		 access(launcher, R_OK) < 0)
+	         snprintf(launcher, len, "%.*s/%s", (int)(slash - agent), agent, name) >=
+	             (int)len ||
+	         access(launcher, R_OK) < 0)
 		no = "no launcher beside the session agent";
 	if (why)
 		*why = no;
@@ -364,8 +370,9 @@ static const char *probe_sysctl(int ns_flags, const char *path, const char *valu
 			return "waitpid failed";
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return NULL;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 2 ? "the sysctl is not writable in a new namespace"
-						      : "no new namespace";
+	return WIFEXITED(st) && WEXITSTATUS(st) == 2
+	           ? "the sysctl is not writable in a new namespace"
+	           : "no new namespace";
 }
 
 /* Whether a sandbox may set the limits of its own IPC namespace (SysV shm
@@ -395,14 +402,17 @@ int jail_init(struct err *e)
 	const char *no_user = probe_user_limits();
 	user_limits = !no_user;
 	if (no_user)
-		log_msg(LOG_WARNING, "jail: a sandbox's inotify limits are the kernel's defaults: %s", no_user);
+		log_msg(LOG_WARNING,
+		        "jail: a sandbox's inotify limits are the kernel's defaults: %s", no_user);
 	const char *no_ipc = probe_ipc_limits();
 	ipc_limits = !no_ipc;
 	if (no_ipc)
-		log_msg(LOG_INFO, "jail: SysV IPC limits of a sandbox are the kernel's defaults: %s", no_ipc);
+		log_msg(LOG_INFO,
+		        "jail: SysV IPC limits of a sandbox are the kernel's defaults: %s", no_ipc);
 	else
-		log_msg(LOG_INFO, "jail: SysV IPC limits per sandbox: shared memory up to its memory limit in all, "
-				  "64 segments, 16 message queues");
+		log_msg(LOG_INFO, "jail: SysV IPC limits per sandbox: shared memory up to its "
+		                  "memory limit in all, "
+		                  "64 segments, 16 message queues");
 	if (self_pidfd < 0 && (self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
 		return err_sys(e, errno, "pidfd_open of the server itself (Linux 5.3+ needed)");
 	if (limits_init(e) < 0) {
@@ -422,7 +432,7 @@ int jail_init(struct err *e)
 		}
 	snprintf(enforcement, sizeof enforcement, "%s", limits_describe());
 	log_msg(LOG_INFO, "jail: %zu environment(s) prepared; sandbox ids map to host %s", n,
-		server_is_root ? "uid/gid 65534" : "the server's own uid/gid");
+	        server_is_root ? "uid/gid 65534" : "the server's own uid/gid");
 	return 0;
 }
 
@@ -536,8 +546,9 @@ static pid_t clone_sandbox(uint64_t ns, const struct limits_cg *cg, int *pidfd, 
 			if (retry && r > 0) {
 				/* The flag was the cause: leave it off from now on. */
 				have_into_cgroup = false;
-				log_msg(LOG_INFO, "jail: clone3 refused CLONE_INTO_CGROUP (Linux < 5.7); "
-						  "sandboxes are moved into their group after clone");
+				log_msg(LOG_INFO,
+				        "jail: clone3 refused CLONE_INTO_CGROUP (Linux < 5.7); "
+				        "sandboxes are moved into their group after clone");
 			}
 			return (pid_t)r;
 		}
@@ -563,21 +574,24 @@ static pid_t clone_sandbox(uint64_t ns, const struct limits_cg *cg, int *pidfd, 
  * socket, nothing else of the server's. As the sandbox's init made the
  * first view: in its user and mount namespaces, with its ids and the
  * capabilities of that namespace (its owner's), not dumpable. */
-__attribute__((noreturn)) static void refresher_main(int sock, int ns_user, int ns_mnt, const char *mount_point,
-						    pid_t server)
+__attribute__((noreturn)) static void refresher_main(int sock, int ns_user, int ns_mnt,
+                                                     const char *mount_point, pid_t server)
 {
 	struct err e = { 0, "" };
 	char reply[1 + sizeof e.msg];
 	if (jail_cmdline_start && jail_cmdline_len > 0) { /* as jail_child.c: a name in ps */
 		static const char title[] = "sandbox-refresher";
 		memset(jail_cmdline_start, 0, jail_cmdline_len);
-		memcpy(jail_cmdline_start, title, jail_cmdline_len > sizeof title ? sizeof title : jail_cmdline_len - 1);
+		memcpy(jail_cmdline_start, title,
+		       jail_cmdline_len > sizeof title ? sizeof title : jail_cmdline_len - 1);
 	}
 	prctl(PR_SET_NAME, "sandbox-refresh", 0, 0, 0); /* best effort: a name in ps */
 	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int s = fcntl(sock, F_DUPFD, 10), u = fcntl(ns_user, F_DUPFD, 10), m = fcntl(ns_mnt, F_DUPFD, 10);
-	if (null_fd < 0 || s < 0 || u < 0 || m < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
-	    dup2(null_fd, 2) < 0 || dup2(s, 3) < 0 || dup2(u, 4) < 0 || dup2(m, 5) < 0)
+	int s = fcntl(sock, F_DUPFD, 10), u = fcntl(ns_user, F_DUPFD, 10),
+	    m = fcntl(ns_mnt, F_DUPFD, 10);
+	if (null_fd < 0 || s < 0 || u < 0 || m < 0 || dup2(null_fd, 0) < 0 ||
+	    dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0 || dup2(s, 3) < 0 || dup2(u, 4) < 0 ||
+	    dup2(m, 5) < 0)
 		_exit(2);
 	if (syscall(SYS_close_range, 6U, ~0U, 0U) < 0)
 		for (int fd = 6; fd < 65536; fd++)
@@ -586,8 +600,9 @@ __attribute__((noreturn)) static void refresher_main(int sock, int ns_user, int 
 		err_sys(&e, errno, "enter the sandbox's user namespace");
 	else if (setns(5, CLONE_NEWNS) < 0)
 		err_sys(&e, errno, "enter the sandbox's mount namespace");
-	else if ((server_is_root && setgroups(0, NULL) < 0) || setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0 ||
-		 setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0)
+	else if ((server_is_root && setgroups(0, NULL) < 0) ||
+	         setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0 ||
+	         setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0)
 		err_sys(&e, errno, "switch to the sandbox ids");
 	/* After the id change, which clears it; then is the server still
 	 * there (it may have died before this was armed)? */
@@ -605,7 +620,8 @@ __attribute__((noreturn)) static void refresher_main(int sock, int ns_user, int 
 		if (!e.msg[0] && umount2(mount_point, MNT_DETACH) < 0)
 			err_sys(&e, errno, "detach the old view at %s", mount_point);
 		else if (!e.msg[0])
-			mounts_project_view(MOUNTS_LIVE_SRC, MOUNTS_LIVE_EMPTY, mount_point, "/proc/1/mountinfo", &e);
+			mounts_project_view(MOUNTS_LIVE_SRC, MOUNTS_LIVE_EMPTY, mount_point,
+			                    "/proc/1/mountinfo", &e);
 		reply[0] = e.msg[0] ? 'E' : 'O';
 		size_t len = strlen(e.msg);
 		memcpy(reply + 1, e.msg, len);
@@ -621,7 +637,8 @@ static void stop_refresher(struct jail_proc *p)
 	close_fd(&p->refresher_fd);
 	if (p->refresher_pid > 0) {
 		if (kill(p->refresher_pid, SIGKILL) < 0 && errno != ESRCH)
-			log_msg(LOG_WARNING, "jail: kill the project refresher %d: %s", p->refresher_pid, strerror(errno));
+			log_msg(LOG_WARNING, "jail: kill the project refresher %d: %s",
+			        p->refresher_pid, strerror(errno));
 		while (waitpid(p->refresher_pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		p->refresher_pid = -1;
@@ -718,7 +735,8 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 {
 	const struct jail_prepared *jp = find_prepared(s->env);
 	struct jail_child_args a;
-	int sync_sp[2] = { -1, -1 }, code_sp[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int sync_sp[2] = { -1, -1 }, code_sp[2] = { -1, -1 }, out[2] = { -1, -1 },
+	    errp[2] = { -1, -1 };
 	char projdir[PATH_MAX];
 	uint64_t ns = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
 	bool in_cg;
@@ -728,10 +746,11 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	jail_proc_clear(p);
 	if (!jp)
 		return err_set(e, EINVAL, "environment %s was not prepared by jail_init",
-			       s->env ? s->env->name : "(null)");
+		               s->env ? s->env->name : "(null)");
 	if (s->agent_token) {
 		size_t tl = strlen(s->agent_token);
-		if (tl == 0 || tl > JAIL_TOKEN_MAX || strspn(s->agent_token, "0123456789abcdef") != tl)
+		if (tl == 0 || tl > JAIL_TOKEN_MAX ||
+		    strspn(s->agent_token, "0123456789abcdef") != tl)
 			return err_set(e, EINVAL, "jail: bad agent token");
 	}
 	memset(&a, 0, sizeof a);
@@ -739,12 +758,17 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 		/* Resolve in the server: symlinks in the path are the host's. */
 		if (!realpath(s->project_dir, projdir))
 			return err_sys(e, errno, "project directory %s", s->project_dir), -2;
-		if (!s->project_mount || s->project_mount[0] != '/' || strstr(s->project_mount, ".."))
+		if (!s->project_mount || s->project_mount[0] != '/' ||
+		    strstr(s->project_mount, ".."))
 			return err_set(e, EINVAL, "project mount point must be an absolute path");
 		/* Sessions see the project live (mounts.c: an overlay would show it
 		 * as it was when first looked up). */
-		a.project = (struct mount_op){ s->agent_token ? MOUNT_PROJECT_LIVE : MOUNT_PROJECT, 0, projdir,
-					       s->project_mount, NULL, -1 };
+		a.project = (struct mount_op){ s->agent_token ? MOUNT_PROJECT_LIVE : MOUNT_PROJECT,
+			                       0,
+			                       projdir,
+			                       s->project_mount,
+			                       NULL,
+			                       -1 };
 		a.has_project = true;
 		/* As root the sandbox is host uid 65534: it reads the project
 		 * as its owner through an idmapped copy of the tree. */
@@ -756,9 +780,10 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 				a.project.fd = tree_fd;
 			} else {
 				idmap_usable = false;
-				log_msg(LOG_WARNING, "jail: %s; from now on the project is read as host uid %u "
-					"(files only its owner may read are not readable)", ie.msg,
-					JAIL_ROOT_HOST_ID);
+				log_msg(LOG_WARNING,
+				        "jail: %s; from now on the project is read as host uid %u "
+				        "(files only its owner may read are not readable)",
+				        ie.msg, JAIL_ROOT_HOST_ID);
 			}
 		}
 	}
@@ -768,9 +793,9 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 		err_sys(e, errno, "jail: create channels");
 		goto out;
 	}
-	if (above_stdio(&sync_sp[1]) < 0 || above_stdio(&code_sp[1]) < 0 || above_stdio(&out[1]) < 0 ||
-	    above_stdio(&errp[1]) < 0 || set_nonblock(sync_sp[0]) < 0 || set_nonblock(code_sp[0]) < 0 ||
-	    set_nonblock(out[0]) < 0 || set_nonblock(errp[0]) < 0) {
+	if (above_stdio(&sync_sp[1]) < 0 || above_stdio(&code_sp[1]) < 0 ||
+	    above_stdio(&out[1]) < 0 || above_stdio(&errp[1]) < 0 || set_nonblock(sync_sp[0]) < 0 ||
+	    set_nonblock(code_sp[0]) < 0 || set_nonblock(out[0]) < 0 || set_nonblock(errp[0]) < 0) {
 		err_sys(e, errno, "jail: set up channels");
 		goto out;
 	}
@@ -840,7 +865,8 @@ kill:
 	jail_kill(p);
 	{
 		siginfo_t si;
-		while (syscall(SYS_waitid, NSM_P_PIDFD, p->pidfd, &si, WEXITED, NULL) < 0 && errno == EINTR)
+		while (syscall(SYS_waitid, NSM_P_PIDFD, p->pidfd, &si, WEXITED, NULL) < 0 &&
+		       errno == EINTR)
 			;
 		p->reaped = true;
 	}
@@ -961,15 +987,16 @@ void jail_end(struct jail_proc *p, struct jail_end *end)
 			break;
 		m.text[sizeof m.text - 1] = '\0';
 		if (m.type == JAIL_MSG_ERROR && !end->setup_error[0])
-			snprintf(end->setup_error, sizeof end->setup_error, "sandbox setup failed: %.480s", m.text);
+			snprintf(end->setup_error, sizeof end->setup_error,
+			         "sandbox setup failed: %.480s", m.text);
 		else if (m.type == JAIL_MSG_EXIT) {
 			end->exited = true;
 			end->status = m.status;
 		}
 	}
 	end->oom = limits_cg_oom_killed(&p->cg);
-	end->own_deadline = p->reaped && p->init_code == CLD_EXITED &&
-			    p->init_status == JAIL_INIT_EXIT_DEADLINE;
+	end->own_deadline =
+	    p->reaped && p->init_code == CLD_EXITED && p->init_status == JAIL_INIT_EXIT_DEADLINE;
 }
 
 int jail_next_report(struct jail_proc *p)
@@ -1009,8 +1036,10 @@ int jail_workspace(struct jail_proc *p)
 			char buf[CMSG_SPACE(sizeof(int))];
 		} c;
 		struct iovec iov = { &m, sizeof m };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
-				     .msg_controllen = sizeof c.buf };
+		struct msghdr mh = { .msg_iov = &iov,
+			             .msg_iovlen = 1,
+			             .msg_control = c.buf,
+			             .msg_controllen = sizeof c.buf };
 		do
 			n = recvmsg(p->sync_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		while (n < 0 && errno == EINTR);
@@ -1043,7 +1072,8 @@ struct report {
 	int problems;
 };
 
-static void line(struct report *r, int problem, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void line(struct report *r, int problem, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void line(struct report *r, int problem, const char *fmt, ...)
 {
 	va_list ap;
@@ -1075,8 +1105,8 @@ static int try_namespaces(int *stage)
 	siginfo_t si;
 	limits_cg_init(&none);
 	pid_t pid = clone_sandbox(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
-					  CLONE_NEWUTS | CLONE_NEWNET,
-				  &none, &pidfd, &in_cg);
+	                              CLONE_NEWUTS | CLONE_NEWNET,
+	                          &none, &pidfd, &in_cg);
 	*stage = 0;
 	if (pid < 0)
 		return errno;
@@ -1110,28 +1140,39 @@ int jail_doctor(char *buf, size_t len)
 	if (uname(&u) == 0)
 		line(&r, 0, "kernel %s %s", u.release, u.machine);
 	if (read_num("/proc/sys/user/max_user_namespaces", &v) == 0)
-		line(&r, v <= 0, "user.max_user_namespaces = %ld%s", v, v <= 0 ? " (must be > 0)" : "");
+		line(&r, v <= 0, "user.max_user_namespaces = %ld%s", v,
+		     v <= 0 ? " (must be > 0)" : "");
 	else
-		line(&r, 1, "no /proc/sys/user/max_user_namespaces: kernel without CONFIG_USER_NS?");
+		line(&r, 1,
+		     "no /proc/sys/user/max_user_namespaces: kernel without CONFIG_USER_NS?");
 	if (read_num("/proc/sys/kernel/unprivileged_userns_clone", &v) == 0)
 		line(&r, v == 0 && geteuid() != 0, "kernel.unprivileged_userns_clone = %ld%s", v,
 		     v == 0 ? (geteuid() ? " (set it to 1)" : " (fine as root)") : "");
 	if (read_num("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", &v) == 0)
-		line(&r, v != 0 && geteuid() != 0, "kernel.apparmor_restrict_unprivileged_userns = %ld%s", v,
-		     v ? " (set it to 0 or give this binary an AppArmor profile with 'userns,')" : "");
+		line(&r, v != 0 && geteuid() != 0,
+		     "kernel.apparmor_restrict_unprivileged_userns = %ld%s", v,
+		     v ? " (set it to 0 or give this binary an AppArmor profile with 'userns,')"
+		       : "");
 	rc = try_namespaces(&stage);
 	if (rc)
-		line(&r, 1, "creating user/pid/mount/net/ipc/uts namespaces: %s%s - %s", strerror(rc),
-		     stage == 1 ? " (making / private)" : stage == 2 ? " (mounting tmpfs)" : "",
+		line(&r, 1, "creating user/pid/mount/net/ipc/uts namespaces: %s%s - %s",
+		     strerror(rc),
+		     stage == 1   ? " (making / private)"
+		     : stage == 2 ? " (mounting tmpfs)"
+		                  : "",
 		     jail_hint(rc));
 	else
 		line(&r, 0, "user, pid, mount, net, ipc, uts namespaces and tmpfs mounts work");
 	const char *no_ipc = probe_ipc_limits();
 	if (no_ipc)
-		line(&r, 0, "SysV IPC limits of a sandbox are the kernel's defaults (%s): without a memory "
-			    "cgroup its SysV shared memory is not bounded", no_ipc);
+		line(
+		    &r, 0,
+		    "SysV IPC limits of a sandbox are the kernel's defaults (%s): without a memory "
+		    "cgroup its SysV shared memory is not bounded",
+		    no_ipc);
 	else
-		line(&r, 0, "SysV IPC limits are set per sandbox (shared memory up to its memory limit)");
+		line(&r, 0,
+		     "SysV IPC limits are set per sandbox (shared memory up to its memory limit)");
 	rc = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (rc >= 0) {
 		line(&r, 0, "pidfd_open works");
@@ -1139,7 +1180,8 @@ int jail_doctor(char *buf, size_t len)
 		 * has no child to wait for: ECHILD means the kernel knows
 		 * P_PIDFD (Linux 5.4+), EINVAL that it does not. */
 		siginfo_t si;
-		if (syscall(SYS_waitid, NSM_P_PIDFD, rc, &si, WEXITED | WNOHANG, NULL) < 0 && errno != ECHILD)
+		if (syscall(SYS_waitid, NSM_P_PIDFD, rc, &si, WEXITED | WNOHANG, NULL) < 0 &&
+		    errno != ECHILD)
 			line(&r, 1, "waitid(P_PIDFD): %s (Linux 5.4+ needed)", strerror(errno));
 		else
 			line(&r, 0, "waitid(P_PIDFD) works");

@@ -94,15 +94,15 @@ enum jail_clone3_next jail_clone3_next(int err, bool into_cgroup);
 
 /* One sandbox being spawned or running. */
 struct jail_spec {
-	const struct env_entry *env;   /* must be one of env_at() */
-	const char *project_dir;       /* host path, NULL: none */
-	const char *project_mount;     /* e.g. "/project" */
-	const char *agent_token;       /* non-NULL: session mode; [0-9a-f]{1,JAIL_TOKEN_MAX} */
-	unsigned deadline_s;           /* the sandbox's own deadline (see below); 0: the
-	                                * environment's timeout_seconds (one-shot runs) */
-	bool warm;                     /* one-shot, prepared ahead (pool.c): start the
-	                                * interpreter before the code, where the environment
-	                                * can (jail_warm_start); see "Warm start" below */
+	const struct env_entry *env; /* must be one of env_at() */
+	const char *project_dir;     /* host path, NULL: none */
+	const char *project_mount;   /* e.g. "/project" */
+	const char *agent_token;     /* non-NULL: session mode; [0-9a-f]{1,JAIL_TOKEN_MAX} */
+	unsigned deadline_s;         /* the sandbox's own deadline (see below); 0: the
+	                              * environment's timeout_seconds (one-shot runs) */
+	bool warm;                   /* one-shot, prepared ahead (pool.c): start the
+	                              * interpreter before the code, where the environment
+	                              * can (jail_warm_start); see "Warm start" below */
 };
 
 /* Warm start. A spare one-shot sandbox may start its interpreter before the
@@ -135,12 +135,12 @@ bool jail_warm_start(const struct env_entry *env, char *launcher, size_t len, co
 int jail_make_token(char *tok, size_t len, struct err *e);
 
 struct jail_proc {
-	int pid;      /* sandbox init, in the server's pid namespace */
-	int pidfd;    /* readable once init has exited */
-	int sync_fd;  /* SOCK_SEQPACKET: struct jail_msg from the sandbox */
-	int code_fd;  /* SOCK_STREAM: one-shot: write the code, then close (EOF =
-	               * end); session: the agent's control channel (its fd 3) */
-	int out_fd;   /* read ends of the interpreter's stdout and stderr */
+	int pid;     /* sandbox init, in the server's pid namespace */
+	int pidfd;   /* readable once init has exited */
+	int sync_fd; /* SOCK_SEQPACKET: struct jail_msg from the sandbox */
+	int code_fd; /* SOCK_STREAM: one-shot: write the code, then close (EOF =
+	              * end); session: the agent's control channel (its fd 3) */
+	int out_fd;  /* read ends of the interpreter's stdout and stderr */
 	int err_fd;
 	/* Sessions with a project: the helper that remakes the project view
 	 * (jail_refresh_project), started with the sandbox. */
@@ -160,11 +160,16 @@ struct jail_proc {
  * JAIL_MSG_WORKSPACE: first of all once the root is built, carrying (as
  * SCM_RIGHTS) a directory fd of the sandbox's /workspace; taken by
  * jail_workspace(), which every reader of sync_fd calls first. */
-enum { JAIL_MSG_ERROR = 'E', JAIL_MSG_EXIT = 'X', JAIL_MSG_ACCEPTED = 'A', JAIL_MSG_WORKSPACE = 'W' };
+enum {
+	JAIL_MSG_ERROR = 'E',
+	JAIL_MSG_EXIT = 'X',
+	JAIL_MSG_ACCEPTED = 'A',
+	JAIL_MSG_WORKSPACE = 'W'
+};
 struct jail_msg {
 	char type;
-	int status;      /* JAIL_MSG_EXIT: wait status of the interpreter */
-	char text[500];  /* JAIL_MSG_ERROR: what failed, with a hint */
+	int status;     /* JAIL_MSG_EXIT: wait status of the interpreter */
+	char text[500]; /* JAIL_MSG_ERROR: what failed, with a hint */
 };
 
 /* Spawn a sandbox. Returns 0; -1 for a server-side failure (fds, memory;
@@ -239,7 +244,7 @@ struct jail_prepared {
 	size_t n_envp;
 	const char *code_path;
 	struct sysfilter filter;
-	char **owned;      /* strings to free */
+	char **owned; /* strings to free */
 	size_t n_owned;
 };
 
@@ -255,7 +260,7 @@ struct jail_child_args {
 	bool warm;               /* start jp->warm_argv before reading the code */
 	unsigned deadline_s;     /* for alarm(2): deadline + grace, > 0 */
 	int sync_fd, code_fd, out_fd, err_fd;
-	int server_pidfd;        /* the server (our parent): is it still there? */
+	int server_pidfd; /* the server (our parent): is it still there? */
 };
 
 __attribute__((noreturn)) void jail_child_main(const struct jail_child_args *a);

@@ -262,7 +262,7 @@ static int read_code(const struct jail_child_args *a, struct err *e)
 
 /* go_fd: warm start (jail.h), the launcher's "go" pipe, its fd 3; else -1. */
 __attribute__((noreturn)) static void run_interpreter(const struct jail_child_args *a, int null_fd,
-						      int go_fd)
+                                                      int go_fd)
 {
 	struct err e = { 0, "" };
 	const char *what = "";
@@ -391,8 +391,10 @@ static int send_workspace(struct err *e)
 	} c;
 	memset(&c, 0, sizeof c);
 	struct iovec iov = { &m, sizeof m };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
-			     .msg_controllen = sizeof c.buf };
+	struct msghdr mh = { .msg_iov = &iov,
+		             .msg_iovlen = 1,
+		             .msg_control = c.buf,
+		             .msg_controllen = sizeof c.buf };
 	struct cmsghdr *ch = CMSG_FIRSTHDR(&mh);
 	ch->cmsg_level = SOL_SOCKET;
 	ch->cmsg_type = SCM_RIGHTS;
@@ -602,7 +604,8 @@ void jail_child_main(const struct jail_child_args *a)
 		err_sys(&e, errno, "setgroups");
 		fail(&e, NULL);
 	}
-	if (setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0 || setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0) {
+	if (setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0 ||
+	    setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0) {
 		err_sys(&e, errno, "switch to the sandbox uid/gid");
 		fail(&e, "the id maps were not written");
 	}
@@ -639,12 +642,14 @@ void jail_child_main(const struct jail_child_args *a)
 	if (mounts_enter(a->jp->root_opts, &e) < 0) {
 		err_wrap(&e, "new root");
 		fail(&e, e.code == EPERM ? "mounting is denied in this user namespace "
-					   "(AppArmor/SELinux policy? run --doctor)" : NULL);
+		                           "(AppArmor/SELinux policy? run --doctor)"
+		                         : NULL);
 	}
 	if (mounts_apply(a->jp->ops, a->jp->n_ops, &e) < 0) {
 		err_wrap(&e, "new root");
 		fail(&e, e.code == ENOENT ? "a closure store path is missing on this host: "
-					    "copy the server's closure (nix copy) or rebuild" : NULL);
+		                            "copy the server's closure (nix copy) or rebuild"
+		                          : NULL);
 	}
 	if (a->has_project && mounts_apply(&a->project, 1, &e) < 0) {
 		err_wrap(&e, "project directory");

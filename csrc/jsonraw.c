@@ -133,8 +133,8 @@ static bool is_target(const cJSON *it, cJSON *const *targets, size_t ntargets)
 	return false;
 }
 
-static int assign(const struct jsonraw *r, const char *s, cJSON *it, size_t *k, cJSON *const *targets,
-		  size_t ntargets)
+static int assign(const struct jsonraw *r, const char *s, cJSON *it, size_t *k,
+                  cJSON *const *targets, size_t ntargets)
 {
 	for (; it; it = it->next) {
 		if (cJSON_IsNumber(it)) {
@@ -152,8 +152,8 @@ static int assign(const struct jsonraw *r, const char *s, cJSON *it, size_t *k, 
 	return 0;
 }
 
-int jsonraw_attach(const struct jsonraw *r, const char *s, size_t end, cJSON *root, cJSON *const *targets,
-		   size_t ntargets)
+int jsonraw_attach(const struct jsonraw *r, const char *s, size_t end, cJSON *root,
+                   cJSON *const *targets, size_t ntargets)
 {
 	size_t total = 0, before_end = 0;
 	count_numbers(root, &total);

@@ -19,8 +19,8 @@ struct jsonraw {
 	size_t *num_start; /* byte offsets of the number tokens, in text order */
 	size_t *num_len;
 	size_t nums, nums_cap;
-	bool has_nul;        /* some string holds \u0000 */
-	size_t surrogates;   /* lone-surrogate escapes replaced in place */
+	bool has_nul;      /* some string holds \u0000 */
+	size_t surrogates; /* lone-surrogate escapes replaced in place */
 };
 
 /* Scan s[0..n) (a line, not yet known to be valid JSON). Lone-surrogate
@@ -35,8 +35,8 @@ void jsonraw_free(struct jsonraw *r);
  * number's valuestring is otherwise unused). Numbers are matched to tokens
  * in document order. Returns 0, or -1 on a mismatch or out of memory (the
  * items not yet given their text keep none). */
-int jsonraw_attach(const struct jsonraw *r, const char *s, size_t end, cJSON *root, cJSON *const *targets,
-		   size_t ntargets);
+int jsonraw_attach(const struct jsonraw *r, const char *s, size_t end, cJSON *root,
+                   cJSON *const *targets, size_t ntargets);
 
 /* The source text of a number item, or NULL when it has none. */
 const char *jsonraw_number_text(const cJSON *item);

@@ -58,8 +58,10 @@ static void write_line(const char *line, size_t n)
 	}
 	if (dropped) {
 		char note[96];
-		int k = snprintf(note, sizeof note, "nix-sandbox-mcp: warning: %lu log line(s) dropped: stderr was full\n",
-				 dropped);
+		int k =
+		    snprintf(note, sizeof note,
+		             "nix-sandbox-mcp: warning: %lu log line(s) dropped: stderr was full\n",
+		             dropped);
 		dropped = 0;
 		ssize_t w0 = write(STDERR_FILENO, note, (size_t)k);
 		(void)w0;

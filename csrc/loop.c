@@ -127,8 +127,9 @@ int loop_run_once(int max_wait_ms, struct err *e)
 	for (int i = 0; i < n_timers; i++) {
 		uint64_t now = loop_now_ms();
 		int wait = timers[i].deadline <= now ? 0
-			 : (int)(timers[i].deadline - now > 86400000u ? 86400000u
-								      : timers[i].deadline - now);
+		                                     : (int)(timers[i].deadline - now > 86400000u
+		                                                 ? 86400000u
+		                                                 : timers[i].deadline - now);
 		if (timeout < 0 || wait < timeout)
 			timeout = wait;
 	}

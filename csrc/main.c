@@ -38,31 +38,34 @@ static volatile int stop_signal;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: nix-sandbox-mcp [--stdio | --http ADDR:PORT [--token-file FILE] [--allow-origin ORIGIN]...\n"
-		"                        [--http-idle-timeout SECONDS]] [--project DIR | --no-project] [--log-level LEVEL]\n"
-		"       nix-sandbox-mcp --list-envs | --doctor | --version | --help\n"
-		"\n"
-		"An MCP server (JSON-RPC over stdin/stdout) with one tool, `run`, that runs\n"
-		"code in namespace sandboxes built by Nix. Its environments were fixed when\n"
-		"it was built; no configuration file is read at run time.\n"
-		"\n"
-		"  --stdio            serve MCP on stdin/stdout (the default)\n"
-		"  --http ADDR:PORT   serve MCP over Streamable HTTP at http://ADDR:PORT/mcp\n"
-		"                     (a non-loopback ADDR needs --token-file)\n"
-		"  --token-file FILE  require \"Authorization: Bearer TOKEN\", TOKEN read from FILE\n"
-		"                     once at start\n"
-		"  --allow-origin ORIGIN  accept browser requests from ORIGIN (exact, e.g.\n"
-		"                     https://app.example); others are refused (403)\n"
-		"  --http-idle-timeout SECONDS  end an MCP session unused this long (1800)\n"
-		"  --project DIR      mount DIR read-only in every sandbox (overrides\n"
-		"                     PROJECT_DIR and the built-in project path, by\n"
-		"                     default \".\": the directory the server starts in)\n"
-		"  --no-project       mount no project directory\n"
-		"  --log-level LEVEL  debug, info, warning or error (stderr)\n"
-		"  --list-envs        print the built-in environment table as JSON\n"
-		"  --doctor           check the kernel features the sandbox needs\n"
-		"  --version          print the version\n");
+	fprintf(
+	    f,
+	    "usage: nix-sandbox-mcp [--stdio | --http ADDR:PORT [--token-file FILE] "
+	    "[--allow-origin ORIGIN]...\n"
+	    "                        [--http-idle-timeout SECONDS]] [--project DIR | --no-project] "
+	    "[--log-level LEVEL]\n"
+	    "       nix-sandbox-mcp --list-envs | --doctor | --version | --help\n"
+	    "\n"
+	    "An MCP server (JSON-RPC over stdin/stdout) with one tool, `run`, that runs\n"
+	    "code in namespace sandboxes built by Nix. Its environments were fixed when\n"
+	    "it was built; no configuration file is read at run time.\n"
+	    "\n"
+	    "  --stdio            serve MCP on stdin/stdout (the default)\n"
+	    "  --http ADDR:PORT   serve MCP over Streamable HTTP at http://ADDR:PORT/mcp\n"
+	    "                     (a non-loopback ADDR needs --token-file)\n"
+	    "  --token-file FILE  require \"Authorization: Bearer TOKEN\", TOKEN read from FILE\n"
+	    "                     once at start\n"
+	    "  --allow-origin ORIGIN  accept browser requests from ORIGIN (exact, e.g.\n"
+	    "                     https://app.example); others are refused (403)\n"
+	    "  --http-idle-timeout SECONDS  end an MCP session unused this long (1800)\n"
+	    "  --project DIR      mount DIR read-only in every sandbox (overrides\n"
+	    "                     PROJECT_DIR and the built-in project path, by\n"
+	    "                     default \".\": the directory the server starts in)\n"
+	    "  --no-project       mount no project directory\n"
+	    "  --log-level LEVEL  debug, info, warning or error (stderr)\n"
+	    "  --list-envs        print the built-in environment table as JSON\n"
+	    "  --doctor           check the kernel features the sandbox needs\n"
+	    "  --version          print the version\n");
 }
 
 static int list_envs(void)
@@ -130,11 +133,14 @@ static int doctor(void)
 	printf("%s", report);
 	char why[200];
 	if (mounts_overlay_works(why, sizeof why))
-		printf("ok   project: sandboxes see it as a read-only overlayfs (its sockets and FIFOs reach "
+		printf("ok   project: sandboxes see it as a read-only overlayfs (its sockets and "
+		       "FIFOs reach "
 		       "no host process), a session's made again before each call\n");
 	else
-		printf("warn project: %s; the project is bound read-only instead, and sockets and FIFOs in it "
-		       "can reach host processes\n", why);
+		printf("warn project: %s; the project is bound read-only instead, and sockets and "
+		       "FIFOs in it "
+		       "can reach host processes\n",
+		       why);
 	if (geteuid() == 0) {
 		/* As root the sandbox is host uid 65534: it reads the project
 		 * as its owner through an idmapped copy. */
@@ -147,16 +153,20 @@ static int doctor(void)
 		else
 			t = mounts_project_tree(dir, JAIL_ROOT_HOST_ID, &ie);
 		if (t >= 0)
-			printf("ok   project: read as its owner would (idmapped mount), read-only\n");
+			printf(
+			    "ok   project: read as its owner would (idmapped mount), read-only\n");
 		else
-			printf("warn project: %s; the sandbox reads it as host uid %u (files only the owner may read "
-			       "are not readable)\n", ie.msg, JAIL_ROOT_HOST_ID);
+			printf("warn project: %s; the sandbox reads it as host uid %u (files only "
+			       "the owner may read "
+			       "are not readable)\n",
+			       ie.msg, JAIL_ROOT_HOST_ID);
 		if (t >= 0)
 			close(t);
 		if (made)
 			rmdir(dir);
 	}
-	printf("%s\n", problems ? "Some checks failed: see the hints above." : "All checks passed.");
+	printf("%s\n",
+	       problems ? "Some checks failed: see the hints above." : "All checks passed.");
 	limits_fini();
 	return problems ? 1 : 0;
 }
@@ -170,17 +180,23 @@ static int doctor(void)
  * silently. */
 static void warn_original_vars(void)
 {
-	static const struct { const char *var, *instead; } vars[] = {
+	static const struct {
+		const char *var, *instead;
+	} vars[] = {
 		{ "PROJECT_MOUNT", "[project] mount_point in config.toml" },
-		{ "NIX_SANDBOX_ENVS", "[environments.NAME] in config.toml (or mkServer { sandboxes })" },
+		{ "NIX_SANDBOX_ENVS",
+		  "[environments.NAME] in config.toml (or mkServer { sandboxes })" },
 		{ "SESSION_IDLE_TIMEOUT", "[session] idle_timeout_seconds in config.toml" },
 		{ "SESSION_MAX_LIFETIME", "[session] max_lifetime_seconds in config.toml" },
 		{ "NIX_SANDBOX_DIR", "nothing: each sandbox is built by the server itself" },
 	};
 	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		if (getenv(vars[i].var))
-			log_msg(LOG_WARNING, "%s is set but ignored: this server was configured when it was built; "
-				"use %s and rebuild", vars[i].var, vars[i].instead);
+			log_msg(
+			    LOG_WARNING,
+			    "%s is set but ignored: this server was configured when it was built; "
+			    "use %s and rebuild",
+			    vars[i].var, vars[i].instead);
 }
 
 /* [project] inherit_env: which names reach the sandboxes (jail.c read
@@ -194,15 +210,19 @@ static void log_inherited_vars(void)
 		bool is = getenv(cfg->inherit_env[i]) != NULL;
 		char *b = is ? set : unset;
 		size_t *n = is ? &ns : &nu;
-		int w = snprintf(b + *n, sizeof set - *n, "%s%s", *n ? ", " : "", cfg->inherit_env[i]);
+		int w =
+		    snprintf(b + *n, sizeof set - *n, "%s%s", *n ? ", " : "", cfg->inherit_env[i]);
 		if (w > 0)
 			*n = *n + (size_t)w < sizeof set ? *n + (size_t)w : sizeof set - 1;
 	}
 	if (ns)
-		log_msg(LOG_INFO, "every sandbox gets these variables of the server's environment: %s", set);
+		log_msg(LOG_INFO,
+		        "every sandbox gets these variables of the server's environment: %s", set);
 	if (nu)
-		log_msg(LOG_INFO, "[project] inherit_env names variables the server was started without "
-			"(absent in the sandboxes): %s", unset);
+		log_msg(LOG_INFO,
+		        "[project] inherit_env names variables the server was started without "
+		        "(absent in the sandboxes): %s",
+		        unset);
 }
 
 static const char *resolve_project(const char *arg)
@@ -222,26 +242,33 @@ static const char *resolve_project(const char *arg)
 	errno = 0;
 	if (!realpath(dir, real) || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		if (!named) {
-			log_msg(LOG_WARNING, "built-in project directory %s is not a directory here; "
-				"no project is mounted (use --project DIR)", dir);
+			log_msg(LOG_WARNING,
+			        "built-in project directory %s is not a directory here; "
+			        "no project is mounted (use --project DIR)",
+			        dir);
 			return NULL;
 		}
 		fprintf(stderr, "nix-sandbox-mcp: project directory %s: %s\n", dir,
-			errno ? strerror(errno) : "not a directory");
+		        errno ? strerror(errno) : "not a directory");
 		exit(2);
 	}
 	/* The built-in path is relative ("." by default: the directory the
 	 * client started us in). A client that starts servers in / would give
 	 * every sandbox the whole host file system. */
 	if (!named && strcmp(real, "/") == 0) {
-		log_msg(LOG_WARNING, "built-in project directory \"%s\" is / here (the server was started in /); "
-			"no project is mounted (start the server in the project's directory, or use --project DIR)",
-			dir);
+		log_msg(
+		    LOG_WARNING,
+		    "built-in project directory \"%s\" is / here (the server was started in /); "
+		    "no project is mounted (start the server in the project's directory, or use "
+		    "--project DIR)",
+		    dir);
 		return NULL;
 	}
 	log_msg(LOG_INFO, "project %s mounted read-only at %s%s", real, env_config()->project_mount,
-		named ? "" : dir[0] == '/' ? " (built in)" : " (the built-in path, from the directory the server "
-							     "started in)");
+	        named           ? ""
+	        : dir[0] == '/' ? " (built in)"
+	                        : " (the built-in path, from the directory the server "
+	                          "started in)");
 	/* As root, the sandbox (host uid 65534) reads the project through an
 	 * idmapped copy of it (jail.c, mounts.c). */
 	bool idmapped = false;
@@ -251,25 +278,34 @@ static const char *resolve_project(const char *arg)
 		if (t >= 0) {
 			close(t);
 			idmapped = true;
-			log_msg(LOG_INFO, "project %s: the sandbox reads it as its owner (uid %u, group %u) would, "
-				"read-only, through an idmapped mount", real, (unsigned)st.st_uid,
-				mounts_owner_group(st.st_uid));
+			log_msg(LOG_INFO,
+			        "project %s: the sandbox reads it as its owner (uid %u, group %u) "
+			        "would, "
+			        "read-only, through an idmapped mount",
+			        real, (unsigned)st.st_uid, mounts_owner_group(st.st_uid));
 		} else {
-			log_msg(LOG_WARNING, "project %s: %s; the sandbox reads it as host uid %u, so files only "
-				"its owner may read are not readable", real, ie.msg, JAIL_ROOT_HOST_ID);
+			log_msg(
+			    LOG_WARNING,
+			    "project %s: %s; the sandbox reads it as host uid %u, so files only "
+			    "its owner may read are not readable",
+			    real, ie.msg, JAIL_ROOT_HOST_ID);
 		}
 	}
 	char nested[256];
 	int n = mounts_project_nested(real, nested, sizeof nested);
 	if (n > 0 && idmapped)
-		log_msg(LOG_INFO, "project %s has %d mount(s) nested in it (%s%s): one-shot runs see each "
-			"through a read-only overlay of its own", real, n, nested, n > 1 ? ", ..." : "");
+		log_msg(LOG_INFO,
+		        "project %s has %d mount(s) nested in it (%s%s): one-shot runs see each "
+		        "through a read-only overlay of its own",
+		        real, n, nested, n > 1 ? ", ..." : "");
 	else if (n > 0)
 		log_msg(LOG_WARNING,
-			"project %s has %d mount(s) nested in it (%s%s): the sandbox sees them read-only, but "
-			"overlayfs cannot cover such a tree, so sockets and FIFOs in the project can reach host "
-			"processes; unmount them or mount a directory without nested mounts",
-			real, n, nested, n > 1 ? ", ..." : "");
+		        "project %s has %d mount(s) nested in it (%s%s): the sandbox sees them "
+		        "read-only, but "
+		        "overlayfs cannot cover such a tree, so sockets and FIFOs in the project "
+		        "can reach host "
+		        "processes; unmount them or mount a directory without nested mounts",
+		        real, n, nested, n > 1 ? ", ..." : "");
 	return real;
 }
 
@@ -321,7 +357,8 @@ int main(int argc, char **argv)
 			break;
 		case 'O':
 			if (http.n_origins == HTTP_MAX_ORIGINS) {
-				fprintf(stderr, "nix-sandbox-mcp: at most %d --allow-origin\n", HTTP_MAX_ORIGINS);
+				fprintf(stderr, "nix-sandbox-mcp: at most %d --allow-origin\n",
+				        HTTP_MAX_ORIGINS);
 				return 2;
 			}
 			http.origins[http.n_origins++] = optarg;
@@ -330,7 +367,8 @@ int main(int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || v == 0 || v > 86400 * 30) {
-				fprintf(stderr, "nix-sandbox-mcp: --http-idle-timeout: seconds, 1 to 2592000\n");
+				fprintf(stderr, "nix-sandbox-mcp: --http-idle-timeout: seconds, 1 "
+				                "to 2592000\n");
 				return 2;
 			}
 			http.idle_seconds = (unsigned)v;
@@ -344,7 +382,8 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			if ((lvl = log_level_parse(optarg)) < 0) {
-				fprintf(stderr, "nix-sandbox-mcp: --log-level: expected debug, info, warning or error\n");
+				fprintf(stderr, "nix-sandbox-mcp: --log-level: expected debug, "
+				                "info, warning or error\n");
 				return 2;
 			}
 			log_set_level((enum log_level)lvl);
@@ -352,7 +391,8 @@ int main(int argc, char **argv)
 		case 'L':
 			return list_envs();
 		case 'V':
-			printf("nix-sandbox-mcp %s (config %.12s)\n", env_config()->version, env_config()->config_hash);
+			printf("nix-sandbox-mcp %s (config %.12s)\n", env_config()->version,
+			       env_config()->config_hash);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -373,7 +413,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!http.listen && (http.token_file || http.n_origins || http.idle_seconds)) {
-		fprintf(stderr, "nix-sandbox-mcp: --token-file, --allow-origin and --http-idle-timeout need --http\n");
+		fprintf(stderr, "nix-sandbox-mcp: --token-file, --allow-origin and "
+		                "--http-idle-timeout need --http\n");
 		return 2;
 	}
 	if (optind < argc) {
@@ -383,7 +424,8 @@ int main(int argc, char **argv)
 	}
 
 	if (argc > 0)
-		jail_set_cmdline_area(argv[0], (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]));
+		jail_set_cmdline_area(argv[0],
+		                      (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]));
 
 	/* A client that goes away must not kill us mid-cleanup: writes fail
 	 * with EPIPE instead. */
@@ -392,7 +434,8 @@ int main(int argc, char **argv)
 	/* Each session holds four descriptors while its sandbox lives; the
 	 * usual soft limit of 1024 is below what the tables allow. */
 	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 4096 && nofile.rlim_cur < nofile.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 4096 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
 		nofile.rlim_cur = nofile.rlim_max < 4096 ? nofile.rlim_max : 4096;
 		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
 			log_msg(LOG_WARNING, "raise RLIMIT_NOFILE: %s", strerror(errno));
@@ -410,8 +453,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mcp_set_project(no_project ? NULL : resolve_project(project_arg));
-	log_msg(LOG_INFO, "%s; %zu environments; limits enforced with %s",
-		env_config()->version, env_count(), jail_enforcement());
+	log_msg(LOG_INFO, "%s; %zu environments; limits enforced with %s", env_config()->version,
+	        env_count(), jail_enforcement());
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -425,7 +468,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (loop_watch(sfd, POLLIN, on_signal, NULL, &e) < 0 ||
-	    (http.listen ? http_start(&http, &e) : rpc_start(STDIN_FILENO, STDOUT_FILENO, mcp_handle, &e)) < 0) {
+	    (http.listen ? http_start(&http, &e)
+	                 : rpc_start(STDIN_FILENO, STDOUT_FILENO, mcp_handle, &e)) < 0) {
 		fprintf(stderr, "nix-sandbox-mcp: %s\n", e.msg);
 		return 1;
 	}
@@ -433,7 +477,8 @@ int main(int argc, char **argv)
 	/* Run until a signal, or until stdin is closed and every run in flight
 	 * has answered (each is bounded by its timeout). */
 	bool input_closed = false;
-	while (!stop_signal && (http.listen || (!rpc_output_broken() && !(rpc_input_closed() && mcp_inflight() == 0)))) {
+	while (!stop_signal && (http.listen || (!rpc_output_broken() &&
+	                                        !(rpc_input_closed() && mcp_inflight() == 0)))) {
 		if (!http.listen && rpc_input_closed() && !input_closed) {
 			/* Calls waiting in sessions are answered now, not run;
 			 * running ones finish. Then mcp_shutdown ends sessions. */

@@ -28,7 +28,10 @@
 #include "utf8.h"
 
 static const char *const supported_versions[] = {
-	"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",
+	"2025-11-25",
+	"2025-06-18",
+	"2025-03-26",
+	"2024-11-05",
 };
 #define N_VERSIONS (sizeof supported_versions / sizeof supported_versions[0])
 
@@ -57,11 +60,11 @@ struct call {
 	struct session_call *scall; /* a session call */
 	char session[65];           /* its session id */
 	const struct env_entry *env;
-	bool stateless;             /* reply with resultType */
-	cJSON *progress_token;      /* _meta.progressToken, or NULL */
+	bool stateless;        /* reply with resultType */
+	cJSON *progress_token; /* _meta.progressToken, or NULL */
 	long progress_timer;
 	uint64_t start_ms;
-	struct rpc_peer *peer;      /* where its answer goes (NULL: stdout) */
+	struct rpc_peer *peer; /* where its answer goes (NULL: stdout) */
 };
 static struct call calls[MCP_MAX_INFLIGHT];
 
@@ -128,7 +131,8 @@ static size_t tools_list_len(void)
 	return n;
 }
 
-static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
 {
 	va_list ap;
@@ -152,7 +156,8 @@ char *mcp_instructions(void)
 	if (!s)
 		return NULL;
 #define ADD(...) n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, __VA_ARGS__)
-	ADD("Run code with the `run` tool in an isolated sandbox built by Nix; prefer it to your own "
+	ADD("Run code with the `run` tool in an isolated sandbox built by Nix; prefer it to your "
+	    "own "
 	    "shell: it cannot change the host or the project. Environments:\n");
 	size_t listed = 0;
 	for (size_t i = 0; i < env_count(); i++) {
@@ -169,7 +174,7 @@ char *mcp_instructions(void)
 	if (project_dir)
 		ADD("; the project is mounted read-only at %s", env_config()->project_mount);
 	ADD(". %s", any_network() ? "Only environments marked (network) reach the network."
-				   : "There is no network access.");
+	                          : "There is no network access.");
 #undef ADD
 	if (n >= cap)
 		s[cap - 1] = '\0';
@@ -178,16 +183,17 @@ char *mcp_instructions(void)
 
 static cJSON *output_schema(void)
 {
-	cJSON *s = cJSON_Parse(
-		"{\"type\":\"object\",\"properties\":{"
-		"\"exit_code\":{\"type\":[\"integer\",\"null\"]},"
-		"\"stdout\":{\"type\":\"string\"},\"stderr\":{\"type\":\"string\"},"
-		"\"timed_out\":{\"type\":\"boolean\"},\"truncated\":{\"type\":\"boolean\"},"
-		"\"duration_ms\":{\"type\":\"integer\"},\"env\":{\"type\":\"string\"},"
-		"\"session\":{\"type\":\"string\"}},"
-		"\"required\":[\"exit_code\",\"stdout\",\"stderr\",\"timed_out\",\"truncated\",\"duration_ms\",\"env\"]}");
+	cJSON *s =
+	    cJSON_Parse("{\"type\":\"object\",\"properties\":{"
+	                "\"exit_code\":{\"type\":[\"integer\",\"null\"]},"
+	                "\"stdout\":{\"type\":\"string\"},\"stderr\":{\"type\":\"string\"},"
+	                "\"timed_out\":{\"type\":\"boolean\"},\"truncated\":{\"type\":\"boolean\"},"
+	                "\"duration_ms\":{\"type\":\"integer\"},\"env\":{\"type\":\"string\"},"
+	                "\"session\":{\"type\":\"string\"}},"
+	                "\"required\":[\"exit_code\",\"stdout\",\"stderr\",\"timed_out\","
+	                "\"truncated\",\"duration_ms\",\"env\"]}");
 	cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(s, "properties"), "files",
-			      mcp_files_output_schema());
+	                      mcp_files_output_schema());
 	return s;
 }
 
@@ -196,9 +202,10 @@ cJSON *mcp_tools_list(void)
 	cJSON *tool = cJSON_CreateObject();
 	cJSON_AddStringToObject(tool, "name", "run");
 	cJSON_AddStringToObject(tool, "title", "Run code in a sandbox");
-	cJSON_AddStringToObject(tool, "description",
-		"Run a program (bash, Python or JavaScript source, per env) in an isolated sandbox; "
-		"returns stdout, stderr, the exit code and the files it writes in /workspace/out/.");
+	cJSON_AddStringToObject(
+	    tool, "description",
+	    "Run a program (bash, Python or JavaScript source, per env) in an isolated sandbox; "
+	    "returns stdout, stderr, the exit code and the files it writes in /workspace/out/.");
 
 	cJSON *schema = cJSON_AddObjectToObject(tool, "inputSchema");
 	cJSON_AddStringToObject(schema, "type", "object");
@@ -216,10 +223,12 @@ cJSON *mcp_tools_list(void)
 	cJSON_AddStringToObject(sess, "type", "string");
 	char sdesc[512];
 	size_t sn = 0, without = 0;
-	addf(sdesc, sizeof sdesc, &sn, "Optional id ([A-Za-z0-9_.-]{1,64}): reuse to keep state and /workspace.");
+	addf(sdesc, sizeof sdesc, &sn,
+	     "Optional id ([A-Za-z0-9_.-]{1,64}): reuse to keep state and /workspace.");
 	for (size_t i = 0; i < env_count(); i++)
 		if (!env_has_sessions(env_at(i)))
-			addf(sdesc, sizeof sdesc, &sn, "%s%s", without++ ? ", " : " Not in env ", env_at(i)->name);
+			addf(sdesc, sizeof sdesc, &sn, "%s%s", without++ ? ", " : " Not in env ",
+			     env_at(i)->name);
 	if (without)
 		addf(sdesc, sizeof sdesc, &sn, ".");
 	cJSON_AddStringToObject(sess, "description", sdesc);
@@ -285,7 +294,8 @@ static void add_repaired(cJSON *obj, const char *key, const char *s, size_t n)
 
 /* Append to a fixed buffer; output past its end is cut, never overflowed. */
 /* res of a one-shot run (session NULL) or of a call of that session. */
-static cJSON *run_result(const struct env_entry *env, const struct exec_result *res, const char *session)
+static cJSON *run_result(const struct env_entry *env, const struct exec_result *res,
+                         const char *session)
 {
 	bool truncated = res->stdout_truncated || res->stderr_truncated;
 	bool failed = res->timed_out || res->exit_code != 0 || res->protocol_error;
@@ -295,51 +305,61 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 	/* The status line says what happened and, when the run failed because
 	 * of a limit, what to do next. */
 	if (session && res->restarted)
-		addf(status, sizeof status, &sn, "[the session was restarted: previous state lost (%s)]\n",
+		addf(status, sizeof status, &sn,
+		     "[the session was restarted: previous state lost (%s)]\n",
 		     res->restart_reason ? res->restart_reason : "its sandbox ended");
 	if (res->timed_out && session && !res->session_lost)
 		addf(status, sizeof status, &sn,
-		     "[timed out after %u s; the call was interrupted (SIGINT) and the session's state "
+		     "[timed out after %u s; the call was interrupted (SIGINT) and the session's "
+		     "state "
 		     "is kept. Make the code faster, or split the work across calls",
 		     env->limits.timeout_seconds);
 	else if (res->timed_out && session)
 		addf(status, sizeof status, &sn,
-		     "[timed out after %u s; the code did not stop on SIGINT, so the session's sandbox "
+		     "[timed out after %u s; the code did not stop on SIGINT, so the session's "
+		     "sandbox "
 		     "was killed and its state was lost (the next call starts a fresh interpreter)",
 		     env->limits.timeout_seconds);
 	else if (res->timed_out)
-		addf(status, sizeof status, &sn,
-		     "[timed out after %u s; every process of the sandbox was killed. Make the code "
-		     "faster, or split the work across calls of a session",
-		     env->limits.timeout_seconds);
+		addf(
+		    status, sizeof status, &sn,
+		    "[timed out after %u s; every process of the sandbox was killed. Make the code "
+		    "faster, or split the work across calls of a session",
+		    env->limits.timeout_seconds);
 	else if (res->output_killed)
-		addf(status, sizeof status, &sn,
-		     "[stopped: the output ran on far past its %u-byte cap. Write large output to a "
-		     "file in /workspace and print a summary",
-		     env->limits.max_output_bytes);
+		addf(
+		    status, sizeof status, &sn,
+		    "[stopped: the output ran on far past its %u-byte cap. Write large output to a "
+		    "file in /workspace and print a summary",
+		    env->limits.max_output_bytes);
 	else if (res->oom_killed)
 		addf(status, sizeof status, &sn,
-		     "[killed: out of memory (the limit is %u MB). Process the data in smaller pieces",
+		     "[killed: out of memory (the limit is %u MB). Process the data in smaller "
+		     "pieces",
 		     env->limits.memory_mb);
 	else if (res->exit_code < 0)
 		addf(status, sizeof status, &sn, "[killed by signal %d", res->term_signal);
 	else
 		addf(status, sizeof status, &sn, "[exit code %d", res->exit_code);
 	if (session && !res->timed_out) {
-		const char *why = res->protocol_error ? "the session agent broke its protocol and was killed"
-				: res->interpreter_died ? "the interpreter died"
-				: res->session_lost ? "the session's sandbox ended" : NULL;
+		const char *why = res->protocol_error
+		                      ? "the session agent broke its protocol and was killed"
+		                  : res->interpreter_died ? "the interpreter died"
+		                  : res->session_lost     ? "the session's sandbox ended"
+		                                          : NULL;
 		if (why)
 			addf(status, sizeof status, &sn,
-			     "; %s: the session's state was lost (the next call starts a fresh interpreter)", why);
+			     "; %s: the session's state was lost (the next call starts a fresh "
+			     "interpreter)",
+			     why);
 	}
 	addf(status, sizeof status, &sn, "; %llu ms", (unsigned long long)res->duration_ms);
 	if (res->stdout_truncated)
-		addf(status, sizeof status, &sn, "; stdout truncated to %zu of %zu bytes", res->out_len,
-		     res->out_total);
+		addf(status, sizeof status, &sn, "; stdout truncated to %zu of %zu bytes",
+		     res->out_len, res->out_total);
 	if (res->stderr_truncated)
-		addf(status, sizeof status, &sn, "; stderr truncated to %zu of %zu bytes", res->err_len,
-		     res->err_total);
+		addf(status, sizeof status, &sn, "; stderr truncated to %zu of %zu bytes",
+		     res->err_len, res->err_total);
 	addf(status, sizeof status, &sn, "]");
 
 	cJSON *r = cJSON_CreateObject();
@@ -369,7 +389,7 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 			k += (size_t)snprintf(text + k, tl - k, "\n");
 		if (*err)
 			k += (size_t)snprintf(text + k, tl - k, "--- stderr ---\n%s%s", err,
-					      err[strlen(err) - 1] == '\n' ? "" : "\n");
+			                      err[strlen(err) - 1] == '\n' ? "" : "\n");
 		snprintf(text + k, tl - k, "%s", status);
 	}
 	cJSON *content = cJSON_AddArrayToObject(r, "content");
@@ -415,11 +435,11 @@ static void on_run_done(void *ctx, struct exec_result *res)
 		r = tool_error("The sandbox could not start: %s", res->setup_error);
 	else if (res->files_error[0])
 		r = tool_error("The input files could not be written, so the code did not run: %s.",
-			       res->files_error);
+		               res->files_error);
 	else
 		r = run_result(c->env, res, NULL);
 	log_msg(LOG_DEBUG, "run in %s: exit %d%s, %llu ms", c->env->name, res->exit_code,
-		res->timed_out ? " (timed out)" : "", (unsigned long long)res->duration_ms);
+	        res->timed_out ? " (timed out)" : "", (unsigned long long)res->duration_ms);
 	call_reply(c, r, res);
 }
 
@@ -430,7 +450,8 @@ static void on_session_done(void *ctx, struct exec_result *res, const char *erro
 	if (error)
 		r = tool_error("%s", error);
 	else if (res->setup_error[0])
-		r = tool_error("The sandbox of session \"%s\" could not start: %s", c->session, res->setup_error);
+		r = tool_error("The sandbox of session \"%s\" could not start: %s", c->session,
+		               res->setup_error);
 	else
 		r = run_result(c->env, res, c->session);
 	call_reply(c, r, res);
@@ -446,10 +467,12 @@ static void on_progress(void *ctx)
 	if (!c->used)
 		return;
 	uint64_t ms = loop_now_ms() - c->start_ms;
-	size_t bytes = c->run ? exec_output_bytes(c->run) : c->scall ? session_call_output_bytes(c->scall) : 0;
+	size_t bytes = c->run     ? exec_output_bytes(c->run)
+	               : c->scall ? session_call_output_bytes(c->scall)
+	                          : 0;
 	char msg[128];
 	snprintf(msg, sizeof msg, "running for %llu s; %zu bytes of output so far",
-		 (unsigned long long)(ms / 1000), bytes);
+	         (unsigned long long)(ms / 1000), bytes);
 	cJSON *p = cJSON_CreateObject();
 	if (p) {
 		cJSON_AddItemToObject(p, "progressToken", rpc_id_dup(c->progress_token));
@@ -480,8 +503,8 @@ static bool session_id_valid(const char *s)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '-' || ch == '.'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.'))
 			return false;
 	}
 	return true;
@@ -501,27 +524,35 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	env_names(names, sizeof names);
 
 	if (!cJSON_IsObject(args)) {
-		reply(id, tool_error("`run` needs arguments {\"code\": \"...\", \"env\": \"one of: %s\"}.", names));
+		reply(id, tool_error(
+		              "`run` needs arguments {\"code\": \"...\", \"env\": \"one of: %s\"}.",
+		              names));
 		return;
 	}
 	for (const cJSON *a = args->child; a; a = a->next)
-		if (strcmp(a->string, "code") && strcmp(a->string, "env") && strcmp(a->string, "session") &&
-		    strcmp(a->string, "files")) {
+		if (strcmp(a->string, "code") && strcmp(a->string, "env") &&
+		    strcmp(a->string, "session") && strcmp(a->string, "files")) {
 			char arg[65];
 			utf8_clip(arg, sizeof arg, a->string);
-			reply(id, tool_error("Unknown argument `%s`; `run` takes code, env and optionally session "
-					     "and files.", arg));
+			reply(id, tool_error("Unknown argument `%s`; `run` takes code, env and "
+			                     "optionally session "
+			                     "and files.",
+			                     arg));
 			return;
 		}
 	/* cJSON keeps C strings: "a\u0000b" arrives as "a". Refuse rather than
 	 * run a program cut short. */
 	if (rpc_message_has_nul()) {
-		reply(id, tool_error("The request holds the character U+0000 (\\u0000), which cannot be passed "
-				     "to a program; remove it from code, env and session (send binary files "
-				     "with \"encoding\": \"base64\")."));
+		reply(
+		    id,
+		    tool_error(
+		        "The request holds the character U+0000 (\\u0000), which cannot be passed "
+		        "to a program; remove it from code, env and session (send binary files "
+		        "with \"encoding\": \"base64\")."));
 		return;
 	}
-	const cJSON *code = get(args, "code"), *envn = get(args, "env"), *sess = get(args, "session");
+	const cJSON *code = get(args, "code"), *envn = get(args, "env"),
+	            *sess = get(args, "session");
 	if (!cJSON_IsString(envn)) {
 		reply(id, tool_error("`env` is required and must be a string: one of %s.", names));
 		return;
@@ -541,14 +572,17 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	 * original nix-sandbox-mcp. */
 	size_t code_len = strlen(code->valuestring);
 	if (code_len > MCP_MAX_CODE_BYTES) {
-		reply(id, tool_error("`code` is %zu bytes; the limit is %u bytes. Write large data "
-						"from code in several calls of a session, or generate it in the sandbox.",
-						code_len, MCP_MAX_CODE_BYTES));
+		reply(id,
+		      tool_error(
+		          "`code` is %zu bytes; the limit is %u bytes. Write large data "
+		          "from code in several calls of a session, or generate it in the sandbox.",
+		          code_len, MCP_MAX_CODE_BYTES));
 		return;
 	}
 	if (sess && !cJSON_IsNull(sess)) {
 		if (!cJSON_IsString(sess) || !session_id_valid(sess->valuestring)) {
-			reply(id, tool_error("`session` must be 1-64 characters of A-Z a-z 0-9 _ . -"));
+			reply(id,
+			      tool_error("`session` must be 1-64 characters of A-Z a-z 0-9 _ . -"));
 			return;
 		}
 	}
@@ -569,7 +603,8 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		}
 	if (!c) {
 		ws_inputs_free(&files);
-		reply(id, tool_error("%d runs are already in flight; wait for one to finish.", MCP_MAX_INFLIGHT));
+		reply(id, tool_error("%d runs are already in flight; wait for one to finish.",
+		                     MCP_MAX_INFLIGHT));
 		return;
 	}
 	const struct env_config *cfg = env_config();
@@ -588,12 +623,17 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	c->start_ms = loop_now_ms();
 	c->peer = rpc_current_peer();
 	log_msg(LOG_DEBUG, "run in %s: %zu bytes of code%s%s", env->name, code_len,
-		cJSON_IsString(sess) ? ", session " : "", cJSON_IsString(sess) ? sess->valuestring : "");
+	        cJSON_IsString(sess) ? ", session " : "",
+	        cJSON_IsString(sess) ? sess->valuestring : "");
 	struct err e = { 0 };
 	if (cJSON_IsString(sess) && !env_has_sessions(env)) {
-		reply(id, tool_error("Environment \"%s\" has no sessions: its interpreter (%s) cannot host the "
-				     "session agent. Run without `session`, or use a session in another environment.",
-				     env->name, env->argv[0]));
+		reply(
+		    id,
+		    tool_error(
+		        "Environment \"%s\" has no sessions: its interpreter (%s) cannot host the "
+		        "session agent. Run without `session`, or use a session in another "
+		        "environment.",
+		        env->name, env->argv[0]));
 		ws_inputs_free(&files);
 		call_free(c);
 		return;
@@ -674,8 +714,10 @@ static void m_initialize(const cJSON *id, const cJSON *params)
 	const cJSON *pv = get(params, "protocolVersion");
 	if (!cJSON_IsString(pv)) {
 		cJSON *data = cJSON_CreateObject();
-		cJSON_AddItemToObject(data, "supported", string_array(supported_versions, N_VERSIONS));
-		rpc_reply_error(id, RPC_INVALID_PARAMS, "initialize: params.protocolVersion must be a string", data);
+		cJSON_AddItemToObject(data, "supported",
+		                      string_array(supported_versions, N_VERSIONS));
+		rpc_reply_error(id, RPC_INVALID_PARAMS,
+		                "initialize: params.protocolVersion must be a string", data);
 		return;
 	}
 	/* The client's version when we speak it, else our latest: the client
@@ -755,16 +797,19 @@ static void m_tools_call(const cJSON *id, const cJSON *params)
 {
 	const cJSON *name = get(params, "name");
 	if (!cJSON_IsString(name)) {
-		rpc_reply_error(id, RPC_INVALID_PARAMS, "tools/call: params.name must be a string", NULL);
+		rpc_reply_error(id, RPC_INVALID_PARAMS, "tools/call: params.name must be a string",
+		                NULL);
 		return;
 	}
 	if (strcmp(name->valuestring, "run") != 0) {
-		rpc_reply_error(id, RPC_INVALID_PARAMS, "tools/call: unknown tool (the only tool is \"run\")", NULL);
+		rpc_reply_error(id, RPC_INVALID_PARAMS,
+		                "tools/call: unknown tool (the only tool is \"run\")", NULL);
 		return;
 	}
 	const cJSON *meta = get(params, "_meta");
 	const cJSON *token = cJSON_IsObject(meta) ? get(meta, "progressToken") : NULL;
-	if (token && !cJSON_IsString(token) && !(cJSON_IsNumber(token) && isfinite(token->valuedouble)))
+	if (token && !cJSON_IsString(token) &&
+	    !(cJSON_IsNumber(token) && isfinite(token->valuedouble)))
 		token = NULL;
 	tool_run(id, get(params, "arguments"), token);
 }
@@ -790,10 +835,10 @@ static void log_to_client(enum log_level l, const char *msg)
 
 static void m_set_level(const cJSON *id, const cJSON *params)
 {
-	static const char *const mcp_levels[] = { "debug", "info", "notice", "warning",
-						  "error", "critical", "alert", "emergency" };
-	static const enum log_level map[] = { LOG_DEBUG, LOG_INFO, LOG_INFO, LOG_WARNING,
-					      LOG_ERROR, LOG_ERROR, LOG_ERROR, LOG_ERROR };
+	static const char *const mcp_levels[] = { "debug", "info",     "notice", "warning",
+		                                  "error", "critical", "alert",  "emergency" };
+	static const enum log_level map[] = { LOG_DEBUG, LOG_INFO,  LOG_INFO,  LOG_WARNING,
+		                              LOG_ERROR, LOG_ERROR, LOG_ERROR, LOG_ERROR };
 	const cJSON *lv = get(params, "level");
 	for (size_t i = 0; cJSON_IsString(lv) && i < 8; i++)
 		if (strcmp(lv->valuestring, mcp_levels[i]) == 0) {
@@ -803,7 +848,8 @@ static void m_set_level(const cJSON *id, const cJSON *params)
 			reply(id, cJSON_CreateObject());
 			return;
 		}
-	rpc_reply_error(id, RPC_INVALID_PARAMS, "logging/setLevel: params.level must be an RFC 5424 level name", NULL);
+	rpc_reply_error(id, RPC_INVALID_PARAMS,
+	                "logging/setLevel: params.level must be an RFC 5424 level name", NULL);
 }
 
 /* Nobody waits for c's answer any more: a session call is interrupted (the
@@ -889,7 +935,8 @@ void mcp_handle(const cJSON *msg)
 	bool stateless = false;
 	if (pv && id) {
 		for (size_t i = 0; cJSON_IsString(pv) && i < N_STATELESS; i++)
-			stateless = stateless || strcmp(pv->valuestring, stateless_versions[i]) == 0;
+			stateless =
+			    stateless || strcmp(pv->valuestring, stateless_versions[i]) == 0;
 		if (!stateless) {
 			cJSON *data = cJSON_CreateObject();
 			cJSON_AddItemToObject(data, "supported", all_versions());
@@ -898,7 +945,8 @@ void mcp_handle(const cJSON *msg)
 				utf8_clip(req, sizeof req, pv->valuestring);
 				cJSON_AddStringToObject(data, "requested", req);
 			}
-			rpc_reply_error(id, MCP_UNSUPPORTED_VERSION, "Unsupported protocol version", data);
+			rpc_reply_error(id, MCP_UNSUPPORTED_VERSION, "Unsupported protocol version",
+			                data);
 			return;
 		}
 	}
@@ -913,12 +961,16 @@ void mcp_handle(const cJSON *msg)
 			return;
 		}
 		if (!m->request) {
-			rpc_reply_error(id, RPC_INVALID_REQUEST, "Invalid Request: this method is a notification", NULL);
+			rpc_reply_error(id, RPC_INVALID_REQUEST,
+			                "Invalid Request: this method is a notification", NULL);
 			return;
 		}
 		if (!initialized && !m->before_init && !stateless) {
-			rpc_reply_error(id, RPC_INVALID_REQUEST, "Server not initialized: send initialize "
-					"first (or name a stateless protocol version in params._meta)", NULL);
+			rpc_reply_error(
+			    id, RPC_INVALID_REQUEST,
+			    "Server not initialized: send initialize "
+			    "first (or name a stateless protocol version in params._meta)",
+			    NULL);
 			return;
 		}
 		stateless_request = stateless;

@@ -21,10 +21,11 @@ cJSON *mcp_files_schema(void)
 	/* Short: every character here is paid in each client's context (the
 	 * bounds are in the error messages and the README). */
 	return cJSON_Parse(
-		"{\"type\":\"array\",\"description\":\"Written under /workspace before the code runs; "
-		"at most 64 files, 8 MiB\",\"items\":{\"type\":\"object\",\"properties\":{"
-		"\"path\":{\"type\":\"string\"},\"content\":{\"type\":\"string\"},"
-		"\"encoding\":{\"enum\":[\"utf-8\",\"base64\"]}},\"required\":[\"path\",\"content\"]}}");
+	    "{\"type\":\"array\",\"description\":\"Written under /workspace before the code runs; "
+	    "at most 64 files, 8 MiB\",\"items\":{\"type\":\"object\",\"properties\":{"
+	    "\"path\":{\"type\":\"string\"},\"content\":{\"type\":\"string\"},"
+	    "\"encoding\":{\"enum\":[\"utf-8\",\"base64\"]}},\"required\":[\"path\",\"content\"]}"
+	    "}");
 }
 
 cJSON *mcp_files_output_schema(void)
@@ -34,18 +35,23 @@ cJSON *mcp_files_output_schema(void)
 
 /* ---- files in ------------------------------------------------------------ */
 
-static int parse_one(const cJSON *f, int i, struct ws_input *in, size_t *bytes, char *msg, size_t len)
+static int parse_one(const cJSON *f, int i, struct ws_input *in, size_t *bytes, char *msg,
+                     size_t len)
 {
 	if (!cJSON_IsObject(f)) {
-		snprintf(msg, len, "files[%d] must be an object {\"path\": ..., \"content\": ...}.", i);
+		snprintf(msg, len, "files[%d] must be an object {\"path\": ..., \"content\": ...}.",
+		         i);
 		return -1;
 	}
 	for (const cJSON *k = f->child; k; k = k->next)
-		if (strcmp(k->string, "path") && strcmp(k->string, "content") && strcmp(k->string, "encoding")) {
+		if (strcmp(k->string, "path") && strcmp(k->string, "content") &&
+		    strcmp(k->string, "encoding")) {
 			char key[65];
 			utf8_clip(key, sizeof key, k->string);
-			snprintf(msg, len, "files[%d] has an unknown key `%s`; a file takes path, content "
-				 "and optionally encoding.", i, key);
+			snprintf(msg, len,
+			         "files[%d] has an unknown key `%s`; a file takes path, content "
+			         "and optionally encoding.",
+			         i, key);
 			return -1;
 		}
 	const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
@@ -66,7 +72,9 @@ static int parse_one(const cJSON *f, int i, struct ws_input *in, size_t *bytes, 
 	if (enc && !cJSON_IsNull(enc)) {
 		if (!cJSON_IsString(enc) ||
 		    (strcmp(enc->valuestring, "base64") && strcmp(enc->valuestring, "utf-8"))) {
-			snprintf(msg, len, "files[%d].encoding must be \"utf-8\" (the default) or \"base64\".", i);
+			snprintf(
+			    msg, len,
+			    "files[%d].encoding must be \"utf-8\" (the default) or \"base64\".", i);
 			return -1;
 		}
 		b64 = !strcmp(enc->valuestring, "base64");
@@ -79,9 +87,11 @@ static int parse_one(const cJSON *f, int i, struct ws_input *in, size_t *bytes, 
 	if (b64) {
 		in->data = base64_decode(content->valuestring, n, &in->len);
 		if (!in->data) {
-			snprintf(msg, len, errno == ENOMEM ? "The server is out of memory; try again later."
-				 : "files[%d] \"%s\": content is not valid base64 (RFC 4648, with padding).",
-				 i, shown);
+			snprintf(msg, len,
+			         errno == ENOMEM ? "The server is out of memory; try again later."
+			                         : "files[%d] \"%s\": content is not valid base64 "
+			                           "(RFC 4648, with padding).",
+			         i, shown);
 			return -1;
 		}
 	} else {
@@ -94,9 +104,10 @@ static int parse_one(const cJSON *f, int i, struct ws_input *in, size_t *bytes, 
 	}
 	*bytes += in->len;
 	if (*bytes > WS_IN_MAX_BYTES) {
-		snprintf(msg, len, "`files` hold more than %u bytes (decoded); the limit is %u. Send large "
-			 "data in several calls of a session, or generate it in the sandbox.",
-			 WS_IN_MAX_BYTES, WS_IN_MAX_BYTES);
+		snprintf(msg, len,
+		         "`files` hold more than %u bytes (decoded); the limit is %u. Send large "
+		         "data in several calls of a session, or generate it in the sandbox.",
+		         WS_IN_MAX_BYTES, WS_IN_MAX_BYTES);
 		return -1;
 	}
 	return 0;
@@ -106,12 +117,15 @@ int mcp_files_parse(const cJSON *files, struct ws_inputs *in, char *msg, size_t 
 {
 	memset(in, 0, sizeof *in);
 	if (!cJSON_IsArray(files)) {
-		snprintf(msg, len, "`files` must be an array of {\"path\", \"content\", \"encoding\"?} objects.");
+		snprintf(
+		    msg, len,
+		    "`files` must be an array of {\"path\", \"content\", \"encoding\"?} objects.");
 		return -1;
 	}
 	int n = cJSON_GetArraySize(files);
 	if (n > (int)WS_IN_MAX_FILES) {
-		snprintf(msg, len, "`files` has %d entries; at most %u are accepted.", n, WS_IN_MAX_FILES);
+		snprintf(msg, len, "`files` has %d entries; at most %u are accepted.", n,
+		         WS_IN_MAX_FILES);
 		return -1;
 	}
 	if (n == 0)
@@ -141,10 +155,10 @@ static char *make_uri(const char *session, const char *path)
 	if (!u)
 		return NULL;
 	size_t k = session ? (size_t)snprintf(u, cap, URI_PREFIX "%s/out/", session)
-			   : (size_t)snprintf(u, cap, "sandbox://run/out/");
+	                   : (size_t)snprintf(u, cap, "sandbox://run/out/");
 	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("._~/-", *p))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._~/-", *p))
 			u[k++] = (char)*p;
 		else
 			k += (size_t)snprintf(u + k, cap - k, "%%%02X", *p);
@@ -160,7 +174,9 @@ static bool cheap_as_json(const char *s, size_t n)
 	size_t cost = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		cost += c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' ? 2 : c < 0x20 ? 6 : 1;
+		cost += c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' ? 2
+		        : c < 0x20                                                   ? 6
+		                                                                     : 1;
 	}
 	return cost <= n + n / 3 + 16;
 }
@@ -229,7 +245,8 @@ void mcp_files_result(cJSON *content, cJSON *sc, const struct ws_outputs *o, con
 		cap += 3 * strlen(o->v[i].path) + (o->v[i].why ? strlen(o->v[i].why) : 0) + 96;
 	char *text = malloc(cap);
 	if (text)
-		n = (size_t)snprintf(text, cap, "[files in /workspace/out%s:", session ? " changed by this call" : "");
+		n = (size_t)snprintf(text, cap, "[files in /workspace/out%s:",
+		                     session ? " changed by this call" : "");
 	for (size_t i = 0; i < o->n; i++) {
 		const struct ws_out *f = &o->v[i];
 		char *uri = make_uri(session, f->path);
@@ -253,20 +270,24 @@ void mcp_files_result(cJSON *content, cJSON *sc, const struct ws_outputs *o, con
 			cJSON_AddStringToObject(e, "reason", f->why);
 		cJSON_AddItemToArray(list, e);
 		if (text && n < cap) {
-			static const char *const how[] = { "returned as an image", "returned as text",
-							   "returned embedded (base64)",
-							   "kept: read it with resources/read", "not returned" };
-			n += (size_t)snprintf(text + n, cap - n, "%s %s (%llu bytes): %s%s%s", i ? ";" : "",
-					      name, (unsigned long long)f->size, how[kind],
-					      f->why ? ", " : "", f->why ? f->why : "");
+			static const char *const how[] = { "returned as an image",
+				                           "returned as text",
+				                           "returned embedded (base64)",
+				                           "kept: read it with resources/read",
+				                           "not returned" };
+			n += (size_t)snprintf(text + n, cap - n, "%s %s (%llu bytes): %s%s%s",
+			                      i ? ";" : "", name, (unsigned long long)f->size,
+			                      how[kind], f->why ? ", " : "", f->why ? f->why : "");
 		}
 		free(uri);
 		free(name);
 	}
 	if (text && n < cap && o->not_listed)
-		n += (size_t)snprintf(text + n, cap - n, "%s %zu%s more not looked at (at most %u files, %u "
-				      "directories deep, 4096 entries)", o->n ? ";" : "", o->not_listed,
-				      o->cut ? " or" : "", WS_OUT_MAX_FILES, WS_OUT_MAX_DEPTH);
+		n += (size_t)snprintf(text + n, cap - n,
+		                      "%s %zu%s more not looked at (at most %u files, %u "
+		                      "directories deep, 4096 entries)",
+		                      o->n ? ";" : "", o->not_listed, o->cut ? " or" : "",
+		                      WS_OUT_MAX_FILES, WS_OUT_MAX_DEPTH);
 	if (text && n < cap)
 		snprintf(text + n, cap - n, "]");
 	if (text) {
@@ -322,8 +343,9 @@ cJSON *mcp_files_read(const cJSON *params, unsigned long owner, int *code, char 
 	}
 	if (!parse_uri(uri->valuestring, id, sizeof id, path, sizeof path)) {
 		*code = RESOURCE_NOT_FOUND;
-		snprintf(msg, len, "Resource not found: readable URIs are " URI_PREFIX
-			 "<session>/out/<path>, as a run's resource_link gives them");
+		snprintf(msg, len,
+		         "Resource not found: readable URIs are " URI_PREFIX
+		         "<session>/out/<path>, as a run's resource_link gives them");
 		return NULL;
 	}
 	char *data = NULL;
@@ -331,7 +353,8 @@ cJSON *mcp_files_read(const cJSON *params, unsigned long owner, int *code, char 
 	uint64_t size = 0;
 	const char *mime = NULL;
 	struct err e = { 0, "" };
-	if (session_read_out(owner, id, path, MCP_RESOURCE_READ_MAX, &data, &n, &size, &mime, &e) < 0) {
+	if (session_read_out(owner, id, path, MCP_RESOURCE_READ_MAX, &data, &n, &size, &mime, &e) <
+	    0) {
 		char shown[sizeof e.msg];
 		utf8_clip(shown, sizeof shown, e.msg); /* it holds the path's bytes */
 		*code = RESOURCE_NOT_FOUND;
@@ -342,9 +365,10 @@ cJSON *mcp_files_read(const cJSON *params, unsigned long owner, int *code, char 
 	if (size > n) {
 		free(data);
 		*code = RPC_INVALID_PARAMS;
-		snprintf(msg, len, "The file is %llu bytes; resources/read returns at most %u. Make it "
-			 "smaller in the session (split or compress it).", (unsigned long long)size,
-			 MCP_RESOURCE_READ_MAX);
+		snprintf(msg, len,
+		         "The file is %llu bytes; resources/read returns at most %u. Make it "
+		         "smaller in the session (split or compress it).",
+		         (unsigned long long)size, MCP_RESOURCE_READ_MAX);
 		return NULL;
 	}
 	cJSON *r = cJSON_CreateObject();

@@ -65,7 +65,8 @@
 #define OLDROOT "/oldroot"
 #define SCRATCH "/tmp"
 #define EMPTYDIR "/empty" /* in the scratch root: overlayfs' second lower layer */
-#define STAGEDIR "/stage" /* in the scratch root: where an idmapped project tree is attached first */
+#define STAGEDIR \
+	"/stage" /* in the scratch root: where an idmapped project tree is attached first */
 
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442 /* the same number on x86_64 and aarch64 */
@@ -225,8 +226,8 @@ static int op_file(const struct mount_op *op, const char *dst, struct err *e)
  * covered by an empty read-only file, directories by an empty read-only
  * tmpfs. */
 static const char *const proc_masked[] = {
-	"/cmdline", "/kcore", "/keys", "/latency_stats", "/timer_list", "/timer_stats",
-	"/sched_debug", "/interrupts", "/asound", "/acpi", "/scsi",
+	"/cmdline",     "/kcore",      "/keys",   "/latency_stats", "/timer_list", "/timer_stats",
+	"/sched_debug", "/interrupts", "/asound", "/acpi",          "/scsi",
 };
 #define MASK_FILE "/masked" /* in the scratch root: empty, read-only */
 
@@ -240,12 +241,15 @@ static int mask_proc(const char *dst, struct err *e)
 		if (lstat(p, &st) < 0)
 			continue; /* not on this kernel */
 		if (S_ISDIR(st.st_mode)) {
-			if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0)
+			if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			          "size=4k,mode=0555") < 0)
 				return err_sys(e, errno, "mask %s", p);
 			continue;
 		}
 		if (mount(MASK_FILE, p, NULL, MS_BIND, NULL) < 0 ||
-		    mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		    mount(NULL, p, NULL,
+		          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		          NULL) < 0)
 			return err_sys(e, errno, "mask %s", p);
 	}
 	return 0;
@@ -271,8 +275,9 @@ static int op_proc(const char *dst, struct err *e)
 				continue;
 			return err_sys(e, errno, "bind %s", p);
 		}
-		if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  NULL) < 0)
+		if (mount(NULL, p, NULL,
+		          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		          NULL) < 0)
 			return err_sys(e, errno, "remount %s", p);
 	}
 	return 0;
@@ -283,8 +288,8 @@ static int op_proc(const char *dst, struct err *e)
  * listed parent first. Names with octal escapes (spaces etc.) are refused
  * rather than misread. */
 typedef int mount_fn(const char *point, void *ctx, struct err *e);
-static int each_mount_under(const char *dir, bool with_dir, const char *mountinfo, mount_fn *fn, void *ctx,
-			    struct err *e)
+static int each_mount_under(const char *dir, bool with_dir, const char *mountinfo, mount_fn *fn,
+                            void *ctx, struct err *e)
 {
 	int fd = open(mountinfo, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -313,7 +318,8 @@ static int each_mount_under(const char *dir, bool with_dir, const char *mountinf
 			    (!with_dir && f[dl] == '\0'))
 				continue;
 			if (strchr(f, '\\'))
-				r = err_set(e, EINVAL, "a mount in the project has an escaped name (%s)", f);
+				r = err_set(e, EINVAL,
+				            "a mount in the project has an escaped name (%s)", f);
 			else
 				r = fn(f, ctx, e);
 		}
@@ -328,7 +334,8 @@ static int remount_ro(const char *point, void *ctx, struct err *e)
 {
 	(void)ctx;
 	if (mount(NULL, point, NULL,
-		  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(point), NULL) < 0)
+	          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(point),
+	          NULL) < 0)
 		return err_sys(e, errno, "make %s in the project read-only", point);
 	return 0;
 }
@@ -337,7 +344,8 @@ static int remount_ro(const char *point, void *ctx, struct err *e)
  * AT_RECURSIVE (5.12+), else a remount of each one mountinfo lists. */
 static int ro_tree(const char *dst, const char *mountinfo, struct err *e)
 {
-	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV };
+	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID |
+		                                NSM_MOUNT_ATTR_NODEV };
 	if (syscall(SYS_mount_setattr, AT_FDCWD, dst, AT_RECURSIVE, &a, sizeof a) == 0)
 		return 0;
 	if (errno != ENOSYS)
@@ -370,7 +378,9 @@ static int overlay_of(const char *src, const char *dst, const char *empty, struc
  * view: an overlay shows only the mount it was made of. One that is not a
  * directory (a bind of a single file, a socket even) is left out: the view
  * shows the file beneath it. */
-struct view { const char *src, *dst, *empty; };
+struct view {
+	const char *src, *dst, *empty;
+};
 static int overlay_nested(const char *point, void *ctx, struct err *e)
 {
 	const struct view *v = ctx;
@@ -389,7 +399,8 @@ static int overlay_nested(const char *point, void *ctx, struct err *e)
 	return r;
 }
 
-int mounts_project_view(const char *src, const char *empty, const char *dst, const char *mountinfo, struct err *e)
+int mounts_project_view(const char *src, const char *empty, const char *dst, const char *mountinfo,
+                        struct err *e)
 {
 	int r = overlay_of(src, dst, empty, e);
 	if (r == -2)
@@ -415,7 +426,8 @@ int mounts_project_view(const char *src, const char *empty, const char *dst, con
  * cannot chmod it back once the root is read-only. */
 static int live_dir(struct err *e)
 {
-	if (mkdir_p(NEWROOT MOUNTS_LIVE_SRC, 0755, e) < 0 || mkdir_p(NEWROOT MOUNTS_LIVE_EMPTY, 0755, e) < 0)
+	if (mkdir_p(NEWROOT MOUNTS_LIVE_SRC, 0755, e) < 0 ||
+	    mkdir_p(NEWROOT MOUNTS_LIVE_EMPTY, 0755, e) < 0)
 		return -1;
 	return 0;
 }
@@ -443,11 +455,14 @@ static int op_project_fd(const struct mount_op *op, const char *dst, struct err 
 {
 	if (op->kind == MOUNT_PROJECT_LIVE) {
 		/* Kept: the view is made again from it before each call. */
-		if (live_dir(e) < 0 || attach(op->fd, NEWROOT MOUNTS_LIVE_SRC, e) < 0 || live_hide(e) < 0)
+		if (live_dir(e) < 0 || attach(op->fd, NEWROOT MOUNTS_LIVE_SRC, e) < 0 ||
+		    live_hide(e) < 0)
 			return -1;
-		return mounts_project_view(NEWROOT MOUNTS_LIVE_SRC, NEWROOT MOUNTS_LIVE_EMPTY, dst, SETUP_MOUNTINFO, e);
+		return mounts_project_view(NEWROOT MOUNTS_LIVE_SRC, NEWROOT MOUNTS_LIVE_EMPTY, dst,
+		                           SETUP_MOUNTINFO, e);
 	}
-	if (attach(op->fd, STAGEDIR, e) < 0 || mounts_project_view(STAGEDIR, EMPTYDIR, dst, SETUP_MOUNTINFO, e) < 0)
+	if (attach(op->fd, STAGEDIR, e) < 0 ||
+	    mounts_project_view(STAGEDIR, EMPTYDIR, dst, SETUP_MOUNTINFO, e) < 0)
 		return -1;
 	if (umount2(STAGEDIR, MNT_DETACH) < 0)
 		return err_sys(e, errno, "detach " STAGEDIR);
@@ -459,8 +474,9 @@ static int ro_bind_tree(const struct mount_op *op, const char *src, const char *
 {
 	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(e, errno, "bind %s", op->src);
-	if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(src), NULL) <
-	    0)
+	if (mount(NULL, dst, NULL,
+	          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(src),
+	          NULL) < 0)
 		return err_sys(e, errno, "remount %s", op->dst);
 	return ro_tree(dst, SETUP_MOUNTINFO, e);
 }
@@ -480,9 +496,11 @@ static int op_project(const struct mount_op *op, const char *src, const char *ds
 	if (op->kind == MOUNT_PROJECT_LIVE) {
 		/* The tree, read-only, kept hidden: the view is made again
 		 * from it before each call (jail_refresh_project). */
-		if (live_dir(e) < 0 || ro_bind_tree(op, src, NEWROOT MOUNTS_LIVE_SRC, e) < 0 || live_hide(e) < 0)
+		if (live_dir(e) < 0 || ro_bind_tree(op, src, NEWROOT MOUNTS_LIVE_SRC, e) < 0 ||
+		    live_hide(e) < 0)
 			return -1;
-		return mounts_project_view(NEWROOT MOUNTS_LIVE_SRC, NEWROOT MOUNTS_LIVE_EMPTY, dst, SETUP_MOUNTINFO, e);
+		return mounts_project_view(NEWROOT MOUNTS_LIVE_SRC, NEWROOT MOUNTS_LIVE_EMPTY, dst,
+		                           SETUP_MOUNTINFO, e);
 	}
 	int r = overlay_of(src, dst, EMPTYDIR, e);
 	if (r != -1)
@@ -533,13 +551,15 @@ int mounts_apply(const struct mount_op *ops, size_t n, struct err *e)
 				return -1;
 			break;
 		case MOUNT_REMOUNT_RO:
-			if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-				  NULL) < 0)
+			if (mount(NULL, dst, NULL,
+			          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+			          NULL) < 0)
 				return err_sys(e, errno, "remount %s read-only", op->dst);
 			break;
 		case MOUNT_PROJECT:
 		case MOUNT_PROJECT_LIVE:
-			if (join(src, sizeof src, OLDROOT, op->src, e) < 0 || op_project(op, src, dst, e) < 0)
+			if (join(src, sizeof src, OLDROOT, op->src, e) < 0 ||
+			    op_project(op, src, dst, e) < 0)
 				return -1;
 			break;
 		}
@@ -599,14 +619,16 @@ int mounts_leave(struct err *e)
 		return err_sys(e, errno, "detach scratch root");
 	if (chdir("/") < 0)
 		return err_sys(e, errno, "chdir / in new root");
-	if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+	if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	    0)
 		return err_sys(e, errno, "remount / read-only");
 	return 0;
 }
 
 int mounts_remount_ro(const char *path, struct err *e)
 {
-	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) <
+	    0)
 		return err_sys(e, errno, "remount %s read-only", path);
 	return 0;
 }
@@ -674,15 +696,15 @@ static int make_userns(unsigned uid, unsigned gid, unsigned outside, struct err 
 		else if (child_err)
 			err_sys(e, child_err, "unshare(CLONE_NEWUSER)");
 		else if (snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid) < 0 ||
-			 snprintf(map, sizeof map, "%u %u 1\n", uid, outside) < 0 ||
-			 fs_write_str_at(AT_FDCWD, path, map) < 0)
+		         snprintf(map, sizeof map, "%u %u 1\n", uid, outside) < 0 ||
+		         fs_write_str_at(AT_FDCWD, path, map) < 0)
 			err_sys(e, errno, "write the idmapping's uid_map");
 		else if (snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid) < 0 ||
-			 snprintf(map, sizeof map, "%u %u 1\n", gid, outside) < 0 ||
-			 fs_write_str_at(AT_FDCWD, path, map) < 0)
+		         snprintf(map, sizeof map, "%u %u 1\n", gid, outside) < 0 ||
+		         fs_write_str_at(AT_FDCWD, path, map) < 0)
 			err_sys(e, errno, "write the idmapping's gid_map");
 		else if (snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid) < 0 ||
-			 (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		         (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			err_sys(e, errno, "open %s", path);
 	}
 	close(hold[1]); /* releases the helper */
@@ -733,11 +755,13 @@ int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e)
 		for_uid = st.st_uid;
 		for_id = sandbox_id;
 	}
-	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID | NSM_MOUNT_ATTR_NODEV |
-						NSM_MOUNT_ATTR_IDMAP,
-				    .userns_fd = (uint64_t)userns };
-	int t = (int)syscall(SYS_open_tree, AT_FDCWD, dir, NSM_OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
-	if (t >= 0 && syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
+	struct nsm_mount_attr a = { .attr_set = NSM_MOUNT_ATTR_RDONLY | NSM_MOUNT_ATTR_NOSUID |
+		                                NSM_MOUNT_ATTR_NODEV | NSM_MOUNT_ATTR_IDMAP,
+		                    .userns_fd = (uint64_t)userns };
+	int t = (int)syscall(SYS_open_tree, AT_FDCWD, dir,
+	                     NSM_OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+	if (t >= 0 &&
+	    syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) == 0)
 		return t;
 	if (t >= 0)
 		close(t);
@@ -749,8 +773,9 @@ int mounts_project_tree(const char *dir, unsigned sandbox_id, struct err *e)
 	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
 		int saved = errno;
 		close(t);
-		return err_sys(e, saved, "idmap the project's mount (mount_setattr: Linux 5.12+ and a file "
-					 "system with idmapped mounts)");
+		return err_sys(e, saved,
+		               "idmap the project's mount (mount_setattr: Linux 5.12+ and a file "
+		               "system with idmapped mounts)");
 	}
 	return t;
 }
@@ -776,15 +801,20 @@ int mounts_overlay_works(char *why, size_t len)
 				_exit(2);
 			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 				_exit(3);
-			_exit(mount("overlay", m, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts) == 0 ? 0 : 4);
+			_exit(mount("overlay", m, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+			            opts) == 0
+			          ? 0
+			          : 4);
 		}
 		int st = 0;
 		if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) {
 			ok = WEXITSTATUS(st) == 0;
 			if (!ok)
-				snprintf(why, len, "%s", WEXITSTATUS(st) == 4 ? "overlayfs cannot be mounted in a user namespace "
-									"(Linux >= 5.11 and CONFIG_OVERLAY_FS)"
-									: "no user and mount namespaces");
+				snprintf(why, len, "%s",
+				         WEXITSTATUS(st) == 4
+				             ? "overlayfs cannot be mounted in a user namespace "
+				               "(Linux >= 5.11 and CONFIG_OVERLAY_FS)"
+				             : "no user and mount namespaces");
 		} else {
 			snprintf(why, len, "fork: %s", strerror(errno));
 		}

@@ -17,16 +17,16 @@
 #include "err.h"
 
 enum mount_kind {
-	MOUNT_BIND_RO,    /* host src → dst, read-only, nosuid, nodev; a src that is a
-	                     symlink is recreated as the same symlink instead */
-	MOUNT_BIND_DEV,   /* host device node src → dst (nosuid, noexec) */
-	MOUNT_TMPFS,      /* tmpfs at dst, data = mount options (size=, mode=) */
-	MOUNT_PROC,       /* fresh proc at dst; /proc/sys and sysrq-trigger read-only */
-	MOUNT_SYMLINK,    /* dst → src; skipped when dst already exists */
-	MOUNT_FILE,       /* regular file dst (0644) holding data */
-	MOUNT_REMOUNT_RO, /* make the mount at dst read-only */
-	MOUNT_PROJECT,    /* host directory src → dst as a read-only view through
-	                     which nothing reaches a host process (see mounts.c) */
+	MOUNT_BIND_RO,      /* host src → dst, read-only, nosuid, nodev; a src that is a
+	                       symlink is recreated as the same symlink instead */
+	MOUNT_BIND_DEV,     /* host device node src → dst (nosuid, noexec) */
+	MOUNT_TMPFS,        /* tmpfs at dst, data = mount options (size=, mode=) */
+	MOUNT_PROC,         /* fresh proc at dst; /proc/sys and sysrq-trigger read-only */
+	MOUNT_SYMLINK,      /* dst → src; skipped when dst already exists */
+	MOUNT_FILE,         /* regular file dst (0644) holding data */
+	MOUNT_REMOUNT_RO,   /* make the mount at dst read-only */
+	MOUNT_PROJECT,      /* host directory src → dst as a read-only view through
+	                       which nothing reaches a host process (see mounts.c) */
 	MOUNT_PROJECT_LIVE, /* the same, for a session: the tree is also kept
 	                       (MOUNTS_LIVE_SRC) so that the view can be made
 	                       again before each call (jail_refresh_project) */
@@ -39,9 +39,9 @@ struct mount_op {
 	enum mount_kind kind;
 	unsigned flags;
 	const char *src;
-	const char *dst;  /* absolute path inside the sandbox */
+	const char *dst; /* absolute path inside the sandbox */
 	const char *data;
-	int fd;           /* MOUNT_FROM_FD only */
+	int fd; /* MOUNT_FROM_FD only */
 };
 
 /* Make every mount private, put a scratch tmpfs at the old /tmp and pivot
@@ -63,7 +63,7 @@ int mounts_leave(struct err *e);
  * which no socket or FIFO reaches a host process; where overlayfs refuses
  * src, a read-only bind of it. */
 int mounts_project_view(const char *src, const char *empty, const char *dst, const char *mountinfo,
-			struct err *e);
+                        struct err *e);
 /* Bind-remount an existing mount point read-only (after setup). */
 int mounts_remount_ro(const char *path, struct err *e);
 

@@ -34,8 +34,8 @@
 #include "reaper.h"
 
 struct spare {
-	bool ready;        /* jp is a live sandbox waiting for code */
-	bool wanted;       /* refill scheduled or worth doing */
+	bool ready;  /* jp is a live sandbox waiting for code */
+	bool wanted; /* refill scheduled or worth doing */
 	long refill_timer;
 	struct jail_spec spec;
 	char token[JAIL_TOKEN_MAX + 1]; /* session spares: spec.agent_token */
@@ -75,7 +75,6 @@ static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
 	       a->deadline_s == b->deadline_s && same_str(a->project_dir, b->project_dir) &&
 	       same_str(a->project_mount, b->project_mount);
 }
-
 
 static void discard(struct spare *sp)
 {
@@ -149,7 +148,8 @@ bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *tok
 	struct spare *sp = slot(s->env, true);
 	if (!sp || !s->agent_token || !sp->ready)
 		return false;
-	if (!same_spec(&sp->spec, s) || loop_now_ms() - sp->born_ms > POOL_SESSION_SPARE_AGE_S * 1000u ||
+	if (!same_spec(&sp->spec, s) ||
+	    loop_now_ms() - sp->born_ms > POOL_SESSION_SPARE_AGE_S * 1000u ||
 	    strlen(sp->token) >= len) {
 		discard(sp); /* another project, or too near its own deadline */
 		return false;

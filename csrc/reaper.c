@@ -42,7 +42,8 @@ static void on_pidfd(void *ctx, int fd, short revents)
 	if (rc == 0)
 		return;
 	if (rc < 0)
-		log_msg(LOG_WARNING, "reaper: waitid on sandbox %d: %s", g->jp.pid, strerror(errno));
+		log_msg(LOG_WARNING, "reaper: waitid on sandbox %d: %s", g->jp.pid,
+		        strerror(errno));
 	loop_unwatch(fd);
 	jail_release(&g->jp);
 	unlink_grave(g);
@@ -87,7 +88,8 @@ void reaper_shutdown(void)
 		struct grave *g = graves;
 		loop_unwatch(g->jp.pidfd);
 		if (jail_reap_wait(&g->jp) < 0)
-			log_msg(LOG_WARNING, "reaper: waitid on sandbox %d: %s", g->jp.pid, strerror(errno));
+			log_msg(LOG_WARNING, "reaper: waitid on sandbox %d: %s", g->jp.pid,
+			        strerror(errno));
 		unlink_grave(g);
 		free(g);
 	}

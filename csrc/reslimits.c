@@ -48,10 +48,10 @@ static int sfmt(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
-static char cg_base[400];      /* group under which runs get their groups */
-static char cg1_mem[400];      /* v1: the server's parent group in the memory hierarchy */
-static char cg1_pids[400];     /* v1: ... and in the pids hierarchy */
-static bool cg1_memsw;         /* v1: memory.memsw.* exists (swap accounting) */
+static char cg_base[400];  /* group under which runs get their groups */
+static char cg1_mem[400];  /* v1: the server's parent group in the memory hierarchy */
+static char cg1_pids[400]; /* v1: ... and in the pids hierarchy */
+static bool cg1_memsw;     /* v1: memory.memsw.* exists (swap accounting) */
 static char cg_reason[256] = "not checked";
 static unsigned long cg_seq;
 
@@ -67,10 +67,14 @@ const char *limits_describe(void)
 		return "cgroup v2 (memory.max + memory.swap.max=0 and pids.max per sandbox), "
 		       "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0)";
 	case LIMITS_CGROUP1:
-		return cg1_memsw ? "cgroup v1 (memory.limit_in_bytes + memory.memsw.limit_in_bytes and pids.max per "
-				   "sandbox), rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0)"
-				 : "cgroup v1 (memory.limit_in_bytes, no swap accounting, and pids.max per sandbox), "
-				   "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0)";
+		return cg1_memsw
+		           ? "cgroup v1 (memory.limit_in_bytes + memory.memsw.limit_in_bytes and "
+		             "pids.max per "
+		             "sandbox), rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, "
+		             "RLIMIT_CORE=0)"
+		           : "cgroup v1 (memory.limit_in_bytes, no swap accounting, and pids.max "
+		             "per sandbox), "
+		             "rlimits (RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_STACK, RLIMIT_CORE=0)";
 	case LIMITS_RLIMIT:
 		break;
 	}
@@ -100,7 +104,8 @@ static int find_cgroup_mount(const char *fstype, const char *controller, char *o
 	while (!found && fgets(line, sizeof line, f)) {
 		char *sep = strstr(line, " - ");
 		char type[32], opts[1024];
-		if (!sep || sscanf(sep + 3, "%31s %*s %1023s", type, opts) != 2 || strcmp(type, fstype) != 0)
+		if (!sep || sscanf(sep + 3, "%31s %*s %1023s", type, opts) != 2 ||
+		    strcmp(type, fstype) != 0)
 			continue;
 		bool has = !controller;
 		/* super options: rw,memory / rw,nosuid,...,pids */
@@ -151,10 +156,12 @@ static int detect(void)
 		return -1;
 	}
 	sfmt(path, sizeof path, "%s/cgroup.controllers", cg_base);
-	if (fs_read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") || !has_word(buf, "pids")) {
+	if (fs_read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") ||
+	    !has_word(buf, "pids")) {
 		sfmt(cg_reason, sizeof cg_reason,
-			 "memory and pids controllers not available in %.200s (delegate them, "
-			 "e.g. systemd Delegate=yes)", cg_base);
+		     "memory and pids controllers not available in %.200s (delegate them, "
+		     "e.g. systemd Delegate=yes)",
+		     cg_base);
 		return -1;
 	}
 	sfmt(path, sizeof path, "%s/cgroup.subtree_control", cg_base);
@@ -168,25 +175,27 @@ static int detect(void)
 			char leaf[512], pid[32];
 			sfmt(leaf, sizeof leaf, "%s/nsm-server", cg_base);
 			if (mkdir(leaf, 0755) < 0 && errno != EEXIST) {
-				sfmt(cg_reason, sizeof cg_reason, "mkdir %.200s: %s", leaf, strerror(errno));
+				sfmt(cg_reason, sizeof cg_reason, "mkdir %.200s: %s", leaf,
+				     strerror(errno));
 				return -1;
 			}
 			sfmt(leaf, sizeof leaf, "%s/nsm-server/cgroup.procs", cg_base);
 			sfmt(pid, sizeof pid, "%d", (int)getpid());
 			if (fs_write_str_at(AT_FDCWD, leaf, pid) < 0) {
-				sfmt(cg_reason, sizeof cg_reason, "cannot move the server into %.200s: %s",
-					 leaf, strerror(errno));
+				sfmt(cg_reason, sizeof cg_reason,
+				     "cannot move the server into %.200s: %s", leaf,
+				     strerror(errno));
 				return -1;
 			}
 			if (fs_write_str_at(AT_FDCWD, path, "+memory +pids") < 0) {
-				sfmt(cg_reason, sizeof cg_reason, "enable controllers in %.200s: %s",
-					 path, strerror(errno));
+				sfmt(cg_reason, sizeof cg_reason,
+				     "enable controllers in %.200s: %s", path, strerror(errno));
 				return -1;
 			}
 		} else if (fs_read_small(path, buf, sizeof buf) < 0 || !has_word(buf, "memory") ||
-			   !has_word(buf, "pids")) {
+		           !has_word(buf, "pids")) {
 			sfmt(cg_reason, sizeof cg_reason, "cannot enable memory,pids in %.200s: %s",
-				 path, strerror(errno));
+			     path, strerror(errno));
 			return -1;
 		}
 	}
@@ -195,7 +204,7 @@ static int detect(void)
 	sfmt(path, sizeof path, "%s/nsm-probe-%d", cg_base, (int)getpid());
 	if (mkdir(path, 0755) < 0) {
 		sfmt(cg_reason, sizeof cg_reason, "cannot create groups in %.200s: %s", cg_base,
-			 strerror(errno));
+		     strerror(errno));
 		return -1;
 	}
 	char f[600];
@@ -206,7 +215,7 @@ static int detect(void)
 	rmdir(path);
 	if (!ok) {
 		sfmt(cg_reason, sizeof cg_reason, "memory.max/pids.max not writable under %.200s",
-			 cg_base);
+		     cg_base);
 		return -1;
 	}
 	sfmt(cg_reason, sizeof cg_reason, "delegated: %.200s", cg_base);
@@ -257,25 +266,30 @@ static void remove_stale(const char *dir)
 		/* v2: sandbox-PID-N directly under the server's group */
 		if (sscanf(ent->d_name, "sandbox-%d-%lu", &pid, &seq) == 2 && pid > 0) {
 			sfmt(proc, sizeof proc, "/proc/%d", pid);
-			if (access(proc, F_OK) < 0 && sfmt(path, sizeof path, "%s/%s", dir, ent->d_name) >= 0 &&
+			if (access(proc, F_OK) < 0 &&
+			    sfmt(path, sizeof path, "%s/%s", dir, ent->d_name) >= 0 &&
 			    rmdir(path) == 0)
-				log_msg(LOG_INFO, "cgroup: removed %s, left by a server that is gone", path);
+				log_msg(LOG_INFO,
+				        "cgroup: removed %s, left by a server that is gone", path);
 			continue;
 		}
 		if (sscanf(ent->d_name, "nix-sandbox-mcp-%d", &pid) != 1 || pid <= 0)
 			continue;
 		sfmt(proc, sizeof proc, "/proc/%d", pid);
-		if (access(proc, F_OK) == 0 || sfmt(path, sizeof path, "%s/%s", dir, ent->d_name) < 0)
+		if (access(proc, F_OK) == 0 ||
+		    sfmt(path, sizeof path, "%s/%s", dir, ent->d_name) < 0)
 			continue;
 		DIR *g = opendir(path);
 		struct dirent *c;
 		while (g && (c = readdir(g)))
-			if (strncmp(c->d_name, "sandbox-", 8) == 0 && sfmt(sub, sizeof sub, "%s/%s", path, c->d_name) >= 0)
+			if (strncmp(c->d_name, "sandbox-", 8) == 0 &&
+			    sfmt(sub, sizeof sub, "%s/%s", path, c->d_name) >= 0)
 				rmdir(sub);
 		if (g)
 			closedir(g);
 		if (rmdir(path) == 0)
-			log_msg(LOG_INFO, "cgroup: removed %s, left by a server that is gone", path);
+			log_msg(LOG_INFO, "cgroup: removed %s, left by a server that is gone",
+			        path);
 	}
 	closedir(d);
 }
@@ -296,13 +310,15 @@ static int cgroup1_parent(const char *controller, char *out, size_t len)
 	char dir[700];
 	if (sfmt(dir, sizeof dir, "%s%s", mnt, strcmp(own, "/") == 0 ? "" : own) >= 0)
 		remove_stale(dir);
-	if (sfmt(out, len, "%s%s/nix-sandbox-mcp-%d", mnt, strcmp(own, "/") == 0 ? "" : own, (int)getpid()) < 0) {
+	if (sfmt(out, len, "%s%s/nix-sandbox-mcp-%d", mnt, strcmp(own, "/") == 0 ? "" : own,
+	         (int)getpid()) < 0) {
 		sfmt(cg_reason, sizeof cg_reason, "cgroup v1 path too long");
 		return -1;
 	}
 	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
-		sfmt(cg_reason, sizeof cg_reason, "cannot create groups in the v1 %s hierarchy (%.150s): %s", controller,
-		     out, strerror(errno));
+		sfmt(cg_reason, sizeof cg_reason,
+		     "cannot create groups in the v1 %s hierarchy (%.150s): %s", controller, out,
+		     strerror(errno));
 		out[0] = '\0';
 		return -1;
 	}
@@ -327,7 +343,8 @@ static int detect_v1(void)
 	}
 	sfmt(f, sizeof f, "%s/memory.memsw.limit_in_bytes", cg1_mem);
 	cg1_memsw = access(f, W_OK) == 0;
-	sfmt(cg_reason, sizeof cg_reason, "cgroup v2: %.100s; cgroup v1 memory and pids under %.60s", v2why, cg1_mem);
+	sfmt(cg_reason, sizeof cg_reason,
+	     "cgroup v2: %.100s; cgroup v1 memory and pids under %.60s", v2why, cg1_mem);
 	return 0;
 no:
 	if (cg1_mem[0])
@@ -351,7 +368,8 @@ void limits_fini(void)
 unsigned limits_nofile(const struct env_limits *l)
 {
 	struct rlimit r;
-	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_max != RLIM_INFINITY && r.rlim_max < l->max_open_files)
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_max != RLIM_INFINITY &&
+	    r.rlim_max < l->max_open_files)
 		return (unsigned)r.rlim_max;
 	return l->max_open_files;
 }
@@ -369,14 +387,17 @@ static int nofile_report(char *buf, size_t len, size_t *off, bool to_log)
 		clamped++;
 		if (to_log)
 			log_msg(LOG_WARNING,
-				"environment %s: max_open_files %u is above the server's hard limit of %u open files "
-				"(ulimit -Hn); its runs get %u",
-				env->name, env->limits.max_open_files, eff, eff);
+			        "environment %s: max_open_files %u is above the server's hard "
+			        "limit of %u open files "
+			        "(ulimit -Hn); its runs get %u",
+			        env->name, env->limits.max_open_files, eff, eff);
 		else if (*off < len) {
 			int n = snprintf(buf + *off, len - *off,
-					 "warn max_open_files: environment %s asks for %u, the server's hard limit is %u "
-					 "(runs get %u; raise it with ulimit -Hn, or LimitNOFILE= in a systemd unit)\n",
-					 env->name, env->limits.max_open_files, eff, eff);
+			                 "warn max_open_files: environment %s asks for %u, the "
+			                 "server's hard limit is %u "
+			                 "(runs get %u; raise it with ulimit -Hn, or LimitNOFILE= "
+			                 "in a systemd unit)\n",
+			                 env->name, env->limits.max_open_files, eff, eff);
 			*off = n < 0 || (size_t)n >= len - *off ? len - 1 : *off + (size_t)n;
 		}
 	}
@@ -403,7 +424,7 @@ int limits_doctor(char *buf, size_t len, size_t *off)
 {
 	if (*off < len) {
 		int n = snprintf(buf + *off, len - *off, "%s cgroups: %s\n",
-				 mode != LIMITS_RLIMIT ? "ok  " : "warn", cg_reason);
+		                 mode != LIMITS_RLIMIT ? "ok  " : "warn", cg_reason);
 		*off = n < 0 || (size_t)n >= len - *off ? len - 1 : *off + (size_t)n;
 	}
 	nofile_report(buf, len, off, false);
@@ -471,7 +492,8 @@ int limits_cg_create(const struct env_limits *l, struct limits_cg *cg, struct er
 		return cg1_create(l, cg, e);
 	if (mode != LIMITS_CGROUP2)
 		return 0;
-	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%d-%lu", cg_base, (int)getpid(), ++cg_seq) < 0) {
+	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%d-%lu", cg_base, (int)getpid(), ++cg_seq) <
+	    0) {
 		cg->path[0] = '\0';
 		return err_set(e, ENAMETOOLONG, "cgroup: path too long");
 	}
@@ -512,7 +534,8 @@ int limits_cg_attach(const struct limits_cg *cg, int pid, struct err *e)
 	char v[32];
 	if (mode == LIMITS_CGROUP1 && cg->path[0]) {
 		sfmt(v, sizeof v, "%d", pid);
-		if (write_file(cg->path, "cgroup.procs", v, e) < 0 || write_file(cg->pids_path, "cgroup.procs", v, e) < 0)
+		if (write_file(cg->path, "cgroup.procs", v, e) < 0 ||
+		    write_file(cg->pids_path, "cgroup.procs", v, e) < 0)
 			return err_wrap(e, "cgroup: move %d into the sandbox's groups", pid);
 		return 0;
 	}
@@ -621,7 +644,8 @@ int limits_child_apply(const struct env_limits *l, const char **what)
 	 * past any per-process data limit (RLIMIT_DATA does not count it). */
 	struct rlimit st;
 	rlim_t cap = (rlim_t)l->memory_mb << 20;
-	if (getrlimit(RLIMIT_STACK, &st) == 0 && (st.rlim_max == RLIM_INFINITY || st.rlim_max > cap)) {
+	if (getrlimit(RLIMIT_STACK, &st) == 0 &&
+	    (st.rlim_max == RLIM_INFINITY || st.rlim_max > cap)) {
 		st.rlim_max = cap;
 		if (st.rlim_cur == RLIM_INFINITY || st.rlim_cur > cap)
 			st.rlim_cur = cap < (8u << 20) ? cap : (8u << 20);

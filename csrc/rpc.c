@@ -34,9 +34,9 @@ static int rpc_in = -1, rpc_out = -1;
 static rpc_message_cb *rpc_cb;
 static char *buf;
 static size_t buf_len, buf_cap;
-static bool discarding;       /* inside an over-long line */
+static bool discarding; /* inside an over-long line */
 static bool in_closed, out_broken;
-static bool cur_has_nul;      /* the message being handled had a U+0000 */
+static bool cur_has_nul;          /* the message being handled had a U+0000 */
 static struct rpc_peer *cur_peer; /* NULL: stdout */
 
 struct rpc_peer *rpc_set_peer(struct rpc_peer *p)
@@ -106,7 +106,8 @@ static bool flush_some(void)
 			if (errno == EAGAIN)
 				return false;
 			char why[128];
-			snprintf(why, sizeof why, "write failed: %s; the client is gone", strerror(errno));
+			snprintf(why, sizeof why, "write failed: %s; the client is gone",
+			         strerror(errno));
 			drop_client(why);
 			return false;
 		}
@@ -211,8 +212,9 @@ static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 	if (!is_reply) {
 		if (q_dropped_notes++ % 1000 == 0)
 			log_msg(LOG_WARNING,
-				"stdout: the client is not reading (%zu bytes queued): dropped %lu notification(s)",
-				q_bytes, q_dropped_notes);
+			        "stdout: the client is not reading (%zu bytes queued): dropped %lu "
+			        "notification(s)",
+			        q_bytes, q_dropped_notes);
 		return;
 	}
 	/* A reply the client is waiting for: a short error in its place. */
@@ -226,9 +228,10 @@ static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 		else
 			cJSON_AddNullToObject(m, "id");
 		cJSON_AddNumberToObject(e, "code", RPC_INTERNAL_ERROR);
-		cJSON_AddStringToObject(e, "message",
-					"reply dropped: the client was not reading its replies and the server's "
-					"outgoing queue was full");
+		cJSON_AddStringToObject(
+		    e, "message",
+		    "reply dropped: the client was not reading its replies and the server's "
+		    "outgoing queue was full");
 		cJSON_AddItemToObject(m, "error", e);
 		e = NULL;
 		t = cJSON_PrintUnformatted(m);
@@ -240,13 +243,16 @@ static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 	if (!tl || q_bytes + tn + 1 > RPC_MAX_QUEUED + RPC_QUEUE_SLACK) {
 		free(tl ? tl : t);
 		char why[160];
-		snprintf(why, sizeof why, "the client stopped reading (%zu bytes of replies queued)", q_bytes);
+		snprintf(why, sizeof why,
+		         "the client stopped reading (%zu bytes of replies queued)", q_bytes);
 		drop_client(why);
 		return;
 	}
 	tl[tn] = '\n';
-	log_msg(LOG_WARNING, "stdout: the client is not reading (%zu bytes queued): reply %lu replaced by an error",
-		q_bytes, ++q_replaced_replies);
+	log_msg(
+	    LOG_WARNING,
+	    "stdout: the client is not reading (%zu bytes queued): reply %lu replaced by an error",
+	    q_bytes, ++q_replaced_replies);
 	enqueue(tl, tn + 1);
 }
 
@@ -258,8 +264,10 @@ void rpc_flush(int timeout_ms)
 			break;
 		uint64_t now = loop_now_ms();
 		if (now >= end) {
-			log_msg(LOG_WARNING, "stdout: %zu bytes of replies not written at exit (the client is not reading)",
-				q_bytes);
+			log_msg(LOG_WARNING,
+			        "stdout: %zu bytes of replies not written at exit (the client is "
+			        "not reading)",
+			        q_bytes);
 			break;
 		}
 		struct pollfd pfd = { .fd = rpc_out, .events = POLLOUT };
@@ -381,11 +389,14 @@ static size_t echoed_numbers(cJSON *msg, cJSON **out)
 	size_t k = 0;
 	cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
 	cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-	cJSON *meta = cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "_meta") : NULL;
+	cJSON *meta =
+	    cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "_meta") : NULL;
 	cJSON *c[3] = {
 		id,
-		cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "progressToken") : NULL,
-		cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "requestId") : NULL,
+		cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "progressToken")
+		                     : NULL,
+		cJSON_IsObject(params) ? cJSON_GetObjectItemCaseSensitive(params, "requestId")
+		                       : NULL,
 	};
 	for (size_t i = 0; i < 3; i++)
 		if (cJSON_IsNumber(c[i]))
@@ -417,20 +428,23 @@ void rpc_handle_line(const char *line, size_t len)
 	struct jsonraw raw;
 	if (!text || jsonraw_scan(text, n, &raw) < 0) {
 		free(text);
-		rpc_reply_error(NULL, RPC_INTERNAL_ERROR, "Internal error: out of memory reading the message", NULL);
+		rpc_reply_error(NULL, RPC_INTERNAL_ERROR,
+		                "Internal error: out of memory reading the message", NULL);
 		return;
 	}
 	const char *end = NULL;
 	cJSON *msg = cJSON_ParseWithLengthOpts(text, n, &end, false);
 	if (!msg) {
-		rpc_reply_error(NULL, RPC_PARSE_ERROR, "Parse error: the line is not valid JSON", NULL);
+		rpc_reply_error(NULL, RPC_PARSE_ERROR, "Parse error: the line is not valid JSON",
+		                NULL);
 		goto out;
 	}
 	size_t used = (size_t)(end - text);
 	cJSON *targets[3];
 	size_t nt = cJSON_IsObject(msg) ? echoed_numbers(msg, targets) : 0;
 	if (nt && jsonraw_attach(&raw, text, used, msg, targets, nt) < 0)
-		log_msg(LOG_WARNING, "could not keep the text of a numeric id; it is echoed as a double");
+		log_msg(LOG_WARNING,
+		        "could not keep the text of a numeric id; it is echoed as a double");
 	cur_has_nul = raw.has_nul;
 	handle_message(msg);
 	cur_has_nul = false;
@@ -439,9 +453,10 @@ void rpc_handle_line(const char *line, size_t len)
 		used++;
 	if (used < n)
 		rpc_reply_error(NULL, RPC_PARSE_ERROR,
-				"Parse error: more than one JSON value on a line; the first was handled, the rest "
-				"ignored (send one message per line)",
-				NULL);
+		                "Parse error: more than one JSON value on a line; the first was "
+		                "handled, the rest "
+		                "ignored (send one message per line)",
+		                NULL);
 out:
 	jsonraw_free(&raw);
 	free(text);
@@ -452,12 +467,14 @@ static void handle_message(cJSON *msg)
 {
 	if (cJSON_IsArray(msg)) {
 		rpc_reply_error(NULL, RPC_INVALID_REQUEST,
-				"Invalid Request: JSON-RPC batches are not supported; send one message per line",
-				NULL);
+		                "Invalid Request: JSON-RPC batches are not supported; send one "
+		                "message per line",
+		                NULL);
 		return;
 	}
 	if (!cJSON_IsObject(msg)) {
-		rpc_reply_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: a message must be a JSON object", NULL);
+		rpc_reply_error(NULL, RPC_INVALID_REQUEST,
+		                "Invalid Request: a message must be a JSON object", NULL);
 		return;
 	}
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
@@ -466,31 +483,36 @@ static void handle_message(cJSON *msg)
 	const cJSON *reply_id = id_valid(id) ? id : NULL;
 
 	if (!cJSON_IsString(ver) || strcmp(ver->valuestring, "2.0") != 0) {
-		rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"jsonrpc\" must be \"2.0\"", NULL);
+		rpc_reply_error(reply_id, RPC_INVALID_REQUEST,
+		                "Invalid Request: \"jsonrpc\" must be \"2.0\"", NULL);
 		return;
 	}
 	if (id && !id_valid(id)) {
-		rpc_reply_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: \"id\" must be a string or a number", NULL);
+		rpc_reply_error(NULL, RPC_INVALID_REQUEST,
+		                "Invalid Request: \"id\" must be a string or a number", NULL);
 		return;
 	}
 	if (!method) {
 		/* A response to a request of ours (e.g. a ping we sent): nothing to do. */
 		if (id && (cJSON_GetObjectItemCaseSensitive(msg, "result") ||
-			   cJSON_GetObjectItemCaseSensitive(msg, "error")))
+		           cJSON_GetObjectItemCaseSensitive(msg, "error")))
 			log_msg(LOG_DEBUG, "ignoring a response from the client");
 		else
-			rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"method\" is missing", NULL);
+			rpc_reply_error(reply_id, RPC_INVALID_REQUEST,
+			                "Invalid Request: \"method\" is missing", NULL);
 		return;
 	}
 	if (!cJSON_IsString(method)) {
 		if (id)
-			rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"method\" must be a string", NULL);
+			rpc_reply_error(reply_id, RPC_INVALID_REQUEST,
+			                "Invalid Request: \"method\" must be a string", NULL);
 		return;
 	}
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
 	if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params)) {
 		if (id)
-			rpc_reply_error(reply_id, RPC_INVALID_REQUEST, "Invalid Request: \"params\" must be an object", NULL);
+			rpc_reply_error(reply_id, RPC_INVALID_REQUEST,
+			                "Invalid Request: \"params\" must be an object", NULL);
 		return;
 	}
 	rpc_cb(msg);
@@ -525,8 +547,9 @@ static void drain_lines(void)
 	scanned = buf_len;
 	if (buf_len > RPC_MAX_LINE) {
 		if (!discarding) {
-			rpc_reply_error(NULL, RPC_INVALID_REQUEST,
-					"Invalid Request: message longer than 16 MiB; it was dropped", NULL);
+			rpc_reply_error(
+			    NULL, RPC_INVALID_REQUEST,
+			    "Invalid Request: message longer than 16 MiB; it was dropped", NULL);
 			log_msg(LOG_WARNING, "dropped a message over %u bytes", RPC_MAX_LINE);
 		}
 		discarding = true;

@@ -77,14 +77,14 @@ struct session {
 
 	/* The sandbox (valid while live). */
 	bool live;
-	bool killed;  /* we sent SIGKILL: its end is not the interpreter's doing */
+	bool killed;    /* we sent SIGKILL: its end is not the interpreter's doing */
 	enum loss lost; /* a sandbox with state ended: the next call notes a restart, and why */
 	struct jail_proc jp;
 	char token[33];
 	char ctl[AGENT_FRAME_MAX];
 	size_t ctl_len;
 	bool ctl_eof;
-	char *wbuf;   /* request being sent */
+	char *wbuf; /* request being sent */
 	size_t wlen, woff;
 	uint64_t next_id;
 
@@ -102,11 +102,10 @@ struct session {
 	 * write its inputs; what out/ held after the last call. */
 	bool wait_ws;
 	struct ws_seen seen;
-	bool refill; /* a sandbox started for this call: prepare the next
-	              * new session's (pool.c) once it is answered */
+	bool refill;     /* a sandbox started for this call: prepare the next
+	                  * new session's (pool.c) once it is answered */
 	bool spawn_wait; /* the current call waits for a loop round to spawn in */
 };
-
 
 static struct session *table;
 static size_t table_len;
@@ -205,11 +204,14 @@ static void on_ctl(void *ctx, int fd, short revents);
  * grace, the marker wait), plus the time it may have waited as a spare. */
 static struct jail_spec sandbox_spec(struct session *s)
 {
-	unsigned life = env_config()->session.max_lifetime_seconds + s->env->limits.timeout_seconds +
-			(SESSION_GRACE_MS + MARKER_GRACE_MS + 999) / 1000 + POOL_SESSION_SPARE_AGE_S;
-	return (struct jail_spec){ .env = s->env, .project_dir = s->project_dir,
-				   .project_mount = s->project_mount, .agent_token = s->token,
-				   .deadline_s = life };
+	unsigned life =
+	    env_config()->session.max_lifetime_seconds + s->env->limits.timeout_seconds +
+	    (SESSION_GRACE_MS + MARKER_GRACE_MS + 999) / 1000 + POOL_SESSION_SPARE_AGE_S;
+	return (struct jail_spec){ .env = s->env,
+		                   .project_dir = s->project_dir,
+		                   .project_mount = s->project_mount,
+		                   .agent_token = s->token,
+		                   .deadline_s = life };
 }
 
 /* Start the session's sandbox. On failure res->setup_error says why. */
@@ -230,7 +232,8 @@ static int spawn(struct session *s)
 		 * agent might do at start-up can make it so. */
 		rc = 0;
 		if (s->project_dir && jail_refresh_project(&s->jp, s->project_mount, &e) < 0) {
-			log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id, e.msg);
+			log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id,
+			        e.msg);
 			reaper_bury(&s->jp);
 			rc = -1;
 		}
@@ -238,11 +241,13 @@ static int spawn(struct session *s)
 	if (rc < 0)
 		rc = jail_spawn(&spec, &s->jp, &e);
 	if (rc == -2) {
-		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e.msg, jail_hint(e.code));
+		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e.msg,
+		         jail_hint(e.code));
 		return -1;
 	}
 	if (rc < 0) {
-		snprintf(res->setup_error, sizeof res->setup_error, "the server could not start it: %.256s", e.msg);
+		snprintf(res->setup_error, sizeof res->setup_error,
+		         "the server could not start it: %.256s", e.msg);
 		return -1;
 	}
 	s->live = true;
@@ -256,7 +261,8 @@ static int spawn(struct session *s)
 	    loop_watch(s->jp.out_fd, POLLIN, on_output, s, &e) < 0 ||
 	    loop_watch(s->jp.err_fd, POLLIN, on_output, s, &e) < 0 ||
 	    loop_watch(s->jp.code_fd, POLLIN, on_ctl, s, &e) < 0) {
-		snprintf(res->setup_error, sizeof res->setup_error, "the server could not watch it: %.256s", e.msg);
+		snprintf(res->setup_error, sizeof res->setup_error,
+		         "the server could not watch it: %.256s", e.msg);
 		discard_sandbox(s);
 		return -1;
 	}
@@ -279,7 +285,7 @@ static void on_grace(void *ctx)
 	struct session *s = ctx;
 	s->grace_timer = 0;
 	log_msg(LOG_INFO, "session %s: no answer %d ms after SIGINT; killing its sandbox", s->id,
-		SESSION_GRACE_MS);
+	        SESSION_GRACE_MS);
 	kill_sandbox(s);
 }
 
@@ -330,8 +336,10 @@ static void finish_call(struct session *s, const char *error)
 	if (s->live)
 		watch_output(s, false);
 	if (res) {
-		take_stream(&s->out, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
-		take_stream(&s->err, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
+		take_stream(&s->out, &res->out, &res->out_len, &res->out_total,
+		            &res->stdout_truncated);
+		take_stream(&s->err, &res->err, &res->err_len, &res->err_total,
+		            &res->stderr_truncated);
 		res->duration_ms = loop_now_ms() - s->call_start_ms;
 		/* What the call changed in /workspace/out (the sandbox lives on:
 		 * a file too large to return stays readable). */
@@ -392,7 +400,8 @@ static void push_request(struct session *s)
 {
 	struct err e;
 	while (s->wbuf && s->woff < s->wlen) {
-		ssize_t n = send(s->jp.code_fd, s->wbuf + s->woff, s->wlen - s->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(s->jp.code_fd, s->wbuf + s->woff, s->wlen - s->woff,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
@@ -415,7 +424,8 @@ static void push_request(struct session *s)
 
 static void protocol_error(struct session *s, const char *what)
 {
-	log_msg(LOG_WARNING, "session %s: agent protocol error (%s); killing its sandbox", s->id, what);
+	log_msg(LOG_WARNING, "session %s: agent protocol error (%s); killing its sandbox", s->id,
+	        what);
 	if (s->res)
 		s->res->protocol_error = true;
 	kill_sandbox(s);
@@ -454,7 +464,7 @@ static void read_ctl(struct session *s)
 				s->reply = r;
 			} else {
 				log_msg(LOG_DEBUG, "session %s: reply for call %llu ignored", s->id,
-					(unsigned long long)r.id);
+				        (unsigned long long)r.id);
 			}
 		}
 		if (rc < 0) {
@@ -486,7 +496,8 @@ static void read_stream(struct session *s, struct stream *st, bool drain)
 			break;
 		if (n <= 0) {
 			if (n < 0)
-				log_msg(LOG_WARNING, "session %s: read output: %s", s->id, strerror(errno));
+				log_msg(LOG_WARNING, "session %s: read output: %s", s->id,
+				        strerror(errno));
 			st->eof = true;
 			loop_unwatch(st->fd);
 			break;
@@ -548,7 +559,8 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 	if (rc == 0)
 		return;
 	if (rc < 0)
-		log_msg(LOG_WARNING, "session %s: waitid on sandbox %d: %s", s->id, s->jp.pid, strerror(errno));
+		log_msg(LOG_WARNING, "session %s: waitid on sandbox %d: %s", s->id, s->jp.pid,
+		        strerror(errno));
 	if (!s->out.eof)
 		read_stream(s, &s->out, true);
 	if (!s->err.eof)
@@ -563,7 +575,7 @@ static void on_exit_fd(void *ctx, int fd, short revents)
 	bool own_deadline = end.own_deadline;
 	if (own_deadline)
 		log_msg(LOG_WARNING, "session %s: sandbox %d reached its own deadline", s->id,
-			s->jp.pid);
+		        s->jp.pid);
 	log_msg(LOG_DEBUG, "session %s: sandbox %d ended", s->id, s->jp.pid);
 	release_sandbox(s);
 	if (!end.setup_error[0])
@@ -622,7 +634,8 @@ static void remember_closed(const struct session *s, enum loss why)
 static enum loss forget_closed(const char *id, unsigned long owner)
 {
 	for (size_t i = 0; i < CLOSED_MEMORY; i++)
-		if (closed_ids[i].id[0] && closed_ids[i].owner == owner && strcmp(closed_ids[i].id, id) == 0) {
+		if (closed_ids[i].id[0] && closed_ids[i].owner == owner &&
+		    strcmp(closed_ids[i].id, id) == 0) {
 			closed_ids[i].id[0] = '\0';
 			return closed_ids[i].why;
 		}
@@ -640,14 +653,18 @@ static const char *loss_text(enum loss why)
 	case LOSS_ENDED:
 		return "its interpreter ended or was killed in an earlier call";
 	case LOSS_IDLE:
-		snprintf(idle, sizeof idle, "it was closed after %u s without a call", c->idle_timeout_seconds);
+		snprintf(idle, sizeof idle, "it was closed after %u s without a call",
+		         c->idle_timeout_seconds);
 		return idle;
 	case LOSS_LIFETIME:
-		snprintf(life, sizeof life, "it reached the maximum session lifetime of %u s", c->max_lifetime_seconds);
+		snprintf(life, sizeof life, "it reached the maximum session lifetime of %u s",
+		         c->max_lifetime_seconds);
 		return life;
 	case LOSS_EVICTED:
-		snprintf(evicted, sizeof evicted, "it was the least recently used of %u sessions and was closed "
-			 "for a new one", c->max_sessions);
+		snprintf(evicted, sizeof evicted,
+		         "it was the least recently used of %u sessions and was closed "
+		         "for a new one",
+		         c->max_sessions);
 		return evicted;
 	case LOSS_AGENT:
 		return "its agent closed its control channel";
@@ -663,7 +680,7 @@ static void on_idle(void *ctx)
 	s->idle_timer = 0;
 	if (!s->cur && !s->qhead) {
 		log_msg(LOG_INFO, "session %s: idle for %u s; closed", s->id,
-			env_config()->session.idle_timeout_seconds);
+		        env_config()->session.idle_timeout_seconds);
 		remember_closed(s, LOSS_IDLE);
 		close_session(s);
 	}
@@ -704,7 +721,8 @@ static void start_next(struct session *s)
 			 * waiting calls get a fresh sandbox (state lost). */
 			s->closing = false;
 			if (!s->qhead) {
-				log_msg(LOG_INFO, "session %s: reached its maximum lifetime; closed", s->id);
+				log_msg(LOG_INFO,
+				        "session %s: reached its maximum lifetime; closed", s->id);
 				remember_closed(s, LOSS_LIFETIME);
 				close_session(s);
 				return;
@@ -713,11 +731,14 @@ static void start_next(struct session *s)
 				discard_sandbox(s);
 				s->lost = LOSS_LIFETIME;
 			}
-			s->life_timer = timer_on((uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
+			s->life_timer = timer_on(
+			    (uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
 		}
 		if (!s->qhead) {
 			if (!s->idle_timer)
-				s->idle_timer = timer_on((uint64_t)cfg->session.idle_timeout_seconds * 1000u, on_idle, s);
+				s->idle_timer =
+				    timer_on((uint64_t)cfg->session.idle_timeout_seconds * 1000u,
+				             on_idle, s);
 			return;
 		}
 		timer_off(&s->idle_timer);
@@ -750,7 +771,8 @@ static void start_next(struct session *s)
 			 * view could not be made again is replaced. */
 			struct err e;
 			if (jail_refresh_project(&s->jp, s->project_mount, &e) < 0) {
-				log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id, e.msg);
+				log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox",
+				        s->id, e.msg);
 				discard_sandbox(s);
 				s->lost = LOSS_PROJECT;
 			}
@@ -822,13 +844,15 @@ static void send_call(struct session *s)
 			s->wait_ws = true;
 			return;
 		}
-		int rc = ws_write_inputs(ws, &c->files, jail_has_groups(&s->jp) ? jail_join_groups : NULL,
-					 &s->jp, &e);
+		int rc = ws_write_inputs(
+		    ws, &c->files, jail_has_groups(&s->jp) ? jail_join_groups : NULL, &s->jp, &e);
 		ws_inputs_free(&c->files);
 		if (rc < 0) {
 			char msg[400];
-			snprintf(msg, sizeof msg, "The input files could not be written, so the code did not "
-				 "run: %s.", e.msg);
+			snprintf(msg, sizeof msg,
+			         "The input files could not be written, so the code did not "
+			         "run: %s.",
+			         e.msg);
 			finish_call(s, msg);
 			return;
 		}
@@ -846,7 +870,8 @@ static void send_call(struct session *s)
 		finish_call(s, "The server is out of memory; the call was not run.");
 		return;
 	}
-	s->call_timer = timer_on((uint64_t)s->env->limits.timeout_seconds * 1000u, on_call_timeout, s);
+	s->call_timer =
+	    timer_on((uint64_t)s->env->limits.timeout_seconds * 1000u, on_call_timeout, s);
 	if (!s->call_timer) {
 		kill_sandbox(s); /* no deadline: do not run unbounded */
 		return;
@@ -922,11 +947,14 @@ static struct session *new_session(const struct session_request *req, struct err
 				lru = t;
 		}
 		if (!lru) {
-			err_set(e, EBUSY, "All %zu sessions are busy running calls; wait for one to finish, "
-				"or run without `session`.", table_len);
+			err_set(e, EBUSY,
+			        "All %zu sessions are busy running calls; wait for one to finish, "
+			        "or run without `session`.",
+			        table_len);
 			return NULL;
 		}
-		log_msg(LOG_INFO, "session %s: evicted (least recently used) for session %s", lru->id, req->id);
+		log_msg(LOG_INFO, "session %s: evicted (least recently used) for session %s",
+		        lru->id, req->id);
 		remember_closed(lru, LOSS_EVICTED);
 		close_session(lru);
 		s = lru;
@@ -940,9 +968,11 @@ static struct session *new_session(const struct session_request *req, struct err
 	s->project_dir = req->project_dir;
 	s->project_mount = req->project_mount;
 	s->last_used_ms = loop_now_ms();
-	s->life_timer = timer_on((uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
+	s->life_timer =
+	    timer_on((uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
 	if (!s->life_timer) {
-		err_set(e, ENOSPC, "The server has no timer left for a new session; try again later.");
+		err_set(e, ENOSPC,
+		        "The server has no timer left for a new session; try again later.");
 		return NULL;
 	}
 	s->used = true;
@@ -954,7 +984,7 @@ static struct session *new_session(const struct session_request *req, struct err
 }
 
 struct session_call *session_run(const struct session_request *req, session_done_cb *cb, void *ctx,
-				 struct err *e)
+                                 struct err *e)
 {
 	struct err te;
 	struct ws_inputs files = { 0 };
@@ -970,14 +1000,17 @@ struct session_call *session_run(const struct session_request *req, session_done
 	struct session *s = find_session(req->id, req->owner);
 	if (s && s->env != req->env) {
 		ws_inputs_free(&files);
-		err_set(e, EINVAL, "Session \"%s\" belongs to env \"%s\"; call it with env \"%s\", "
-			"or use another session id.", s->id, s->env->name, s->env->name);
+		err_set(e, EINVAL,
+		        "Session \"%s\" belongs to env \"%s\"; call it with env \"%s\", "
+		        "or use another session id.",
+		        s->id, s->env->name, s->env->name);
 		return NULL;
 	}
 	if (s && s->qlen >= SESSION_QUEUE_MAX) {
 		ws_inputs_free(&files);
-		err_set(e, EBUSY, "Session \"%s\" already has %d calls waiting; wait for them to finish.",
-			s->id, SESSION_QUEUE_MAX);
+		err_set(e, EBUSY,
+		        "Session \"%s\" already has %d calls waiting; wait for them to finish.",
+		        s->id, SESSION_QUEUE_MAX);
 		return NULL;
 	}
 	struct session_call *c = calloc(1, sizeof *c);
@@ -1038,7 +1071,8 @@ void session_cancel(struct session_call *c)
 		}
 	if (!s->cur && !s->qhead && !s->idle_timer) {
 		timer_off(&s->kick_timer);
-		s->idle_timer = timer_on((uint64_t)env_config()->session.idle_timeout_seconds * 1000u, on_idle, s);
+		s->idle_timer = timer_on(
+		    (uint64_t)env_config()->session.idle_timeout_seconds * 1000u, on_idle, s);
 	}
 }
 
@@ -1053,7 +1087,9 @@ void session_input_closed(void)
 			s->qhead = c->next;
 			s->qlen--;
 			if (c->cb)
-				c->cb(c->ctx, NULL, "The server's input was closed before this call ran; it was not run.");
+				c->cb(c->ctx, NULL,
+				      "The server's input was closed before this call ran; it was "
+				      "not run.");
 			free_call(c);
 		}
 		s->qtail = NULL;
@@ -1082,12 +1118,13 @@ void session_shutdown(void)
 	table_len = 0;
 }
 
-int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data, size_t *len,
-		     uint64_t *size, const char **mime, struct err *e)
+int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data,
+                     size_t *len, uint64_t *size, const char **mime, struct err *e)
 {
 	struct session *s = find_session(id, owner);
 	if (!s || !s->live || jail_workspace(&s->jp) < 0)
-		return err_set(e, ENOENT, "session \"%s\" has no live sandbox: its files are gone", id);
+		return err_set(e, ENOENT, "session \"%s\" has no live sandbox: its files are gone",
+		               id);
 	return ws_read_out(s->jp.workspace_fd, path, max, data, len, size, mime, e);
 }
 
@@ -1104,7 +1141,8 @@ static void each_out_file(void *ctx, const char *path, uint64_t size)
 }
 
 void session_each_out(unsigned long owner,
-		      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size), void *ctx)
+                      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
+                      void *ctx)
 {
 	for (size_t i = 0; i < table_len; i++)
 		if (table[i].used && table[i].live && table[i].owner == owner) {

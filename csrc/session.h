@@ -33,9 +33,9 @@
 #include "exec.h"
 #include "wsfiles.h"
 
-#define SESSION_QUEUE_MAX 16      /* calls waiting per session, besides the running one */
-#define SESSION_GRACE_MS 2000     /* after SIGINT, before the sandbox is killed */
-#define SESSION_TABLE_MAX 256     /* hard ceiling whatever the configuration says */
+#define SESSION_QUEUE_MAX 16  /* calls waiting per session, besides the running one */
+#define SESSION_GRACE_MS 2000 /* after SIGINT, before the sandbox is killed */
+#define SESSION_TABLE_MAX 256 /* hard ceiling whatever the configuration says */
 
 struct session_call;
 
@@ -45,34 +45,35 @@ struct session_call;
 typedef void session_done_cb(void *ctx, struct exec_result *res, const char *error);
 
 struct session_request {
-	const char *id;            /* [A-Za-z0-9_.-]{1,64}, checked by the caller */
-	unsigned long owner;       /* the client's namespace: ids are per owner */
+	const char *id;      /* [A-Za-z0-9_.-]{1,64}, checked by the caller */
+	unsigned long owner; /* the client's namespace: ids are per owner */
 	const struct env_entry *env;
-	const char *code;          /* copied */
+	const char *code; /* copied */
 	size_t code_len;
-	const char *project_dir;   /* must outlive the session (static in mcp.c) */
+	const char *project_dir; /* must outlive the session (static in mcp.c) */
 	const char *project_mount;
-	struct ws_inputs *files;   /* NULL, or written under /workspace before the
-	                            * code runs: session_run takes them (*files is
-	                            * emptied, whatever the outcome) */
+	struct ws_inputs *files; /* NULL, or written under /workspace before the
+	                          * code runs: session_run takes them (*files is
+	                          * emptied, whatever the outcome) */
 };
 
 /* Queue a call. NULL with e->msg a message for the client (environment
  * mismatch, every session busy, queue full, out of memory). */
 struct session_call *session_run(const struct session_request *req, session_done_cb *cb, void *ctx,
-				 struct err *e);
+                                 struct err *e);
 /* The client gave up on the call: cb is not called. A queued call is
  * dropped; a running one is interrupted (SIGINT) and the session kept if the
  * agent answers within SESSION_GRACE_MS, else its sandbox is killed. */
 void session_cancel(struct session_call *c);
 /* Read /workspace/out/<path> of owner's live session id (resources/read of a file
  * a call returned as a link): see ws_read_out. e->msg is for the client. */
-int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data, size_t *len,
-		     uint64_t *size, const char **mime, struct err *e);
+int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data,
+                     size_t *len, uint64_t *size, const char **mime, struct err *e);
 /* Each file of each of owner's live sessions' /workspace/out as of its
  * last call. */
 void session_each_out(unsigned long owner,
-		      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size), void *ctx);
+                      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
+                      void *ctx);
 /* Bytes the call wrote so far (0 while it waits in the queue). */
 size_t session_call_output_bytes(const struct session_call *c);
 /* stdin closed: answer every queued call with an error now; running calls

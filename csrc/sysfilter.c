@@ -49,13 +49,13 @@
 #endif
 
 enum sf_cond {
-	SF_ALWAYS,      /* every call fails with EPERM */
-	SF_ENOSYS,      /* every call fails with ENOSYS (libc falls back) */
-	SF_CLONE_NS,    /* clone(2) whose flags ask for a new namespace */
-	SF_IOCTL_CMD,   /* ioctl(2) with this request number (low 32 bits) */
-	SF_PERSONALITY, /* personality(2) other than Docker's safe values: a
-	                   hand-written prologue (libseccomp 2.5 cannot compare
-	                   one argument twice in a rule) */
+	SF_ALWAYS,        /* every call fails with EPERM */
+	SF_ENOSYS,        /* every call fails with ENOSYS (libc falls back) */
+	SF_CLONE_NS,      /* clone(2) whose flags ask for a new namespace */
+	SF_IOCTL_CMD,     /* ioctl(2) with this request number (low 32 bits) */
+	SF_PERSONALITY,   /* personality(2) other than Docker's safe values: a
+	                     hand-written prologue (libseccomp 2.5 cannot compare
+	                     one argument twice in a rule) */
 	SF_SOCKET_FAMILY, /* socket(2)/socketpair(2) of a family not in
 	                     socket_ok: in the same prologue */
 };
@@ -86,7 +86,8 @@ static const struct sf_entry table[] = {
 	{ "unshare", SF_ALWAYS, 0, "new (user) namespaces are kernel attack surface" },
 	{ "setns", SF_ALWAYS, 0, "join another namespace through a held fd" },
 	{ "clone", SF_CLONE_NS, 0, "clone with CLONE_NEW*: same as unshare" },
-	{ "clone3", SF_ENOSYS, 0, "its flags live in memory the filter cannot read; ENOSYS makes libc use clone" },
+	{ "clone3", SF_ENOSYS, 0,
+	  "its flags live in memory the filter cannot read; ENOSYS makes libc use clone" },
 	/* kernel attack surface with a history of escalations */
 	{ "bpf", SF_ALWAYS, 0, "eBPF verifier bugs" },
 	{ "perf_event_open", SF_ALWAYS, 0, "perf bugs and side channels" },
@@ -150,9 +151,11 @@ static const struct sf_entry table[] = {
 	{ "ioctl", SF_IOCTL_CMD, TIOCSTI, "TIOCSTI pushes input into a terminal" },
 	{ "ioctl", SF_IOCTL_CMD, TIOCLINUX, "TIOCLINUX can also inject input" },
 	/* execution domain: only the values Docker allows */
-	{ "personality", SF_PERSONALITY, 0, "READ_IMPLIES_EXEC / ADDR_NO_RANDOMIZE weaken NX and ASLR" },
+	{ "personality", SF_PERSONALITY, 0,
+	  "READ_IMPLIES_EXEC / ADDR_NO_RANDOMIZE weaken NX and ASLR" },
 	/* socket families: an allow-list (socket_ok below), not a deny-list */
-	{ "socket", SF_SOCKET_FAMILY, 0, "families that ignore network namespaces (AF_VSOCK) or reach hardware" },
+	{ "socket", SF_SOCKET_FAMILY, 0,
+	  "families that ignore network namespaces (AF_VSOCK) or reach hardware" },
 	{ "socketpair", SF_SOCKET_FAMILY, 0, "the same families" },
 };
 
@@ -197,17 +200,19 @@ static const uint32_t socket_ok[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 static size_t prologue(struct sock_filter *p)
 {
 	size_t i = 0;
-	const size_t rest = SF_PROLOGUE_LEN;          /* libseccomp's first instruction */
-	const size_t allow = SF_PROLOGUE_LEN - 1;     /* RET ALLOW */
-	const size_t deny = SF_PROLOGUE_LEN - 2;      /* RET ERRNO(EPERM) */
-	const size_t pers = 7;                        /* personality's checks */
-	const size_t sock = pers + 2 + N_PERS;        /* the socket family's checks */
-#define J(to) ((unsigned char)((to) - i - 1))
-	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	const size_t rest = SF_PROLOGUE_LEN;      /* libseccomp's first instruction */
+	const size_t allow = SF_PROLOGUE_LEN - 1; /* RET ALLOW */
+	const size_t deny = SF_PROLOGUE_LEN - 2;  /* RET ERRNO(EPERM) */
+	const size_t pers = 7;                    /* personality's checks */
+	const size_t sock = pers + 2 + N_PERS;    /* the socket family's checks */
+#define J(to) ((unsigned char)((to)-i - 1))
+	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                    offsetof(struct seccomp_data, arch));
 	i++;
 	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SF_AUDIT_ARCH, 0, J(rest));
 	i++;
-	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	                                    offsetof(struct seccomp_data, nr));
 	i++;
 	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, J(pers), 0);
 	i++;
@@ -215,14 +220,17 @@ static size_t prologue(struct sock_filter *p)
 	i++;
 	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socketpair, J(sock), 0);
 	i++;
-	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, (unsigned)(rest - i - 1), 0, 0);
+	p[i] =
+	    (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, (unsigned)(rest - i - 1), 0, 0);
 	i++;
 	/* pers: */
 	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO);
 	i++;
 	for (size_t k = 0; k < N_PERS; k++, i++)
-		p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, personality_ok[k], J(allow), 0);
-	p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, (unsigned)(deny - i - 1), 0, 0);
+		p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, personality_ok[k],
+		                                    J(allow), 0);
+	p[i] =
+	    (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA | BPF_K, (unsigned)(deny - i - 1), 0, 0);
 	i++;
 	/* sock: */
 	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI);
@@ -232,17 +240,19 @@ static size_t prologue(struct sock_filter *p)
 	p[i] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO);
 	i++;
 	for (size_t k = 0; k < N_SOCK; k++, i++)
-		p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, socket_ok[k], J(allow), 0);
+		p[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, socket_ok[k],
+		                                    J(allow), 0);
 	if (i != sock + 3 + N_SOCK || i != deny)
 		return 0; /* the labels above do not match the code: refused by the caller */
-	p[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+	p[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	                                      SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
 	p[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 #undef J
 	return i;
 }
 
 static const unsigned long clone_ns_flags[] = {
-	CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+	CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
 	CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
 	/* CLONE_NEWTIME (0x80) overlaps clone(2)'s exit-signal byte: only
 	 * unshare/clone3 can ask for it, and both are denied above. */
@@ -263,16 +273,16 @@ static int add_entry(scmp_filter_ctx ctx, const struct sf_entry *t, int nr)
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
 	case SF_CLONE_NS:
 		for (size_t i = 0; i < sizeof clone_ns_flags / sizeof clone_ns_flags[0] && !r; i++)
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-					     SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i],
-						     clone_ns_flags[i]));
+			r = seccomp_rule_add(
+			    ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+			    SCMP_A0(SCMP_CMP_MASKED_EQ, clone_ns_flags[i], clone_ns_flags[i]));
 		return r;
 	case SF_IOCTL_CMD:
 		/* The kernel reads the request as unsigned int: compare only the
 		 * low 32 bits, or setting a high bit would slip past (CVE-2019-
 		 * 5736-era Docker lesson, runc's TIOCSTI fix). */
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-					SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, t->arg));
+		                        SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, t->arg));
 	case SF_PERSONALITY:
 	case SF_SOCKET_FAMILY:
 		return 0; /* in the prologue */
@@ -308,7 +318,7 @@ int sysfilter_build(const struct env_entry *env, struct sysfilter *f, struct err
 		int nr = seccomp_syscall_resolve_name(table[i].name);
 		if (nr == __NR_SCMP_ERROR) {
 			log_msg(LOG_DEBUG, "seccomp: %s unknown on this architecture, skipped",
-				table[i].name);
+			        table[i].name);
 			continue;
 		}
 		r = add_entry(ctx, &table[i], nr);
@@ -338,7 +348,8 @@ int sysfilter_build(const struct env_entry *env, struct sysfilter *f, struct err
 	if (st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) ||
 	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS) {
 		r = -1;
-		err_set(e, EINVAL, "seccomp: exported program has %lld bytes", (long long)st.st_size);
+		err_set(e, EINVAL, "seccomp: exported program has %lld bytes",
+		        (long long)st.st_size);
 		goto out;
 	}
 	size_t plen = SF_PROLOGUE_LEN;
@@ -354,7 +365,8 @@ int sysfilter_build(const struct env_entry *env, struct sysfilter *f, struct err
 		goto out;
 	}
 	for (size_t got = 0; got < (size_t)st.st_size;) {
-		ssize_t n = pread(fd, (char *)(f->insns + plen) + got, (size_t)st.st_size - got, (off_t)got);
+		ssize_t n = pread(fd, (char *)(f->insns + plen) + got, (size_t)st.st_size - got,
+		                  (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {

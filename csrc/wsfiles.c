@@ -87,8 +87,10 @@ static const char *path_problem(const char *path, bool strict)
 		if (c == '/' || c == '\0') {
 			const char *start = path + i - comp;
 			if (comp == 0)
-				return "the path has an empty component (\"//\" or a trailing \"/\")";
-			if ((comp == 1 && start[0] == '.') || (comp == 2 && start[0] == '.' && start[1] == '.'))
+				return "the path has an empty component (\"//\" or a trailing "
+				       "\"/\")";
+			if ((comp == 1 && start[0] == '.') ||
+			    (comp == 2 && start[0] == '.' && start[1] == '.'))
 				return "the path has a \".\" or \"..\" component";
 			if (comp > 255)
 				return "a component of the path is longer than 255 bytes";
@@ -106,7 +108,7 @@ static const char *path_problem(const char *path, bool strict)
  * creating missing directories when create. *last points into buf (a copy
  * of path). Returns the directory fd, or -1 with e->msg for the client. */
 static int walk_parent(int dirfd, const char *path, bool create, char *buf, size_t len,
-		       const char **last, struct err *e)
+                       const char **last, struct err *e)
 {
 	snprintf(buf, len, "%s", path);
 	int cur = dup(dirfd);
@@ -124,8 +126,10 @@ static int walk_parent(int dirfd, const char *path, bool create, char *buf, size
 		int s = errno;
 		close(cur);
 		if (next < 0 && (s == ELOOP || s == ENOTDIR))
-			return err_set(e, s, "\"%s\": \"%s\" is a symbolic link or not a directory; "
-					     "links are not followed", path, p);
+			return err_set(e, s,
+			               "\"%s\": \"%s\" is a symbolic link or not a directory; "
+			               "links are not followed",
+			               path, p);
 		if (next < 0)
 			return err_sys(e, s, "\"%s\": cannot open directory \"%s\"", path, p);
 		cur = next;
@@ -154,14 +158,17 @@ static int write_one(int wsfd, const struct ws_input *f, struct err *e)
 	if (dir < 0)
 		return -1;
 	/* O_NONBLOCK: a FIFO the code left there must not hold the server. */
-	int fd = openat(dir, last, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	int fd = openat(dir, last,
+	                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 	int s = errno;
 	close(dir);
 	if (fd < 0 && s == ELOOP)
 		return err_set(e, s, "\"%s\" is a symbolic link; links are not followed", f->path);
 	if (fd < 0 && s == ENOSPC)
-		return err_set(e, s, "\"%s\": no space left in /workspace (see the environment's "
-				     "workspace_mb)", f->path);
+		return err_set(e, s,
+		               "\"%s\": no space left in /workspace (see the environment's "
+		               "workspace_mb)",
+		               f->path);
 	if (fd < 0)
 		return err_sys(e, s, "\"%s\": cannot create the file", f->path);
 	struct stat st;
@@ -173,8 +180,10 @@ static int write_one(int wsfd, const struct ws_input *f, struct err *e)
 		s = errno;
 		close(fd);
 		if (s == ENOSPC)
-			return err_set(e, s, "\"%s\": no space left in /workspace (see the environment's "
-					     "workspace_mb)", f->path);
+			return err_set(e, s,
+			               "\"%s\": no space left in /workspace (see the environment's "
+			               "workspace_mb)",
+			               f->path);
 		return err_sys(e, s, "\"%s\": write", f->path);
 	}
 	if (close(fd) < 0)
@@ -193,7 +202,8 @@ static int write_here(int wsfd, const struct ws_inputs *in, struct err *e)
 	return rc;
 }
 
-int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void *ctx, struct err *e)
+int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void *ctx,
+                    struct err *e)
 {
 	if (in->n == 0)
 		return 0;
@@ -238,8 +248,10 @@ int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void
 		return -1;
 	}
 	if (WIFSIGNALED(st))
-		return err_set(e, ENOMEM, "the sandbox's memory limit has no room for the input files "
-				      "(its writer was killed by signal %d)", WTERMSIG(st));
+		return err_set(e, ENOMEM,
+		               "the sandbox's memory limit has no room for the input files "
+		               "(its writer was killed by signal %d)",
+		               WTERMSIG(st));
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return err_set(e, EIO, "the input files could not be written (status %d)", st);
 	return 0;
@@ -263,17 +275,17 @@ static const char *image_mime(const unsigned char *h, size_t n)
 static const char *ext_mime(const char *path, bool text)
 {
 	static const char *const table[][2] = {
-		{ ".csv", "text/csv" },           { ".tsv", "text/tab-separated-values" },
-		{ ".json", "application/json" },  { ".md", "text/markdown" },
-		{ ".html", "text/html" },         { ".htm", "text/html" },
-		{ ".svg", "image/svg+xml" },      { ".xml", "application/xml" },
-		{ ".txt", "text/plain" },         { ".log", "text/plain" },
-		{ ".py", "text/x-python" },       { ".js", "text/javascript" },
-		{ ".sh", "text/x-shellscript" },  { ".pdf", "application/pdf" },
-		{ ".zip", "application/zip" },    { ".gz", "application/gzip" },
-		{ ".tar", "application/x-tar" },  { ".png", "image/png" },
-		{ ".jpg", "image/jpeg" },         { ".jpeg", "image/jpeg" },
-		{ ".gif", "image/gif" },          { ".webp", "image/webp" },
+		{ ".csv", "text/csv" },          { ".tsv", "text/tab-separated-values" },
+		{ ".json", "application/json" }, { ".md", "text/markdown" },
+		{ ".html", "text/html" },        { ".htm", "text/html" },
+		{ ".svg", "image/svg+xml" },     { ".xml", "application/xml" },
+		{ ".txt", "text/plain" },        { ".log", "text/plain" },
+		{ ".py", "text/x-python" },      { ".js", "text/javascript" },
+		{ ".sh", "text/x-shellscript" }, { ".pdf", "application/pdf" },
+		{ ".zip", "application/zip" },   { ".gz", "application/gzip" },
+		{ ".tar", "application/x-tar" }, { ".png", "image/png" },
+		{ ".jpg", "image/jpeg" },        { ".jpeg", "image/jpeg" },
+		{ ".gif", "image/gif" },         { ".webp", "image/webp" },
 	};
 	const char *dot = strrchr(path, '.');
 	const char *slash = strrchr(path, '/');
@@ -329,7 +341,7 @@ void ws_seen_free(struct ws_seen *s)
 }
 
 void ws_seen_each(const struct ws_seen *s, void (*fn)(void *ctx, const char *path, uint64_t size),
-		  void *ctx)
+                  void *ctx)
 {
 	for (size_t i = 0; i < s->n; i++)
 		fn(ctx, s->v[i].path, s->v[i].size);
@@ -378,13 +390,14 @@ static void too_large(struct scan *sc, struct ws_out *f)
 		return;
 	}
 	f->kind = WS_OMITTED;
-	f->why = "too large to return with this call, and a one-shot sandbox is gone once it "
-		 "answered: write it in a session to read it with resources/read, or make it smaller";
+	f->why =
+	    "too large to return with this call, and a one-shot sandbox is gone once it "
+	    "answered: write it in a session to read it with resources/read, or make it smaller";
 }
 
 /* A regular file that is new or changed: how it comes back. */
 static int take_file(struct scan *sc, int dirfd, const char *name, const char *path,
-		     const struct stat *st)
+                     const struct stat *st)
 {
 	struct ws_out *f = add_out(sc, path, (uint64_t)st->st_size);
 	if (!f)
@@ -395,7 +408,8 @@ static int take_file(struct scan *sc, int dirfd, const char *name, const char *p
 		if (fd >= 0)
 			close(fd);
 		f->kind = WS_OMITTED;
-		f->why = "could not be opened as the sandbox user, or was replaced while being read";
+		f->why =
+		    "could not be opened as the sandbox user, or was replaced while being read";
 		f->mime = ext_mime(path, false);
 		return 0;
 	}
@@ -440,12 +454,14 @@ static int cmp_names(const void *a, const void *b)
 
 static int scan_dir(struct scan *sc, int dirfd, const char *prefix, unsigned depth);
 
-static int scan_entry(struct scan *sc, int dirfd, const char *name, const char *prefix, unsigned depth)
+static int scan_entry(struct scan *sc, int dirfd, const char *name, const char *prefix,
+                      unsigned depth)
 {
 	char path[WS_PATH_MAX + 1];
 	struct stat st;
 	int n = snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", name);
-	if (n < 0 || (size_t)n >= sizeof path || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (n < 0 || (size_t)n >= sizeof path ||
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		sc->out->not_listed++;
 		return 0;
 	}
@@ -467,9 +483,13 @@ static int scan_entry(struct scan *sc, int dirfd, const char *name, const char *
 	}
 	sc->files++;
 	struct ws_seen_file f = {
-		.path = path, .ino = st.st_ino, .size = (uint64_t)st.st_size,
-		.mtime_s = st.st_mtim.tv_sec, .mtime_ns = st.st_mtim.tv_nsec,
-		.ctime_s = st.st_ctim.tv_sec, .ctime_ns = st.st_ctim.tv_nsec,
+		.path = path,
+		.ino = st.st_ino,
+		.size = (uint64_t)st.st_size,
+		.mtime_s = st.st_mtim.tv_sec,
+		.mtime_ns = st.st_mtim.tv_nsec,
+		.ctime_s = st.st_ctim.tv_sec,
+		.ctime_ns = st.st_ctim.tv_nsec,
 	};
 	bool same = unchanged(sc->prev, &f);
 	struct ws_seen_file *v = realloc(sc->now.v, (sc->now.n + 1) * sizeof *v);
@@ -571,7 +591,7 @@ int ws_collect(int wsfd, struct ws_seen *seen, bool live, struct ws_outputs *out
 }
 
 int ws_read_out(int wsfd, const char *path, size_t max, char **data, size_t *len, uint64_t *size,
-		const char **mime, struct err *e)
+                const char **mime, struct err *e)
 {
 	const char *bad = path_problem(path, false);
 	if (bad)
@@ -592,7 +612,8 @@ int ws_read_out(int wsfd, const char *path, size_t max, char **data, size_t *len
 			err_sys(e, s, "\"%s\"", path);
 		else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			err_set(e, EINVAL, "\"%s\" is not a regular file", path);
-		else if (!(*data = read_upto(fd, (uint64_t)st.st_size < max ? (size_t)st.st_size : max, len)))
+		else if (!(*data = read_upto(
+		               fd, (uint64_t)st.st_size < max ? (size_t)st.st_size : max, len)))
 			err_sys(e, errno ? errno : ENOMEM, "\"%s\": read", path);
 		else {
 			*size = (uint64_t)st.st_size;

@@ -24,13 +24,13 @@
 #include "err.h"
 
 #define WS_IN_MAX_FILES 64
-#define WS_IN_MAX_BYTES (8u << 20)    /* all input files of a call, decoded */
-#define WS_PATH_MAX 512               /* bytes of a relative path */
-#define WS_OUT_DIR "out"              /* under /workspace */
-#define WS_OUT_MAX_FILES 64           /* files looked at per call */
-#define WS_OUT_MAX_DEPTH 8            /* directories below out/ */
-#define WS_OUT_RETURN_MAX (4u << 20)  /* bytes returned per call, all files */
-#define WS_INLINE_MAX (64u << 10)     /* largest text or other file embedded */
+#define WS_IN_MAX_BYTES (8u << 20)   /* all input files of a call, decoded */
+#define WS_PATH_MAX 512              /* bytes of a relative path */
+#define WS_OUT_DIR "out"             /* under /workspace */
+#define WS_OUT_MAX_FILES 64          /* files looked at per call */
+#define WS_OUT_MAX_DEPTH 8           /* directories below out/ */
+#define WS_OUT_RETURN_MAX (4u << 20) /* bytes returned per call, all files */
+#define WS_INLINE_MAX (64u << 10)    /* largest text or other file embedded */
 
 struct ws_input {
 	char *path; /* relative to /workspace, checked by ws_path_problem */
@@ -58,7 +58,8 @@ typedef int ws_join_fn(void *ctx, struct err *e);
  * are charged to the sandbox's memory limit (a tmpfs page counts for the
  * group of the process that writes it); NULL: by the server itself. On
  * failure e->msg is for the client and names the path. */
-int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void *ctx, struct err *e);
+int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void *ctx,
+                    struct err *e);
 
 /* How a file under out/ comes back. */
 enum ws_kind {
@@ -98,7 +99,7 @@ struct ws_seen {
 
 /* Each file seen (path relative to out/, size). */
 void ws_seen_each(const struct ws_seen *s, void (*fn)(void *ctx, const char *path, uint64_t size),
-		  void *ctx);
+                  void *ctx);
 void ws_outputs_free(struct ws_outputs *o);
 void ws_seen_free(struct ws_seen *s);
 /* Look at /workspace/out: every regular file (seen NULL: a one-shot run),
@@ -110,6 +111,6 @@ int ws_collect(int wsfd, struct ws_seen *seen, bool live, struct ws_outputs *out
 /* Read /workspace/out/<path> (a resources/read of a WS_LINK): at most max
  * bytes; *size is the file's size. e->msg is for the client. */
 int ws_read_out(int wsfd, const char *path, size_t max, char **data, size_t *len, uint64_t *size,
-		const char **mime, struct err *e);
+                const char **mime, struct err *e);
 
 #endif

@@ -43,7 +43,8 @@ static void fail(const char *what, const char *out, size_t n)
 {
 	fprintf(stderr, "fuzz_http: oracle failed: %s\n", what);
 	if (out)
-		fprintf(stderr, "fuzz_http: offending output: %.*s\n", (int)(n > 400 ? 400 : n), out);
+		fprintf(stderr, "fuzz_http: offending output: %.*s\n", (int)(n > 400 ? 400 : n),
+		        out);
 	abort();
 }
 
@@ -67,7 +68,8 @@ static bool server_closed(int fd)
 		char buf[4096];
 		ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 		if (r > 0) {
-			size_t k = (size_t)r < sizeof out - out_len ? (size_t)r : sizeof out - out_len;
+			size_t k =
+			    (size_t)r < sizeof out - out_len ? (size_t)r : sizeof out - out_len;
 			memcpy(out + out_len, buf, k);
 			out_len += k;
 			continue;
@@ -82,7 +84,9 @@ static bool server_closed(int fd)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct err e = { 0 };
-	struct http_options o = { .listen = NULL, .n_origins = 1, .origins = { "https://allowed.example" } };
+	struct http_options o = { .listen = NULL,
+		                  .n_origins = 1,
+		                  .origins = { "https://allowed.example" } };
 	if (http_start(&o, &e) < 0)
 		fail(e.msg, NULL, 0);
 	int sv[2];
@@ -130,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(id, h, k);
 			id[k] = '\0';
 		}
-		if (send(sv[1], id, strlen(id), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EPIPE && errno != EAGAIN)
+		if (send(sv[1], id, strlen(id), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+		    errno != EPIPE && errno != EAGAIN)
 			fail("send", NULL, 0);
 		p = sid + 3;
 	}
@@ -154,7 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail(e.msg, NULL, 0);
 	}
 	close(sv[1]);
-	if (out_len && !(out_len >= 12 && memcmp(out, "HTTP/1.", 7) == 0 && out[9] >= '1' && out[9] <= '5'))
+	if (out_len &&
+	    !(out_len >= 12 && memcmp(out, "HTTP/1.", 7) == 0 && out[9] >= '1' && out[9] <= '5'))
 		fail("the server wrote something that is not an HTTP response", out, out_len);
 	http_shutdown(0);
 	if (mcp_inflight() || loop_watch_count() != base_watches || http_session_count())

@@ -209,12 +209,14 @@ static int check_message(const char *line, size_t n)
 		if (!result == !error)
 			pfail("a response needs exactly one of result and error", line, n);
 		if (!(cJSON_IsString(id) || cJSON_IsNumber(id) || (error && cJSON_IsNull(id))))
-			pfail("a response id must be a string or a number (null only for errors)", line, n);
+			pfail("a response id must be a string or a number (null only for errors)",
+			      line, n);
 		if (error) {
 			const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
 			const cJSON *msg = cJSON_GetObjectItemCaseSensitive(error, "message");
 			if (!cJSON_IsNumber(code) || !cJSON_IsString(msg))
-				pfail("an error needs a numeric code and a string message", line, n);
+				pfail("an error needs a numeric code and a string message", line,
+				      n);
 		}
 		if (result && !cJSON_IsObject(result))
 			pfail("a result must be an object", line, n);
@@ -300,7 +302,8 @@ static void check_sync_reply(const char *line, size_t n, off_t before)
 		/* The one reply a second value on the line may get: -32700, id null. */
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(m, "error");
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-		if (trailing && !trailing_reply && cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(m, "id")) &&
+		if (trailing && !trailing_reply &&
+		    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(m, "id")) &&
 		    cJSON_IsNumber(code) && code->valuedouble == -32700) {
 			trailing_reply = true;
 			cJSON_Delete(m);
@@ -325,7 +328,8 @@ static void check_sync_reply(const char *line, size_t n, off_t before)
 		return;
 	}
 	const cJSON *oid = cJSON_GetObjectItemCaseSensitive(out, "id");
-	if (cJSON_IsString(id) && !(cJSON_IsString(oid) && strcmp(id->valuestring, oid->valuestring) == 0))
+	if (cJSON_IsString(id) &&
+	    !(cJSON_IsString(oid) && strcmp(id->valuestring, oid->valuestring) == 0))
 		pfail("the reply's id is not the request's string id", buf, len);
 	if (cJSON_IsNumber(id) && isfinite(id->valuedouble) &&
 	    !(cJSON_IsNumber(oid) && oid->valuedouble == id->valuedouble))
@@ -412,9 +416,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	loop_unwatch(p[0]);
 	close(p[0]);
 	close(p[1]);
-	static const char init[] =
-		"{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-		"\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"fuzz\",\"version\":\"0\"}}}";
+	static const char init[] = "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\","
+	                           "\"params\":{\"protocolVersion\":"
+	                           "\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":"
+	                           "\"fuzz\",\"version\":\"0\"}}}";
 	rpc_handle_line(init, sizeof init - 1);
 	check_output(1, true);
 	log_set_level(LOG_ERROR);

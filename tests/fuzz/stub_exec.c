@@ -80,7 +80,7 @@ static void on_timer(void *ctx)
 }
 
 struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
-			    struct err *e)
+                            struct err *e)
 {
 	struct ws_inputs files = { 0 };
 	if (req->files) {
@@ -95,7 +95,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	if (v % 9 == 0) {
 		ws_inputs_free(&files);
 		return (void)err_set(e, EAGAIN, "stub exec: no sandbox slot (variant 0) for %s",
-				     req->env->name), NULL;
+		                     req->env->name),
+		       NULL;
 	}
 
 	struct exec_run *r = calloc(1, sizeof *r);
@@ -154,7 +155,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 		break;
 	case 6: /* the jail failed before the code ran */
 		snprintf(res->setup_error, sizeof res->setup_error,
-			 "mount of %s failed: ENOSPC (stub); check /proc/sys/fs/mount-max", req->env->root);
+		         "mount of %s failed: ENOSPC (stub); check /proc/sys/fs/mount-max",
+		         req->env->root);
 		break;
 	case 7: /* output runaway */
 		res->exit_code = -1;
@@ -222,7 +224,7 @@ static void on_session_timer(void *ctx)
 }
 
 struct session_call *session_run(const struct session_request *req, session_done_cb *cb, void *ctx,
-				 struct err *e)
+                                 struct err *e)
 {
 	unsigned char v = req->code_len ? (unsigned char)req->code[0] : 0;
 	struct ws_inputs files = { 0 };
@@ -232,7 +234,9 @@ struct session_call *session_run(const struct session_request *req, session_done
 	}
 	if (v % 11 == 10) {
 		ws_inputs_free(&files);
-		return (void)err_set(e, EBUSY, "All 16 sessions are busy (stub); retry when one is idle."), NULL;
+		return (void)err_set(e, EBUSY,
+		                     "All 16 sessions are busy (stub); retry when one is idle."),
+		       NULL;
 	}
 	struct session_call *c = calloc(1, sizeof *c);
 	if (!c) {
@@ -243,8 +247,10 @@ struct session_call *session_run(const struct session_request *req, session_done
 		ws_inputs_free(&files);
 		c->error = "Session is bound to another environment (stub).";
 	} else {
-		struct exec_request xr = { .env = req->env, .code = req->code, .code_len = req->code_len,
-					   .files = &files };
+		struct exec_request xr = { .env = req->env,
+			                   .code = req->code,
+			                   .code_len = req->code_len,
+			                   .files = &files };
 		struct exec_run *r = exec_start(&xr, NULL, NULL, e);
 		if (!r) {
 			free(c);
@@ -309,8 +315,8 @@ int session_count(void)
 
 /* A file of a live session: the path itself is the content (or, for a
  * path starting with "gone", no such session). */
-int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data, size_t *len,
-		     uint64_t *size, const char **mime, struct err *e)
+int session_read_out(unsigned long owner, const char *id, const char *path, size_t max, char **data,
+                     size_t *len, uint64_t *size, const char **mime, struct err *e)
 {
 	(void)owner;
 	if (!strncmp(path, "gone", 4))
@@ -324,7 +330,8 @@ int session_read_out(unsigned long owner, const char *id, const char *path, size
 }
 
 void session_each_out(unsigned long owner,
-		      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size), void *ctx)
+                      void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
+                      void *ctx)
 {
 	(void)owner;
 	fn(ctx, "stub", "out.txt", 3);

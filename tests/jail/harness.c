@@ -48,11 +48,12 @@ static int ok(int cond, const char *fmt, ...)
 
 static void diag_res(const struct exec_result *r)
 {
-	printf("#   exit=%d sig=%d timed_out=%d output_killed=%d trunc=%d/%d dur=%llums setup='%s'\n",
-	       r->exit_code, r->term_signal, r->timed_out, r->output_killed, r->stdout_truncated,
-	       r->stderr_truncated, (unsigned long long)r->duration_ms, r->setup_error);
-	printf("#   stdout(%zu/%zu): %.600s\n#   stderr(%zu/%zu): %.600s\n", r->out_len, r->out_total,
-	       r->out, r->err_len, r->err_total, r->err);
+	printf(
+	    "#   exit=%d sig=%d timed_out=%d output_killed=%d trunc=%d/%d dur=%llums setup='%s'\n",
+	    r->exit_code, r->term_signal, r->timed_out, r->output_killed, r->stdout_truncated,
+	    r->stderr_truncated, (unsigned long long)r->duration_ms, r->setup_error);
+	printf("#   stdout(%zu/%zu): %.600s\n#   stderr(%zu/%zu): %.600s\n", r->out_len,
+	       r->out_total, r->out, r->err_len, r->err_total, r->err);
 }
 
 struct waiter {
@@ -222,27 +223,30 @@ static void t_hello(void)
 	struct exec_result *r;
 	r = run("bash", "echo hello from bash");
 	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from bash\n") && !r->setup_error[0],
-		   "bash hello world"));
+	           "bash hello world"));
 	r = run("bash", "echo out; echo err >&2; exit 3");
 	done(r, ok(r->exit_code == 3 && !strcmp(r->out, "out\n") && !strcmp(r->err, "err\n"),
-		   "bash exit 3 -> 3, stdout and stderr apart"));
+	           "bash exit 3 -> 3, stdout and stderr apart"));
 	r = run("python", "import sys\nprint('hello from python', sys.version_info[0])");
-	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from python 3\n"), "python3 hello world"));
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from python 3\n"),
+	           "python3 hello world"));
 	r = run("python", "raise ValueError('boom')");
 	done(r, ok(r->exit_code == 1 && r->err && strstr(r->err, "ValueError: boom") &&
-			   strstr(r->err, "/run/sandbox/main.py"),
-		   "python exception -> exit 1 with traceback"));
+	               strstr(r->err, "/run/sandbox/main.py"),
+	           "python exception -> exit 1 with traceback"));
 	r = run("python", "import sys; sys.exit(3)");
 	done(r, ok(r->exit_code == 3, "python sys.exit(3) -> 3"));
 	r = run("node", "console.log('hello from node', typeof require)");
-	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from node function\n"), "node hello world"));
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "hello from node function\n"),
+	           "node hello world"));
 	r = run("node", "process.exitCode = 3");
 	done(r, ok(r->exit_code == 3, "node exit code 3 -> 3"));
 	r = run("node", "throw new Error('nope')");
-	done(r, ok(r->exit_code == 1 && r->err && strstr(r->err, "Error: nope"), "node exception -> 1"));
+	done(r, ok(r->exit_code == 1 && r->err && strstr(r->err, "Error: nope"),
+	           "node exception -> 1"));
 	r = run("bash", "kill -SEGV $$");
 	done(r, ok(r->exit_code == -1 && r->term_signal == SIGSEGV && !r->timed_out,
-		   "killed by a signal -> exit_code -1, term_signal"));
+	           "killed by a signal -> exit_code -1, term_signal"));
 	r = run("bash", "");
 	done(r, ok(r->exit_code == 0 && r->out_len == 0, "empty code runs"));
 }
@@ -253,8 +257,8 @@ static void t_big_code(void)
 	char *code = malloc(n + 64);
 	struct exec_result *r;
 	const char *interp[][3] = { { "bash", "#", "echo big-ok\n" },
-				    { "python", "#", "print('big-ok')\n" },
-				    { "node", "//", "console.log('big-ok')\n" } };
+		                    { "python", "#", "print('big-ok')\n" },
+		                    { "node", "//", "console.log('big-ok')\n" } };
 	for (int k = 0; k < 3; k++) {
 		size_t off = 0, cl = strlen(interp[k][1]);
 		while (off + 80 < n) {
@@ -265,7 +269,8 @@ static void t_big_code(void)
 		}
 		off += (size_t)sprintf(code + off, "%s", interp[k][2]);
 		r = run_n(interp[k][0], code, off, NULL);
-		done(r, ok(r->exit_code == 0 && has(r, "big-ok"), "%s: %zu bytes of code run", interp[k][0], off));
+		done(r, ok(r->exit_code == 0 && has(r, "big-ok"), "%s: %zu bytes of code run",
+		           interp[k][0], off));
 	}
 	free(code);
 }
@@ -275,33 +280,38 @@ static void t_stdin_env(void)
 	struct exec_result *r;
 	r = run("bash", "cat; echo \"rc=$?\"; readlink /proc/self/fd/0; readlink /proc/$$/fd/0");
 	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "rc=0\n/dev/null\n/dev/null\n"),
-		   "stdin is /dev/null"));
+	           "stdin is /dev/null"));
 	/* The interpreter's initial environment (bash adds PWD, SHLVL and _ to
 	 * what it exports): PATH and jail_env_fixed (jail.h), nothing else. */
 	r = run("bash", "tr '\\0' '\\n' < /proc/$$/environ | LC_ALL=C sort");
-	done(r, ok(r->exit_code == 0 &&
-			   !strcmp(r->out, "HOME=/workspace\nLANG=C.UTF-8\nLOGNAME=sandbox\nNO_COLOR=1\n"
-					   "PATH=/usr/bin\nPYTHONDONTWRITEBYTECODE=1\nPYTHONUNBUFFERED=1\n"
-					   "SHELL=/bin/sh\nTERM=dumb\nTMPDIR=/tmp\nUSER=sandbox\n"),
-		   "environment is exactly the documented set"));
+	done(r,
+	     ok(r->exit_code == 0 &&
+	            !strcmp(r->out, "HOME=/workspace\nLANG=C.UTF-8\nLOGNAME=sandbox\nNO_COLOR=1\n"
+	                            "PATH=/usr/bin\nPYTHONDONTWRITEBYTECODE=1\nPYTHONUNBUFFERED=1\n"
+	                            "SHELL=/bin/sh\nTERM=dumb\nTMPDIR=/tmp\nUSER=sandbox\n"),
+	        "environment is exactly the documented set"));
 	r = run("bash", "echo $(id -u):$(id -g):$(id -un):$(hostname):$(pwd)");
-	done(r, ok(!strcmp(r->out, "1000:1000:sandbox:sandbox:/workspace\n"), "ids, user name, hostname, cwd"));
+	done(r, ok(!strcmp(r->out, "1000:1000:sandbox:sandbox:/workspace\n"),
+	           "ids, user name, hostname, cwd"));
 	r = run("bash", "cat /proc/self/uid_map /proc/self/gid_map");
 	{
 		char want[128];
 		unsigned h = geteuid() == 0 ? 65534 : geteuid();
 		snprintf(want, sizeof want, "%u", h);
 		int good = r->exit_code == 0 && has(r, want) && !strstr(r->out, " 0          0") &&
-			   !strstr(r->out, "         0 ");
+		           !strstr(r->out, "         0 ");
 		done(r, ok(good, "uid_map/gid_map: only 1000 -> host %u, no host root", h));
 	}
-	r = run("bash", "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t' ' ' | tr '\\n' ' '");
+	r = run("bash", "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "
+	                "/proc/self/status | tr -s '\\t' ' ' | tr '\\n' ' '");
 	done(r, ok(has(r, "CapInh: 0000000000000000") && has(r, "CapPrm: 0000000000000000") &&
-			   has(r, "CapEff: 0000000000000000") && has(r, "CapBnd: 0000000000000000") &&
-			   has(r, "CapAmb: 0000000000000000") && has(r, "NoNewPrivs: 1") && has(r, "Seccomp: 2"),
-		   "no capabilities, no_new_privs, seccomp filter"));
+	               has(r, "CapEff: 0000000000000000") && has(r, "CapBnd: 0000000000000000") &&
+	               has(r, "CapAmb: 0000000000000000") && has(r, "NoNewPrivs: 1") &&
+	               has(r, "Seccomp: 2"),
+	           "no capabilities, no_new_privs, seccomp filter"));
 	r = run("bash", "ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; cat /proc/1/comm");
-	done(r, ok(!strncmp(r->out, "1 2 ", 4) && has(r, "sandbox-init"), "pid namespace: 1 = sandbox init, 2 = interpreter"));
+	done(r, ok(!strncmp(r->out, "1 2 ", 4) && has(r, "sandbox-init"),
+	           "pid namespace: 1 = sandbox init, 2 = interpreter"));
 	r = run("bash", "exec " PROBE_DIR "/probe fds");
 	done(r, ok(!strcmp(r->out, "0 1 2 \n"), "only fds 0 1 2 open in the interpreter"));
 	r = run("bash", "cat /proc/self/cgroup");
@@ -312,21 +322,56 @@ static void t_syscalls(void)
 {
 	struct exec_result *r = run("bash", "exec " PROBE_DIR "/probe syscalls");
 	static const char *const eperm[] = {
-		"mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen",
-		"unshare", "setns", "clone_newuser", "bpf", "perf_event_open", "userfaultfd",
-		"keyctl", "add_key", "request_key", "ptrace", "process_vm_readv", "process_vm_writev",
-		"open_by_handle_at", "name_to_handle_at", "io_uring_setup", "io_uring_enter",
-		"kexec_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
-		"swapoff", "settimeofday", "clock_settime", "acct", "syslog", "vhangup", "kcmp",
-		"pidfd_getfd", "iopl", "tiocsti", "tiocsti_highbits", "tioclinux",
-		"personality_rie", "personality_norand",
+		"mount",
+		"umount2",
+		"pivot_root",
+		"chroot",
+		"move_mount",
+		"open_tree",
+		"fsopen",
+		"unshare",
+		"setns",
+		"clone_newuser",
+		"bpf",
+		"perf_event_open",
+		"userfaultfd",
+		"keyctl",
+		"add_key",
+		"request_key",
+		"ptrace",
+		"process_vm_readv",
+		"process_vm_writev",
+		"open_by_handle_at",
+		"name_to_handle_at",
+		"io_uring_setup",
+		"io_uring_enter",
+		"kexec_load",
+		"init_module",
+		"finit_module",
+		"delete_module",
+		"reboot",
+		"swapon",
+		"swapoff",
+		"settimeofday",
+		"clock_settime",
+		"acct",
+		"syslog",
+		"vhangup",
+		"kcmp",
+		"pidfd_getfd",
+		"iopl",
+		"tiocsti",
+		"tiocsti_highbits",
+		"tioclinux",
+		"personality_rie",
+		"personality_norand",
 	};
 	char line[128];
 	ok(r->exit_code == 0, "probe syscalls ran");
 	for (size_t i = 0; i < sizeof eperm / sizeof eperm[0]; i++) {
 		snprintf(line, sizeof line, "\n%s EPERM\n", eperm[i]);
-		int good = r->out && (strstr(r->out, line) ||
-				      (!strncmp(r->out, line + 1, strlen(line + 1))));
+		int good = r->out &&
+		           (strstr(r->out, line) || (!strncmp(r->out, line + 1, strlen(line + 1))));
 		ok(good, "%s -> EPERM in the sandbox", eperm[i]);
 	}
 	ok(has(r, "\nclone3 ENOSYS\n"), "clone3 -> ENOSYS (libc falls back to clone)");
@@ -338,9 +383,11 @@ static void t_syscalls(void)
 		diag_res(r);
 	exec_result_free(r);
 	r = run("bash", "exec " PROBE_DIR "/probe x32");
-	done(r, ok(r->term_signal == SIGSYS && !has(r, "alive"), "x32 ABI syscall kills the process (SIGSYS)"));
+	done(r, ok(r->term_signal == SIGSYS && !has(r, "alive"),
+	           "x32 ABI syscall kills the process (SIGSYS)"));
 	r = run("bash", "exec " PROBE_DIR "/probe i386");
-	done(r, ok(r->term_signal == SIGSYS && !has(r, "alive"), "i386 int 0x80 kills the process (SIGSYS)"));
+	done(r, ok(r->term_signal == SIGSYS && !has(r, "alive"),
+	           "i386 int 0x80 kills the process (SIGSYS)"));
 }
 
 /* In a forked child: a mount namespace of its own (unprivileged: inside a
@@ -392,11 +439,15 @@ static void t_filter_alone(void)
 	ok(f.len > 50 && f.len < 1000, "filter compiled once: %u BPF instructions", f.len);
 	int st = filter_child(NULL);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 80) {
-		ok(1, "filter itself returns EPERM # SKIP no mount namespace of our own (uid %u): %s", geteuid(),
-		   geteuid() == 0 ? "unshare(CLONE_NEWNS) failed" : "unprivileged user namespaces are off");
+		ok(1,
+		   "filter itself returns EPERM # SKIP no mount namespace of our own (uid %u): %s",
+		   geteuid(),
+		   geteuid() == 0 ? "unshare(CLONE_NEWNS) failed"
+		                  : "unprivileged user namespaces are off");
 	} else {
 		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		   "control: without the filter, mount(2) with bad pointers is EFAULT (status %d)", st);
+		   "control: without the filter, mount(2) with bad pointers is EFAULT (status %d)",
+		   st);
 		st = filter_child(&f);
 		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		   "filter itself returns EPERM (not the kernel's EFAULT/EINVAL) (status %d)", st);
@@ -408,36 +459,46 @@ static void t_visibility(void)
 {
 	struct exec_result *r;
 	r = run("bash", "for p in /home /root /etc/shadow /sys /var /opt /srv /nix /work/main/csrc "
-			"/etc/ssh /run/user /mnt /boot; do [ -e $p ] && echo \"VISIBLE $p\"; done; "
-			"ls / | tr '\\n' ' '");
-	done(r, ok(r->exit_code == 0 && !has(r, "VISIBLE"), "host paths invisible (/home /root /etc/shadow /sys ...)"));
-	r = run("bash", "ls -A /etc | tr '\\n' ' '; echo; cat /etc/passwd | head -1; getent hosts localhost");
+	                "/etc/ssh /run/user /mnt /boot; do [ -e $p ] && echo \"VISIBLE $p\"; done; "
+	                "ls / | tr '\\n' ' '");
+	done(r, ok(r->exit_code == 0 && !has(r, "VISIBLE"),
+	           "host paths invisible (/home /root /etc/shadow /sys ...)"));
+	r = run(
+	    "bash",
+	    "ls -A /etc | tr '\\n' ' '; echo; cat /etc/passwd | head -1; getent hosts localhost");
 	done(r, ok(has(r, "passwd") && has(r, "group") && has(r, "hosts") && !has(r, "shadow") &&
-			   has(r, "sandbox:x:1000:1000") && has(r, "localhost"),
-		   "synthetic /etc: passwd, group, hosts"));
+	               has(r, "sandbox:x:1000:1000") && has(r, "localhost"),
+	           "synthetic /etc: passwd, group, hosts"));
 	r = run("bash", "ls /dev | tr '\\n' ' '; echo x > /dev/null && echo devnull-ok; "
-			"head -c 4 /dev/urandom | wc -c; test -e /dev/sda || echo no-disks");
+	                "head -c 4 /dev/urandom | wc -c; test -e /dev/sda || echo no-disks");
 	done(r, ok(has(r, "devnull-ok") && has(r, "4\n") && has(r, "no-disks") && !has(r, "mem ") &&
-			   !has(r, "kmsg"), "minimal /dev"));
+	               !has(r, "kmsg"),
+	           "minimal /dev"));
 	/* /bin and /usr are in this closure (test_env.c), so /bin/sh and
 	 * /usr/bin/env are the host's own programs here rather than the jail's
 	 * links (tests/integration checks those): they must run either way. */
 	r = run("bash", "sh -c 'echo sh-ok'; /usr/bin/env printf 'env-ok %s\\n' \"$HOME\"");
-	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "sh-ok\nenv-ok /workspace\n"), "/bin/sh and /usr/bin/env work"));
-	const char *c = "cat /project/hello.txt; touch /project/x 2>/dev/null && echo WROTE-PROJECT; "
-			"touch /usr/bin/x 2>/dev/null && echo WROTE-STORE; mkdir /newdir 2>/dev/null && echo WROTE-ROOT; "
-			"echo hi > /run/sandbox/main.sh 2>/dev/null && echo WROTE-CODE; "
-			"echo w > /workspace/f && cat /workspace/f; echo t > /tmp/f && cat /tmp/f; "
-			"grep -E ' /(project|usr|workspace|run/sandbox) ' /proc/self/mounts | cut -d' ' -f2,4 | cut -d, -f1 | tr '\\n' ' '";
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "sh-ok\nenv-ok /workspace\n"),
+	           "/bin/sh and /usr/bin/env work"));
+	const char *c =
+	    "cat /project/hello.txt; touch /project/x 2>/dev/null && echo WROTE-PROJECT; "
+	    "touch /usr/bin/x 2>/dev/null && echo WROTE-STORE; mkdir /newdir 2>/dev/null && echo "
+	    "WROTE-ROOT; "
+	    "echo hi > /run/sandbox/main.sh 2>/dev/null && echo WROTE-CODE; "
+	    "echo w > /workspace/f && cat /workspace/f; echo t > /tmp/f && cat /tmp/f; "
+	    "grep -E ' /(project|usr|workspace|run/sandbox) ' /proc/self/mounts | cut -d' ' -f2,4 "
+	    "| cut -d, -f1 | tr '\\n' ' '";
 	r = run_n("bash", c, strlen(c), project_dir);
-	done(r, ok(has(r, "project-file\n") && !has(r, "WROTE") && has(r, "w\nt\n") &&
-			   has(r, "/project ro") && has(r, "/usr ro") && has(r, "/workspace rw") &&
-			   has(r, "/run/sandbox ro"),
-		   "/project, store paths, / and the code read-only; /workspace and /tmp writable"));
+	done(r,
+	     ok(has(r, "project-file\n") && !has(r, "WROTE") && has(r, "w\nt\n") &&
+	            has(r, "/project ro") && has(r, "/usr ro") && has(r, "/workspace rw") &&
+	            has(r, "/run/sandbox ro"),
+	        "/project, store paths, / and the code read-only; /workspace and /tmp writable"));
 	c = "echo nothing";
 	r = run_n("bash", c, strlen(c), "/nonexistent/project");
-	done(r, ok(r->setup_error[0] && strstr(r->setup_error, "/nonexistent/project") && r->exit_code == -1,
-		   "missing project dir -> setup_error naming it"));
+	done(r, ok(r->setup_error[0] && strstr(r->setup_error, "/nonexistent/project") &&
+	               r->exit_code == -1,
+	           "missing project dir -> setup_error naming it"));
 }
 
 static int listener(int *port)
@@ -459,17 +520,18 @@ static void t_network(void)
 	char code[256];
 	struct exec_result *r;
 	r = run("bash", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' '; "
-			"grep -c . /proc/net/route");
+	                "grep -c . /proc/net/route");
 	done(r, ok(!strcmp(r->out, "lo 1\n"), "only lo, no routes"));
 	snprintf(code, sizeof code, "exec " PROBE_DIR "/probe connect %d", port);
 	r = run("bash", code);
 	done(r, ok(r->exit_code == 1 && has(r, "connect ECONNREFUSED"),
-		   "connecting to the host's 127.0.0.1:%d fails (own net ns)", port));
+	           "connecting to the host's 127.0.0.1:%d fails (own net ns)", port));
 	r = run("python", "import socket\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen()\n"
-			  "c=socket.create_connection(s.getsockname()); print('lo-up')");
+	                  "c=socket.create_connection(s.getsockname()); print('lo-up')");
 	done(r, ok(has(r, "lo-up"), "loopback is up inside"));
 	r = run("bash-net", code);
-	done(r, ok(r->exit_code == 0 && has(r, "connect OK"), "network=1 environment keeps the host network"));
+	done(r, ok(r->exit_code == 0 && has(r, "connect OK"),
+	           "network=1 environment keeps the host network"));
 	close(fd);
 }
 
@@ -483,71 +545,95 @@ static void t_contained(void)
 	r = run("bash-short", "bomb() { bomb | bomb & }; bomb; sleep 30");
 	left = leftovers();
 	done(r, ok(r->timed_out && r->exit_code == -1 && left == 0 && loop_now_ms() - t0 < 20000,
-		   "fork bomb: contained, timed out, %d leftovers", left));
-	r = run("python-short", "import os, time\nn = 0\ntry:\n    while n < 100:\n"
-				"        if os.fork() == 0:\n            time.sleep(10); os._exit(0)\n"
-				"        n += 1\nexcept OSError as e:\n    print('limit at', n, e.errno)\n");
+	           "fork bomb: contained, timed out, %d leftovers", left));
+	r = run("python-short",
+	        "import os, time\nn = 0\ntry:\n    while n < 100:\n"
+	        "        if os.fork() == 0:\n            time.sleep(10); os._exit(0)\n"
+	        "        n += 1\nexcept OSError as e:\n    print('limit at', n, e.errno)\n");
 	left = leftovers();
-	done(r, ok(r->exit_code == 0 && has(r, "limit at ") && atoi(r->out + 9) <= 32 && atoi(r->out + 9) >= 25 &&
-			   left == 0,
-		   "process limit (%s): %.*s, %d leftovers",
-		   limits_mode() == LIMITS_CGROUP2 ? "pids.max" : "RLIMIT_NPROC", (int)strcspn(r->out, "\n"),
-		   r->out, left));
+	done(r, ok(r->exit_code == 0 && has(r, "limit at ") && atoi(r->out + 9) <= 32 &&
+	               atoi(r->out + 9) >= 25 && left == 0,
+	           "process limit (%s): %.*s, %d leftovers",
+	           limits_mode() == LIMITS_CGROUP2 ? "pids.max" : "RLIMIT_NPROC",
+	           (int)strcspn(r->out, "\n"), r->out, left));
 	r = run("python", "x = bytearray(1 << 30)\nprint('allocated')");
-	done(r, ok(r->exit_code != 0 && !r->timed_out && !has(r, "allocated") && (strstr(r->err, "MemoryError") || r->oom_killed),
-		   "python memory hog (1 GiB > 256 MiB) stopped: %s", r->oom_killed ? "OOM kill" : "MemoryError"));
-	r = run("python", "import os\na=[]\nfor i in range(64):\n  a.append(os.urandom(1<<20))\nprint('64MiB ok')");
+	done(r, ok(r->exit_code != 0 && !r->timed_out && !has(r, "allocated") &&
+	               (strstr(r->err, "MemoryError") || r->oom_killed),
+	           "python memory hog (1 GiB > 256 MiB) stopped: %s",
+	           r->oom_killed ? "OOM kill" : "MemoryError"));
+	r = run("python", "import os\na=[]\nfor i in range(64):\n  "
+	                  "a.append(os.urandom(1<<20))\nprint('64MiB ok')");
 	done(r, ok(r->exit_code == 0 && has(r, "64MiB ok"), "python can still use 64 MiB"));
-	r = run("node", "const a=[]; try { for (let i=0;i<64;i++) a.push(Buffer.alloc(1<<24, 1)); console.log('hog not stopped') } catch (e) { console.log('caught', e.message) }");
-	done(r, ok(!has(r, "hog not stopped") && !r->timed_out && (has(r, "caught") || r->oom_killed || r->term_signal),
-		   "node Buffer hog (1 GiB) stopped (%s)", has(r, "caught") ? "exception" : "V8 abort"));
+	r = run("node",
+	        "const a=[]; try { for (let i=0;i<64;i++) a.push(Buffer.alloc(1<<24, 1)); "
+	        "console.log('hog not stopped') } catch (e) { console.log('caught', e.message) }");
+	done(r, ok(!has(r, "hog not stopped") && !r->timed_out &&
+	               (has(r, "caught") || r->oom_killed || r->term_signal),
+	           "node Buffer hog (1 GiB) stopped (%s)",
+	           has(r, "caught") ? "exception" : "V8 abort"));
 	/* Fast growth (8 MB arrays), so the memory limit comes long before the
 	 * 10 s timeout: V8 reports the heap exhaustion and aborts, or (cgroup)
 	 * the kernel kills it. A timeout is a failure: the limit did not act. */
 	r = run("node", "const a=[]; for(;;) a.push(new Array(1e6).fill(1.5))");
 	done(r, ok(!r->timed_out && r->exit_code == -1 &&
-			   ((r->err && strstr(r->err, "heap out of memory")) || r->oom_killed),
-		   "node heap hog stopped by the memory limit (signal %d, timed_out %d, %llums)", r->term_signal,
-		   r->timed_out, (unsigned long long)r->duration_ms));
-	r = run("node", "let s=0; for (let i=0;i<1e6;i++) s+=i; console.log(s, process.memoryUsage().rss > 0)");
-	done(r, ok(r->exit_code == 0 && has(r, "499999500000 true"), "node works under the memory limit"));
+	               ((r->err && strstr(r->err, "heap out of memory")) || r->oom_killed),
+	           "node heap hog stopped by the memory limit (signal %d, timed_out %d, %llums)",
+	           r->term_signal, r->timed_out, (unsigned long long)r->duration_ms));
+	r = run(
+	    "node",
+	    "let s=0; for (let i=0;i<1e6;i++) s+=i; console.log(s, process.memoryUsage().rss > 0)");
+	done(r, ok(r->exit_code == 0 && has(r, "499999500000 true"),
+	           "node works under the memory limit"));
 
 	t0 = loop_now_ms();
 	r = run("bash", "yes");
 	left = leftovers();
 	done(r, ok(r->output_killed && r->stdout_truncated && r->out_len == 65536 &&
-			   r->out_total > 65536 + EXEC_RUNAWAY_BYTES && r->exit_code == -1 && left == 0,
-		   "infinite output: %zu kept of %zu, runaway killed after %llums", r->out_len, r->out_total,
-		   (unsigned long long)(loop_now_ms() - t0)));
-	r = run("bash", "head -c 100000 /dev/zero | tr '\\0' a; head -c 70000 /dev/zero >&2; exit 4");
-	done(r, ok(r->exit_code == 4 && r->stdout_truncated && r->out_len == 65536 && r->out_total == 100000 &&
-			   r->stderr_truncated && r->err_total == 70000 && !r->output_killed,
-		   "output over the cap: truncated, counted, exit code kept"));
-	r = run("bash", "dd if=/dev/zero of=/workspace/big bs=1M count=100 2>/dev/null; echo rc=$?; "
-			"stat -c %s /workspace/big; df -m /workspace | tail -1 | tr -s ' ' | cut -d' ' -f2");
+	               r->out_total > 65536 + EXEC_RUNAWAY_BYTES && r->exit_code == -1 && left == 0,
+	           "infinite output: %zu kept of %zu, runaway killed after %llums", r->out_len,
+	           r->out_total, (unsigned long long)(loop_now_ms() - t0)));
+	r = run("bash",
+	        "head -c 100000 /dev/zero | tr '\\0' a; head -c 70000 /dev/zero >&2; exit 4");
+	done(r, ok(r->exit_code == 4 && r->stdout_truncated && r->out_len == 65536 &&
+	               r->out_total == 100000 && r->stderr_truncated && r->err_total == 70000 &&
+	               !r->output_killed,
+	           "output over the cap: truncated, counted, exit code kept"));
+	r = run(
+	    "bash",
+	    "dd if=/dev/zero of=/workspace/big bs=1M count=100 2>/dev/null; echo rc=$?; "
+	    "stat -c %s /workspace/big; df -m /workspace | tail -1 | tr -s ' ' | cut -d' ' -f2");
 	done(r, ok(!strcmp(r->out, "rc=153\n16777216\n32\n"),
-		   "one big file stopped by RLIMIT_FSIZE (SIGXFSZ at 16 MiB)"));
-	r = run("bash", "for i in 1 2 3; do head -c 12000000 /dev/zero > /workspace/f$i || echo fail$i; done; "
-			"ls /workspace | wc -l");
+	           "one big file stopped by RLIMIT_FSIZE (SIGXFSZ at 16 MiB)"));
+	r = run(
+	    "bash",
+	    "for i in 1 2 3; do head -c 12000000 /dev/zero > /workspace/f$i || echo fail$i; done; "
+	    "ls /workspace | wc -l");
 	done(r, ok(has(r, "fail3"), "/workspace size cap (32 MiB) reached by several files"));
 
 	t0 = loop_now_ms();
 	r = run("bash-short", "trap '' TERM; ( trap '' TERM; setsid bash -c 'trap \"\" TERM HUP; "
-			      "while :; do sleep 1; done' & ) ; ( exec -a daemon2 bash -c 'trap \"\" TERM; sleep 1000' & ); "
-			      "echo daemons-started; sleep 1000");
+	                      "while :; do sleep 1; done' & ) ; ( exec -a daemon2 bash -c 'trap "
+	                      "\"\" TERM; sleep 1000' & ); "
+	                      "echo daemons-started; sleep 1000");
 	left = leftovers();
-	done(r, ok(r->timed_out && r->exit_code == -1 && r->term_signal == SIGKILL && has(r, "daemons-started") &&
-			   left == 0 && r->duration_ms >= 2000 && r->duration_ms < 20000,
-		   "SIGTERM-ignoring double-forked daemons killed at the timeout (%llums), %d leftovers",
-		   (unsigned long long)r->duration_ms, left));
+	done(r, ok(r->timed_out && r->exit_code == -1 && r->term_signal == SIGKILL &&
+	               has(r, "daemons-started") && left == 0 && r->duration_ms >= 2000 &&
+	               r->duration_ms < 20000,
+	           "SIGTERM-ignoring double-forked daemons killed at the timeout (%llums), %d "
+	           "leftovers",
+	           (unsigned long long)r->duration_ms, left));
 	r = run("bash", "( setsid sleep 1000 & ); echo main-done");
 	left = leftovers();
 	done(r, ok(r->exit_code == 0 && !r->timed_out && has(r, "main-done") && left == 0,
-		   "daemon left by a finished program is killed with it (%llums)", (unsigned long long)r->duration_ms));
-	r = run("bash", "ulimit -n; ulimit -f; exec 3</dev/null; for i in $(seq 200); do eval \"exec {fd}</dev/null\" 2>/dev/null || { echo fdlimit-at-$i; break; }; done");
+	           "daemon left by a finished program is killed with it (%llums)",
+	           (unsigned long long)r->duration_ms));
+	r = run("bash",
+	        "ulimit -n; ulimit -f; exec 3</dev/null; for i in $(seq 200); do eval \"exec "
+	        "{fd}</dev/null\" 2>/dev/null || { echo fdlimit-at-$i; break; }; done");
 	done(r, ok(has(r, "64\n") && has(r, "fdlimit-at"), "RLIMIT_NOFILE = max_open_files"));
 	r = run("bash", "echo still works");
-	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "still works\n"), "a normal run afterwards works"));
+	done(r, ok(r->exit_code == 0 && !strcmp(r->out, "still works\n"),
+	           "a normal run afterwards works"));
 }
 
 struct multi {
@@ -618,17 +704,21 @@ static void t_concurrency(void)
 		exec_result_free(m.res[i]);
 	}
 	ok(good && busy == 4 && early == 0 && rounds > 1,
-	   "4 runs in flight at once (%d sandboxes waiting after %llums, %d ended before), then all answered "
+	   "4 runs in flight at once (%d sandboxes waiting after %llums, %d ended before), then "
+	   "all answered "
 	   "(%llums); loop stayed responsive (%d rounds)",
-	   busy, (unsigned long long)t_busy, early, (unsigned long long)(loop_now_ms() - t0), rounds);
+	   busy, (unsigned long long)t_busy, early, (unsigned long long)(loop_now_ms() - t0),
+	   rounds);
 
 	/* two sandboxes at their process limit at the same time: the count is
 	 * per sandbox (user namespace), neither starves the other */
 	{
 		struct multi m2 = { 0 };
-		const char *fb = "import os, time\nn = 0\ntry:\n    while n < 100:\n"
-				 "        if os.fork() == 0:\n            time.sleep(2); os._exit(0)\n"
-				 "        n += 1\nexcept OSError as e:\n    print('limit at', n)\n    time.sleep(0.5)\n";
+		const char *fb =
+		    "import os, time\nn = 0\ntry:\n    while n < 100:\n"
+		    "        if os.fork() == 0:\n            time.sleep(2); os._exit(0)\n"
+		    "        n += 1\nexcept OSError as e:\n    print('limit at', n)\n    "
+		    "time.sleep(0.5)\n";
 		struct exec_request rq3 = { env_find("python"), fb, strlen(fb), NULL, NULL, NULL };
 		for (int i = 0; i < 2; i++)
 			if (!exec_start(&rq3, on_multi, &m2, &e))
@@ -657,7 +747,8 @@ static void t_concurrency(void)
 	while (exec_active() && loop_now_ms() - t0 < 2000)
 		loop_run_once(20, &e);
 	int left = leftovers();
-	ok(!w.done && exec_active() == 0 && left == 0, "exec_cancel: no callback, resources released, %d leftovers", left);
+	ok(!w.done && exec_active() == 0 && left == 0,
+	   "exec_cancel: no callback, resources released, %d leftovers", left);
 	/* cancel right after start (sandbox still in setup) */
 	r = exec_start(&rq2, on_done, &w, &e);
 	exec_cancel(r);
@@ -722,20 +813,26 @@ static void t_own_deadline(void)
 		{ "bash-short", 0, 2 + JAIL_DEADLINE_GRACE_S }, /* one-shot: its timeout */
 		{ "bash", 1, 1 + JAIL_DEADLINE_GRACE_S },       /* deadline_s given (sessions) */
 	};
-	const char *code = "trap '' TERM HUP INT; ( trap '' TERM HUP; setsid sleep 1000 & ); sleep 1000";
+	const char *code =
+	    "trap '' TERM HUP INT; ( trap '' TERM HUP; setsid sleep 1000 & ); sleep 1000";
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct jail_spec spec = { .env = env_find(cases[i].env), .deadline_s = cases[i].deadline_s };
+		struct jail_spec spec = { .env = env_find(cases[i].env),
+			                  .deadline_s = cases[i].deadline_s };
 		struct jail_proc p;
 		uint64_t t0 = loop_now_ms();
-		if (!ok(spawn_raw(&spec, code, &p) == 0, "%s: spawn a sandbox nobody kills", cases[i].env))
+		if (!ok(spawn_raw(&spec, code, &p) == 0, "%s: spawn a sandbox nobody kills",
+		        cases[i].env))
 			continue;
 		int ended = wait_pidfd(p.pidfd, (int)(cases[i].expect_s + 5) * 1000);
 		uint64_t dt = loop_now_ms() - t0;
 		int rc = jail_reap(&p);
-		ok(ended && rc == 1 && p.init_code == CLD_EXITED && p.init_status == JAIL_INIT_EXIT_DEADLINE &&
-			   dt >= cases[i].expect_s * 1000 && dt < cases[i].expect_s * 1000 + 3000,
-		   "%s: its init ends it at its own deadline, %u s (after %llums; code %d, status %d)",
-		   cases[i].env, cases[i].expect_s, (unsigned long long)dt, p.init_code, p.init_status);
+		ok(ended && rc == 1 && p.init_code == CLD_EXITED &&
+		       p.init_status == JAIL_INIT_EXIT_DEADLINE && dt >= cases[i].expect_s * 1000 &&
+		       dt < cases[i].expect_s * 1000 + 3000,
+		   "%s: its init ends it at its own deadline, %u s (after %llums; code %d, status "
+		   "%d)",
+		   cases[i].env, cases[i].expect_s, (unsigned long long)dt, p.init_code,
+		   p.init_status);
 		finish_raw(&p);
 		int left = leftovers();
 		ok(left == 0, "%s: nothing of it is left (%d)", cases[i].env, left);
@@ -800,8 +897,10 @@ static void t_server_death(void)
 		/* Its own jail_init: the pidfd every init checks is this process. */
 		jail_fini();
 		if (jail_init(&e) < 0 || jail_spawn(&spec, &spare, &e) < 0 ||
-		    spawn_raw(&spec, "trap '' TERM HUP INT; ( trap '' TERM HUP INT; setsid sleep 1000 & "
-				     "sleep 1000 & ); echo started; sleep 1000", &run) < 0)
+		    spawn_raw(&spec,
+		              "trap '' TERM HUP INT; ( trap '' TERM HUP INT; setsid sleep 1000 & "
+		              "sleep 1000 & ); echo started; sleep 1000",
+		              &run) < 0)
 			_exit(2);
 		/* Wait until the code runs (its "started" line). */
 		ssize_t n = -1;
@@ -841,7 +940,8 @@ static void t_server_death(void)
 	while (waitpid(srv, &st, 0) < 0 && errno == EINTR)
 		;
 	ok(n == (ssize_t)sizeof pids && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && n_fds >= 5,
-	   "server death: a spare and a running double-forker (%d processes) when the server is SIGKILLed",
+	   "server death: a spare and a running double-forker (%d processes) when the server is "
+	   "SIGKILLed",
 	   n_fds);
 	uint64_t t0 = loop_now_ms();
 	int left = 0;
@@ -850,8 +950,9 @@ static void t_server_death(void)
 		left += !wait_pidfd(fds[i], ms > 0 ? ms : 0);
 		close(fds[i]);
 	}
-	ok(n_fds > 0 && left == 0, "server death: every process of its sandboxes is gone (%d of %d left, %llums)",
-	   left, n_fds, (unsigned long long)(loop_now_ms() - t0));
+	ok(n_fds > 0 && left == 0,
+	   "server death: every process of its sandboxes is gone (%d of %d left, %llums)", left,
+	   n_fds, (unsigned long long)(loop_now_ms() - t0));
 }
 
 /* After a failed clone3: which errors fall back, and how (jail.h). Kernels
@@ -865,15 +966,21 @@ static void t_clone3_fallback(void)
 		enum jail_clone3_next want;
 		const char *what;
 	} cases[] = {
-		{ ENOSYS, true, JAIL_CLONE3_USE_CLONE, "ENOSYS (no clone3) -> clone, attach after" },
-		{ ENOSYS, false, JAIL_CLONE3_USE_CLONE, "ENOSYS without CLONE_INTO_CGROUP -> clone" },
+		{ ENOSYS, true, JAIL_CLONE3_USE_CLONE,
+		  "ENOSYS (no clone3) -> clone, attach after" },
+		{ ENOSYS, false, JAIL_CLONE3_USE_CLONE,
+		  "ENOSYS without CLONE_INTO_CGROUP -> clone" },
 		{ EINVAL, true, JAIL_CLONE3_NO_CGROUP,
-		  "EINVAL with CLONE_INTO_CGROUP (Linux 5.3-5.6) -> clone3 without it, attach after" },
+		  "EINVAL with CLONE_INTO_CGROUP (Linux 5.3-5.6) -> clone3 without it, attach "
+		  "after" },
 		{ E2BIG, true, JAIL_CLONE3_NO_CGROUP,
-		  "E2BIG with CLONE_INTO_CGROUP (5.3-5.6: cgroup field past the kernel's struct) -> without it" },
-		{ EINVAL, false, JAIL_CLONE3_FAIL, "EINVAL without CLONE_INTO_CGROUP (missing namespace) -> error" },
+		  "E2BIG with CLONE_INTO_CGROUP (5.3-5.6: cgroup field past the kernel's struct) "
+		  "-> without it" },
+		{ EINVAL, false, JAIL_CLONE3_FAIL,
+		  "EINVAL without CLONE_INTO_CGROUP (missing namespace) -> error" },
 		{ E2BIG, false, JAIL_CLONE3_FAIL, "E2BIG without CLONE_INTO_CGROUP -> error" },
-		{ EPERM, true, JAIL_CLONE3_FAIL, "EPERM (user namespaces refused) -> error, no retry" },
+		{ EPERM, true, JAIL_CLONE3_FAIL,
+		  "EPERM (user namespaces refused) -> error, no retry" },
 		{ ENOSPC, true, JAIL_CLONE3_FAIL, "ENOSPC (namespace limit) -> error, no retry" },
 		{ EAGAIN, false, JAIL_CLONE3_FAIL, "EAGAIN (out of processes) -> error" },
 	};

@@ -8,8 +8,8 @@
 #error "build with -DPROBE_DIR=\"/abs/path/of/the/probe/dir\""
 #endif
 
-static const char *const closure[] = { "/bin", "/etc/alternatives", "/lib", "/lib64", "/usr",
-				       PROBE_DIR };
+static const char *const closure[] = { "/bin",   "/etc/alternatives", "/lib", "/lib64", "/usr",
+	                               PROBE_DIR };
 #define N_CLOSURE (sizeof closure / sizeof closure[0])
 
 static const char *const bash_argv[] = { "/usr/bin/bash", "--noprofile", "--norc", NULL };
@@ -17,15 +17,20 @@ static const char *const python_argv[] = { "/usr/bin/python3", NULL };
 static const char *const node_argv[] = { "/usr/bin/node", NULL };
 static const char *const no_agent[] = { "/usr/bin/false", NULL };
 
-#define LIMITS(t)                                                                            \
-	{ .timeout_seconds = (t), .memory_mb = 256, .max_processes = 32, .max_open_files = 64,  \
-	  .max_file_size_mb = 16, .workspace_mb = 32, .max_output_bytes = 65536 }
+#define LIMITS(t)                                                                 \
+	{                                                                         \
+		.timeout_seconds = (t), .memory_mb = 256, .max_processes = 32,    \
+		.max_open_files = 64, .max_file_size_mb = 16, .workspace_mb = 32, \
+		.max_output_bytes = 65536                                         \
+	}
 
-#define ENV(n, it, i, av, net, t)                                                          \
-	{ .name = n, .interpreter_type = it, .interp = i, .description = "test " n,             \
-	  .root = "/usr", .sh = "/usr/bin/bash", .env_bin = "/usr/bin/env", .argv = av,         \
-	  .agent_argv = no_agent, .closure = closure, .n_closure = N_CLOSURE, .network = net,   \
-	  .limits = LIMITS(t) }
+#define ENV(n, it, i, av, net, t)                                                             \
+	{                                                                                     \
+		.name = n, .interpreter_type = it, .interp = i, .description = "test " n,     \
+		.root = "/usr", .sh = "/usr/bin/bash", .env_bin = "/usr/bin/env", .argv = av, \
+		.agent_argv = no_agent, .closure = closure, .n_closure = N_CLOSURE,           \
+		.network = net, .limits = LIMITS(t)                                           \
+	}
 
 static const struct env_entry envs[] = {
 	ENV("bash", "bash", ENV_INTERP_BASH, bash_argv, 0, 10),
@@ -38,8 +43,12 @@ static const struct env_entry envs[] = {
 };
 
 static const struct env_config config = {
-	.version = "test", .config_hash = "0", .log_level = "info", .project_path = "",
-	.project_mount = "/project", .session = { 300, 3600, 4 },
+	.version = "test",
+	.config_hash = "0",
+	.log_level = "info",
+	.project_path = "",
+	.project_mount = "/project",
+	.session = { 300, 3600, 4 },
 };
 
 size_t env_count(void)

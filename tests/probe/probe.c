@@ -100,22 +100,38 @@
 static const char *ename(int e)
 {
 	switch (e) {
-	case 0: return "OK";
-	case EPERM: return "EPERM";
-	case ENOSYS: return "ENOSYS";
-	case EFAULT: return "EFAULT";
-	case EBADF: return "EBADF";
-	case EINVAL: return "EINVAL";
-	case ENOENT: return "ENOENT";
-	case ESRCH: return "ESRCH";
-	case EACCES: return "EACCES";
-	case EIO: return "EIO";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ENOTTY: return "ENOTTY";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case ENETUNREACH: return "ENETUNREACH";
-	case EAGAIN: return "EAGAIN";
-	case EMFILE: return "EMFILE";
+	case 0:
+		return "OK";
+	case EPERM:
+		return "EPERM";
+	case ENOSYS:
+		return "ENOSYS";
+	case EFAULT:
+		return "EFAULT";
+	case EBADF:
+		return "EBADF";
+	case EINVAL:
+		return "EINVAL";
+	case ENOENT:
+		return "ENOENT";
+	case ESRCH:
+		return "ESRCH";
+	case EACCES:
+		return "EACCES";
+	case EIO:
+		return "EIO";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case ENOTTY:
+		return "ENOTTY";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EAGAIN:
+		return "EAGAIN";
+	case EMFILE:
+		return "EMFILE";
 	default: {
 		static char buf[32];
 		snprintf(buf, sizeof buf, "E%d", e);
@@ -129,7 +145,12 @@ static void report(const char *name, long r)
 	printf("%s %s\n", name, ename(r < 0 ? errno : 0));
 }
 
-#define TRY(name, call) do { errno = 0; long r_ = (long)(call); report(name, r_); } while (0)
+#define TRY(name, call)                 \
+	do {                            \
+		errno = 0;              \
+		long r_ = (long)(call); \
+		report(name, r_);       \
+	} while (0)
 
 static void syscalls(void)
 {
@@ -158,8 +179,11 @@ static void syscalls(void)
 		report("clone_newuser", r);
 	}
 	{
-		static const struct { const char *name; unsigned long flag; } ns[] = {
-			{ "clone_newns", CLONE_NEWNS }, { "clone_newuts", CLONE_NEWUTS },
+		static const struct {
+			const char *name;
+			unsigned long flag;
+		} ns[] = {
+			{ "clone_newns", CLONE_NEWNS },   { "clone_newuts", CLONE_NEWUTS },
 			{ "clone_newipc", CLONE_NEWIPC }, { "clone_newpid", CLONE_NEWPID },
 			{ "clone_newnet", CLONE_NEWNET }, { "clone_newcgroup", CLONE_NEWCGROUP },
 		};
@@ -256,7 +280,8 @@ static void syscalls(void)
 		TRY("socket_packet", r = socket(AF_PACKET, SOCK_DGRAM, 0));
 		if (r >= 0)
 			close((int)r);
-		TRY("socket_inet_highbits", r = syscall(SYS_socket, 0x100000000UL | AF_INET, SOCK_STREAM, 0));
+		TRY("socket_inet_highbits",
+		    r = syscall(SYS_socket, 0x100000000UL | AF_INET, SOCK_STREAM, 0));
 		if (r >= 0)
 			close((int)r);
 		TRY("socketpair_vsock", r = socketpair(AF_VSOCK, SOCK_STREAM, 0, sv));
@@ -350,7 +375,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "connect") && argc > 2) {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[2])) };
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+			                  .sin_port = htons((unsigned short)atoi(argv[2])) };
 		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 		int r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
@@ -365,7 +391,8 @@ int main(int argc, char **argv)
 			return 2;
 		memcpy(sa.sun_path + 1, argv[2], n);
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		int r = connect(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+		int r = connect(fd, (struct sockaddr *)&sa,
+		                (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
 		printf("unix %s\n", ename(r < 0 ? errno : 0));
 		return r < 0 ? 1 : 0;
 	}

@@ -12,7 +12,8 @@ static void emit(void *ctx, const char *p, size_t n)
 }
 
 /* Feed text in pieces of `step` bytes; return what was kept before the marker. */
-static int scan_is(const char *text, size_t n, size_t step, const char *marker, const char *want, int want_found)
+static int scan_is(const char *text, size_t n, size_t step, const char *marker, const char *want,
+                   int want_found)
 {
 	struct outcap o;
 	struct agent_scan s = { marker, strlen(marker), 0, false };
@@ -34,26 +35,49 @@ int main(void)
 {
 	char m[AGENT_MARKER_MAX];
 	size_t ml = agent_marker(m, "abc123", 7);
-	TAP_OK(ml == 10 && memcmp(m, "\x1e" "abc123:7\x1e", 10) == 0, "marker shape");
+	TAP_OK(ml == 10 && memcmp(m,
+	                          "\x1e"
+	                          "abc123:7\x1e",
+	                          10) == 0,
+	       "marker shape");
 
-	const char *t1 = "hello\x1e" "abc123:7\x1e" "after";
+	const char *t1 = "hello\x1e"
+	                 "abc123:7\x1e"
+	                 "after";
 	int all = 1;
 	for (size_t step = 1; step <= strlen(t1); step++)
 		all &= scan_is(t1, strlen(t1), step, m, "hello", 1);
 	TAP_OK(all, "marker found and stripped at every split, the rest dropped");
-	const char *t2 = "a\x1e\x1e" "abc12\x1e" "abc123:7\x1e";
+	const char *t2 = "a\x1e\x1e"
+	                 "abc12\x1e"
+	                 "abc123:7\x1e";
 	all = 1;
 	for (size_t step = 1; step <= strlen(t2); step++)
-		all &= scan_is(t2, strlen(t2), step, m, "a\x1e\x1e" "abc12", 1);
+		all &= scan_is(t2, strlen(t2), step, m,
+		               "a\x1e\x1e"
+		               "abc12",
+		               1);
 	TAP_OK(all, "false starts are kept as output");
-	TAP_OK(scan_is("x\x1e" "abc123:8\x1e", 11, 3, m, "x\x1e" "abc123:8\x1e", 0), "another call's marker is output");
-	TAP_OK(scan_is("tail\x1e" "abc1", 9, 2, m, "tail\x1e" "abc1", 0), "held-back bytes are released at EOF");
+	TAP_OK(scan_is("x\x1e"
+	               "abc123:8\x1e",
+	               11, 3, m,
+	               "x\x1e"
+	               "abc123:8\x1e",
+	               0),
+	       "another call's marker is output");
+	TAP_OK(scan_is("tail\x1e"
+	               "abc1",
+	               9, 2, m,
+	               "tail\x1e"
+	               "abc1",
+	               0),
+	       "held-back bytes are released at EOF");
 
 	char *req;
 	size_t rl;
 	req = agent_request(3, "print(1)", 8, &rl);
 	TAP_OK(req && rl == strlen("23\n{\"id\":3,\"code_bytes\":8}print(1)") &&
-		       memcmp(req, "23\n{\"id\":3,\"code_bytes\":8}print(1)", rl) == 0,
+	           memcmp(req, "23\n{\"id\":3,\"code_bytes\":8}print(1)", rl) == 0,
 	       "request frame");
 	free(req);
 
@@ -90,7 +114,8 @@ int main(void)
 	outcap_add(&o, "abc", 3);
 	outcap_add(&o, "defgh", 5);
 	outcap_take(&o, &b, &len, &total, &trunc);
-	TAP_OK(b && len == 5 && memcmp(b, "abcde", 6) == 0 && total == 8 && trunc, "outcap keeps the cap, counts the rest");
+	TAP_OK(b && len == 5 && memcmp(b, "abcde", 6) == 0 && total == 8 && trunc,
+	       "outcap keeps the cap, counts the rest");
 	free(b);
 	outcap_take(&o, &b, &len, &total, &trunc);
 	TAP_OK(b && len == 0 && total == 0 && !trunc, "outcap is empty after take");

@@ -16,15 +16,18 @@ static char *scan(const char *s, struct jsonraw *r)
 
 static int tok_is(const struct jsonraw *r, const char *s, size_t k, const char *want)
 {
-	return k < r->nums && r->num_len[k] == strlen(want) && memcmp(s + r->num_start[k], want, strlen(want)) == 0;
+	return k < r->nums && r->num_len[k] == strlen(want) &&
+	       memcmp(s + r->num_start[k], want, strlen(want)) == 0;
 }
 
 int main(void)
 {
 	struct jsonraw r;
-	char *s = scan("{\"id\":9007199254740993,\"a\":[0.1,-2e+3],\"s\":\"x12 \\\"7\\\" 3\",\"t\":true}", &r);
+	char *s = scan(
+	    "{\"id\":9007199254740993,\"a\":[0.1,-2e+3],\"s\":\"x12 \\\"7\\\" 3\",\"t\":true}", &r);
 	TAP_OK(r.nums == 3, "three numbers, none from inside strings or true (%zu)", r.nums);
-	TAP_OK(tok_is(&r, s, 0, "9007199254740993") && tok_is(&r, s, 1, "0.1") && tok_is(&r, s, 2, "-2e+3"),
+	TAP_OK(tok_is(&r, s, 0, "9007199254740993") && tok_is(&r, s, 1, "0.1") &&
+	           tok_is(&r, s, 2, "-2e+3"),
 	       "their source texts, in order");
 	TAP_OK(!r.has_nul && r.surrogates == 0, "no U+0000, no surrogate");
 
@@ -34,11 +37,13 @@ int main(void)
 	cJSON *targets[] = { id, a1 };
 	TAP_OK(jsonraw_attach(&r, s, strlen(s), root, targets, 2) == 0, "attach");
 	TAP_OK(strcmp(jsonraw_number_text(id), "9007199254740993") == 0, "the id keeps its digits");
-	TAP_OK(strcmp(jsonraw_number_text(a1), "-2e+3") == 0, "the second target, matched by position");
+	TAP_OK(strcmp(jsonraw_number_text(a1), "-2e+3") == 0,
+	       "the second target, matched by position");
 	TAP_OK(jsonraw_number_text(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "a"), 0)) == NULL,
 	       "numbers not asked for get nothing");
 	cJSON *dup = cJSON_Duplicate(id, 1);
-	TAP_OK(dup && strcmp(jsonraw_number_text(dup), "9007199254740993") == 0, "a duplicate keeps the text");
+	TAP_OK(dup && strcmp(jsonraw_number_text(dup), "9007199254740993") == 0,
+	       "a duplicate keeps the text");
 	cJSON_Delete(dup);
 	cJSON_Delete(root);
 	jsonraw_free(&r);
@@ -51,7 +56,8 @@ int main(void)
 	TAP_OK(jsonraw_attach(&r, s, strlen(s), root, &one, 1) < 0 && !jsonraw_number_text(one),
 	       "a count mismatch is refused");
 	/* Only the numbers before `end` count (trailing data after a value). */
-	TAP_OK(jsonraw_attach(&r, s, 2, root, &one, 1) == 0 && strcmp(jsonraw_number_text(one), "1") == 0,
+	TAP_OK(jsonraw_attach(&r, s, 2, root, &one, 1) == 0 &&
+	           strcmp(jsonraw_number_text(one), "1") == 0,
 	       "tokens past the first value are not counted");
 	cJSON_Delete(root);
 	jsonraw_free(&r);
@@ -66,10 +72,15 @@ int main(void)
 	jsonraw_free(&r);
 	free(s);
 
-	s = scan("[\"\\ud800\",\"\\uDC01x\",\"\\ud83d\\ude00\",\"\\ud800\\u0041\",\"\\ud800\"]", &r);
+	s = scan("[\"\\ud800\",\"\\uDC01x\",\"\\ud83d\\ude00\",\"\\ud800\\u0041\",\"\\ud800\"]",
+	         &r);
 	TAP_OK(r.surrogates == 4, "four lone surrogates (%zu)", r.surrogates);
-	TAP_OK(strcmp(s, "[\"\\ufffd\",\"\\ufffdx\",\"\\ud83d\\ude00\",\"\\ufffd\\u0041\",\"\\ufffd\"]") == 0,
-	       "replaced by \\ufffd in place; the pair is kept: %s", s);
+	TAP_OK(
+	    strcmp(
+	        s,
+	        "[\"\\ufffd\",\"\\ufffdx\",\"\\ud83d\\ude00\",\"\\ufffd\\u0041\",\"\\ufffd\"]") ==
+	        0,
+	    "replaced by \\ufffd in place; the pair is kept: %s", s);
 	root = cJSON_Parse(s);
 	TAP_OK(root != NULL, "cJSON then parses it");
 	cJSON_Delete(root);

@@ -48,7 +48,9 @@ int main(void)
 	chain_left = 3;
 	loop_timer_add(loop_now_ms(), chain, NULL, &e);
 	loop_run_once(0, &e);
-	TAP_OK(chain_fired == 1, "a zero-delay timer added by a timer fires in the next round, not this one (%d)", chain_fired);
+	TAP_OK(chain_fired == 1,
+	       "a zero-delay timer added by a timer fires in the next round, not this one (%d)",
+	       chain_fired);
 	loop_run_once(0, &e);
 	loop_run_once(0, &e);
 	TAP_OK(chain_fired == 3, "a chain of three fires over three rounds (%d)", chain_fired);
@@ -69,10 +71,12 @@ int main(void)
 		return 1;
 	for (int i = 0; i < 10 && slow_steps < 5; i++)
 		loop_run_once(10, &e);
-	TAP_OK(slow_steps == 5 && slow_calls < 20, "five slow steps retried from timers all ran (%d, %d calls)",
-	       slow_steps, slow_calls);
+	TAP_OK(slow_steps == 5 && slow_calls < 20,
+	       "five slow steps retried from timers all ran (%d, %d calls)", slow_steps,
+	       slow_calls);
 	TAP_OK(steps_before_fd >= 1 && steps_before_fd <= 2,
-	       "a descriptor ready after the first step is served after at most one more, not after all five (%d)",
+	       "a descriptor ready after the first step is served after at most one more, not "
+	       "after all five (%d)",
 	       steps_before_fd);
 	return TAP_DONE();
 }

@@ -52,12 +52,14 @@ int main(void)
 	TAP_OK(strstr(drain(), "\"code\":-32700") != NULL, "malformed JSON gives -32700");
 	line("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
 	char *r = drain();
-	TAP_OK(strstr(r, "-32600") && strstr(r, "batches") && !seen[0], "a batch is rejected with -32600");
+	TAP_OK(strstr(r, "-32600") && strstr(r, "batches") && !seen[0],
+	       "a batch is rejected with -32600");
 	line("42");
 	TAP_OK(strstr(drain(), "-32600") != NULL, "a non-object is rejected");
 	line("{\"jsonrpc\":\"1.0\",\"id\":\"a\",\"method\":\"ping\"}");
 	r = drain();
-	TAP_OK(strstr(r, "-32600") && strstr(r, "\"id\":\"a\""), "wrong jsonrpc version: -32600 with the id");
+	TAP_OK(strstr(r, "-32600") && strstr(r, "\"id\":\"a\""),
+	       "wrong jsonrpc version: -32600 with the id");
 	line("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
 	r = drain();
 	TAP_OK(strstr(r, "-32600") && !seen[0], "a null id is invalid in MCP");
@@ -85,8 +87,10 @@ int main(void)
 	cJSON_AddStringToObject(bad, "text", "cut \xc3");
 	rpc_reply_result(id, bad);
 	r = drain();
-	TAP_OK(strcmp(r, "{\"jsonrpc\":\"2.0\",\"id\":\"u\",\"result\":{\"text\":\"cut \xef\xbf\xbd\"}}\n") == 0,
-	       "a reply holding invalid UTF-8 goes out repaired (U+FFFD), still one JSON line: %s", r);
+	TAP_OK(strcmp(r, "{\"jsonrpc\":\"2.0\",\"id\":\"u\",\"result\":{\"text\":\"cut "
+	                 "\xef\xbf\xbd\"}}\n") == 0,
+	       "a reply holding invalid UTF-8 goes out repaired (U+FFFD), still one JSON line: %s",
+	       r);
 	cJSON_Delete(id);
 	id = cJSON_CreateNumber(12345678901.0);
 	rpc_reply_result(id, NULL);
@@ -94,14 +98,18 @@ int main(void)
 	cJSON_Delete(id);
 	id = cJSON_CreateNumber(9007199254740991.0);
 	rpc_reply_result(id, NULL);
-	TAP_OK(strstr(drain(), "\"id\":9007199254740991,") != NULL, "2^53-1 comes back digit for digit");
+	TAP_OK(strstr(drain(), "\"id\":9007199254740991,") != NULL,
+	       "2^53-1 comes back digit for digit");
 	cJSON_Delete(id);
 	line("{\"jsonrpc\":\"2.0\",\"id\":1e400,\"method\":\"ping\"}");
 	r = drain();
-	TAP_OK(strstr(r, "-32600") && strstr(r, "\"id\":null") && !seen[0], "an infinite id is invalid");
-	cJSON *a = cJSON_CreateNumber(9007199254740991.0), *b = cJSON_CreateNumber(9007199254740990.0);
+	TAP_OK(strstr(r, "-32600") && strstr(r, "\"id\":null") && !seen[0],
+	       "an infinite id is invalid");
+	cJSON *a = cJSON_CreateNumber(9007199254740991.0),
+	      *b = cJSON_CreateNumber(9007199254740990.0);
 	cJSON *c = cJSON_CreateString("9007199254740991");
-	TAP_OK(!rpc_id_equal(a, b) && rpc_id_equal(a, a) && !rpc_id_equal(a, c), "ids compare exactly, by type");
+	TAP_OK(!rpc_id_equal(a, b) && rpc_id_equal(a, a) && !rpc_id_equal(a, c),
+	       "ids compare exactly, by type");
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	cJSON_Delete(c);
@@ -109,7 +117,8 @@ int main(void)
 	/* Framing through the loop: two messages in one write, one split across
 	 * writes, and a final message without its newline. */
 	seen[0] = '\0';
-	const char *chunk = "{\"jsonrpc\":\"2.0\",\"method\":\"a\"}\n{\"jsonrpc\":\"2.0\",\"method\":\"b\"}\n{\"jsonrpc\":\"2.0\",";
+	const char *chunk = "{\"jsonrpc\":\"2.0\",\"method\":\"a\"}\n{\"jsonrpc\":\"2.0\","
+	                    "\"method\":\"b\"}\n{\"jsonrpc\":\"2.0\",";
 	if (write(in[1], chunk, strlen(chunk)) < 0)
 		return 1;
 	loop_run_once(100, &e);

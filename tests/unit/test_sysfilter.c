@@ -32,7 +32,8 @@
 static int bad_insn;
 
 /* Run prog on d; the seccomp return value (action | data). */
-static uint32_t run_bpf(const struct sock_filter *prog, unsigned short len, const struct seccomp_data *d)
+static uint32_t run_bpf(const struct sock_filter *prog, unsigned short len,
+                        const struct seccomp_data *d)
 {
 	uint32_t A = 0, X = 0, M[BPF_MEMWORDS] = { 0 };
 	const unsigned char *data = (const unsigned char *)d;
@@ -155,7 +156,9 @@ int main(void)
 	TAP_OK(sysfilter_build(NULL, &prog, &e) == 0, "the filter compiles (%s)", e.msg);
 
 	/* Every entry of the deny table, with harmless arguments. */
-	const char *conditional[] = { "clone", "ioctl", "personality", "socket", "socketpair", NULL };
+	const char *conditional[] = {
+		"clone", "ioctl", "personality", "socket", "socketpair", NULL
+	};
 	size_t n = 0, unknown = 0, cond = 0, total = 0;
 	for (size_t i = 0; sysfilter_entry_name(i); i++) {
 		const char *name = sysfilter_entry_name(i);
@@ -174,33 +177,67 @@ int main(void)
 		}
 		uint32_t want = strcmp(name, "clone3") == 0 ? ENOSYS_RET : EPERM_RET;
 		uint32_t got = call(NATIVE, nr, 0, 0);
-		TAP_OK(got == want, "%s is denied with %s (got %s)", name, strcmp(name, "clone3") ? "EPERM" : "ENOSYS",
-		       act(got));
+		TAP_OK(got == want, "%s is denied with %s (got %s)", name,
+		       strcmp(name, "clone3") ? "EPERM" : "ENOSYS", act(got));
 		n++;
 	}
-	TAP_OK(n > 50 && n + unknown + cond == total, "%zu of %zu table entries checked (%zu unknown on this architecture, %zu with argument conditions, checked below)",
+	TAP_OK(n > 50 && n + unknown + cond == total,
+	       "%zu of %zu table entries checked (%zu unknown on this architecture, %zu with "
+	       "argument conditions, checked below)",
 	       n, total, unknown, cond);
 	/* What Docker's default profile denies, by name: each is in the table. */
-	const char *docker[] = { "sysfs", "ustat", "mbind", "set_mempolicy", "get_mempolicy", "migrate_pages",
-				 "move_pages", "kcmp", "bpf", "userfaultfd", "keyctl", "add_key", "request_key",
-				 "open_by_handle_at", "perf_event_open", "unshare", "setns", "mount", "umount2",
-				 "pivot_root", "kexec_load", "init_module", "reboot", "swapon", "acct",
-				 "clock_settime", "settimeofday", "ptrace", "process_vm_readv", "syslog",
-				 "io_uring_setup", NULL };
+	const char *docker[] = { "sysfs",
+		                 "ustat",
+		                 "mbind",
+		                 "set_mempolicy",
+		                 "get_mempolicy",
+		                 "migrate_pages",
+		                 "move_pages",
+		                 "kcmp",
+		                 "bpf",
+		                 "userfaultfd",
+		                 "keyctl",
+		                 "add_key",
+		                 "request_key",
+		                 "open_by_handle_at",
+		                 "perf_event_open",
+		                 "unshare",
+		                 "setns",
+		                 "mount",
+		                 "umount2",
+		                 "pivot_root",
+		                 "kexec_load",
+		                 "init_module",
+		                 "reboot",
+		                 "swapon",
+		                 "acct",
+		                 "clock_settime",
+		                 "settimeofday",
+		                 "ptrace",
+		                 "process_vm_readv",
+		                 "syslog",
+		                 "io_uring_setup",
+		                 NULL };
 	for (const char **d = docker; *d; d++) {
 		int nr = seccomp_syscall_resolve_name(*d);
-		TAP_OK(nr != __NR_SCMP_ERROR && call(NATIVE, nr, 0, 0) == EPERM_RET, "Docker denies %s: so does this filter",
-		       *d);
+		TAP_OK(nr != __NR_SCMP_ERROR && call(NATIVE, nr, 0, 0) == EPERM_RET,
+		       "Docker denies %s: so does this filter", *d);
 	}
 
 	/* Calls everyday programs need stay allowed. */
-	const int allowed[] = { SYS_read, SYS_write, SYS_openat, SYS_close, SYS_mmap, SYS_execve, SYS_exit_group,
-				SYS_futex, SYS_getpid, SYS_wait4, SYS_pipe2, SYS_fork, SYS_prctl };
+	const int allowed[] = { SYS_read,   SYS_write,      SYS_openat, SYS_close,  SYS_mmap,
+		                SYS_execve, SYS_exit_group, SYS_futex,  SYS_getpid, SYS_wait4,
+		                SYS_pipe2,  SYS_fork,       SYS_prctl };
 	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-		TAP_OK(call(NATIVE, allowed[i], 0, 0) == SECCOMP_RET_ALLOW, "syscall %d is allowed", allowed[i]);
+		TAP_OK(call(NATIVE, allowed[i], 0, 0) == SECCOMP_RET_ALLOW, "syscall %d is allowed",
+		       allowed[i]);
 
 	/* Socket families: an allow-list. */
-	const struct { uint64_t fam; uint32_t want; const char *what; } socks[] = {
+	const struct {
+		uint64_t fam;
+		uint32_t want;
+		const char *what;
+	} socks[] = {
 		{ AF_UNIX, SECCOMP_RET_ALLOW, "AF_UNIX" },
 		{ AF_INET, SECCOMP_RET_ALLOW, "AF_INET" },
 		{ AF_INET6, SECCOMP_RET_ALLOW, "AF_INET6" },
@@ -218,47 +255,62 @@ int main(void)
 	for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++) {
 		uint32_t a = call(NATIVE, SYS_socket, socks[i].fam, SOCK_STREAM);
 		uint32_t b = call(NATIVE, SYS_socketpair, socks[i].fam, SOCK_STREAM);
-		TAP_OK(a == socks[i].want && b == socks[i].want, "socket/socketpair %s: %s (got %s)", socks[i].what,
-		       act(socks[i].want), act(a));
+		TAP_OK(a == socks[i].want && b == socks[i].want,
+		       "socket/socketpair %s: %s (got %s)", socks[i].what, act(socks[i].want),
+		       act(a));
 	}
 
 	/* personality: only Docker's values. */
-	const struct { uint64_t v; uint32_t want; } pers[] = {
-		{ 0x0, SECCOMP_RET_ALLOW }, { 0x8, SECCOMP_RET_ALLOW }, { 0x20000, SECCOMP_RET_ALLOW },
-		{ 0x20008, SECCOMP_RET_ALLOW }, { 0xffffffff, SECCOMP_RET_ALLOW },
+	const struct {
+		uint64_t v;
+		uint32_t want;
+	} pers[] = {
+		{ 0x0, SECCOMP_RET_ALLOW },
+		{ 0x8, SECCOMP_RET_ALLOW },
+		{ 0x20000, SECCOMP_RET_ALLOW },
+		{ 0x20008, SECCOMP_RET_ALLOW },
+		{ 0xffffffff, SECCOMP_RET_ALLOW },
 		{ 0x0400000, EPERM_RET }, /* READ_IMPLIES_EXEC */
 		{ 0x0040000, EPERM_RET }, /* ADDR_NO_RANDOMIZE */
 		{ 0x100000000ULL | 0x0400000, EPERM_RET },
 	};
 	for (size_t i = 0; i < sizeof pers / sizeof pers[0]; i++)
-		TAP_OK(call(NATIVE, SYS_personality, pers[i].v, 0) == pers[i].want, "personality(0x%llx): %s",
-		       (unsigned long long)pers[i].v, act(pers[i].want));
+		TAP_OK(call(NATIVE, SYS_personality, pers[i].v, 0) == pers[i].want,
+		       "personality(0x%llx): %s", (unsigned long long)pers[i].v, act(pers[i].want));
 
 	/* clone: namespaces refused, plain threads and forks allowed. */
-	TAP_OK(call(NATIVE, SYS_clone, CLONE_NEWUSER, 0) == EPERM_RET, "clone(CLONE_NEWUSER) is denied");
-	TAP_OK(call(NATIVE, SYS_clone, CLONE_NEWNS | CLONE_VM, 0) == EPERM_RET, "clone(CLONE_NEWNS|...) is denied");
-	TAP_OK(call(NATIVE, SYS_clone, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD, 0) ==
-		       SECCOMP_RET_ALLOW,
+	TAP_OK(call(NATIVE, SYS_clone, CLONE_NEWUSER, 0) == EPERM_RET,
+	       "clone(CLONE_NEWUSER) is denied");
+	TAP_OK(call(NATIVE, SYS_clone, CLONE_NEWNS | CLONE_VM, 0) == EPERM_RET,
+	       "clone(CLONE_NEWNS|...) is denied");
+	TAP_OK(call(NATIVE, SYS_clone,
+	            CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD,
+	            0) == SECCOMP_RET_ALLOW,
 	       "clone of a thread is allowed");
-	TAP_OK(call(NATIVE, SYS_clone, 17 /* SIGCHLD */, 0) == SECCOMP_RET_ALLOW, "fork-like clone is allowed");
+	TAP_OK(call(NATIVE, SYS_clone, 17 /* SIGCHLD */, 0) == SECCOMP_RET_ALLOW,
+	       "fork-like clone is allowed");
 
 	/* ioctl: TIOCSTI/TIOCLINUX refused whatever the high bits; others allowed. */
 	TAP_OK(call(NATIVE, SYS_ioctl, 0, TIOCSTI) == EPERM_RET, "ioctl(TIOCSTI) is denied");
 	TAP_OK(call(NATIVE, SYS_ioctl, 0, 0x100000000ULL | TIOCSTI) == EPERM_RET,
 	       "ioctl(TIOCSTI with high bits set) is denied");
 	TAP_OK(call(NATIVE, SYS_ioctl, 0, TIOCLINUX) == EPERM_RET, "ioctl(TIOCLINUX) is denied");
-	TAP_OK(call(NATIVE, SYS_ioctl, 0, TIOCGWINSZ) == SECCOMP_RET_ALLOW, "ioctl(TIOCGWINSZ) is allowed");
+	TAP_OK(call(NATIVE, SYS_ioctl, 0, TIOCGWINSZ) == SECCOMP_RET_ALLOW,
+	       "ioctl(TIOCGWINSZ) is allowed");
 
 	/* Other ABIs: killed. */
-	TAP_OK(call(NATIVE, SYS_read | 0x40000000, 0, 0) == SECCOMP_RET_KILL_PROCESS, "x32 read is killed");
+	TAP_OK(call(NATIVE, SYS_read | 0x40000000, 0, 0) == SECCOMP_RET_KILL_PROCESS,
+	       "x32 read is killed");
 	TAP_OK(call(NATIVE, SYS_socket | 0x40000000, AF_VSOCK, 0) == SECCOMP_RET_KILL_PROCESS,
 	       "x32 socket does not slip past the family check");
 	TAP_OK(call(AUDIT_ARCH_I386, 3, 0, 0) == SECCOMP_RET_KILL_PROCESS, "i386 read is killed");
 	TAP_OK(call(AUDIT_ARCH_I386, 102 /* socketcall */, 0, 0) == SECCOMP_RET_KILL_PROCESS,
 	       "i386 socketcall is killed");
-	TAP_OK(call(AUDIT_ARCH_AARCH64, 63, 0, 0) == SECCOMP_RET_KILL_PROCESS, "a foreign arch is killed");
+	TAP_OK(call(AUDIT_ARCH_AARCH64, 63, 0, 0) == SECCOMP_RET_KILL_PROCESS,
+	       "a foreign arch is killed");
 
-	TAP_OK(bad_insn == 0, "the interpreter met only instructions it knows (%d unknown)", bad_insn);
+	TAP_OK(bad_insn == 0, "the interpreter met only instructions it knows (%d unknown)",
+	       bad_insn);
 	sysfilter_free(&prog);
 	return TAP_DONE();
 }
