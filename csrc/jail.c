@@ -698,9 +698,10 @@ int jail_refresh_project(struct jail_proc *p, const char *mount_point, struct er
 		goto fail;
 	}
 	/* Detaching and mounting take well under a millisecond; a helper
-	 * that does not answer in 5 s is stuck (a hung file system). */
+	 * that does not answer in 1 s is stuck (a hung file system, or stopped
+	 * from the host): this wait holds the event loop, so it is short. */
 	int pr;
-	while ((pr = poll(&pfd, 1, 5000)) < 0 && errno == EINTR)
+	while ((pr = poll(&pfd, 1, 1000)) < 0 && errno == EINTR)
 		;
 	if (pr <= 0) {
 		err_set(e, ETIMEDOUT, "the project refresher did not answer");

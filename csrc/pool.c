@@ -40,6 +40,7 @@ struct spare {
 	struct jail_spec spec;
 	char token[JAIL_TOKEN_MAX + 1]; /* session spares: spec.agent_token */
 	uint64_t born_ms;
+	long expire_timer; /* session spares: discarded when too old */
 	struct jail_proc jp;
 };
 
@@ -78,6 +79,9 @@ static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
 
 static void discard(struct spare *sp)
 {
+	if (sp->expire_timer > 0)
+		loop_timer_cancel(sp->expire_timer);
+	sp->expire_timer = 0;
 	if (!sp->ready)
 		return;
 	loop_unwatch(sp->jp.pidfd);
@@ -97,7 +101,19 @@ static void on_spare_exit(void *ctx, int fd, short revents)
 	loop_unwatch(sp->jp.pidfd);
 	jail_release(&sp->jp);
 	sp->ready = false;
+	if (sp->expire_timer > 0)
+		loop_timer_cancel(sp->expire_timer);
+	sp->expire_timer = 0;
 	log_msg(LOG_DEBUG, "pool: the spare sandbox of %s ended early", sp->spec.env->name);
+}
+
+static void on_expire(void *ctx)
+{
+	struct spare *sp = ctx;
+	sp->expire_timer = 0;
+	log_msg(LOG_DEBUG, "pool: the session spare of %s was not used in %u s; discarded",
+	        sp->spec.env->name, POOL_SESSION_SPARE_AGE_S);
+	discard(sp);
 }
 
 static void refill(void *ctx)
@@ -127,6 +143,12 @@ static void refill(void *ctx)
 	}
 	sp->ready = true;
 	sp->born_ms = loop_now_ms();
+	if (sp->spec.agent_token) {
+		/* Its own deadline runs (jail.h): unused this long, it goes. */
+		long t = loop_timer_add(sp->born_ms + POOL_SESSION_SPARE_AGE_S * 1000u, on_expire,
+		                        sp, &e);
+		sp->expire_timer = t > 0 ? t : 0;
+	}
 }
 
 static void schedule(struct spare *sp, const struct jail_spec *s)
@@ -155,6 +177,9 @@ bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *tok
 		return false;
 	}
 	loop_unwatch(sp->jp.pidfd);
+	if (sp->expire_timer > 0)
+		loop_timer_cancel(sp->expire_timer);
+	sp->expire_timer = 0;
 	*p = sp->jp;
 	memcpy(token, sp->token, strlen(sp->token) + 1);
 	sp->ready = false;

@@ -225,19 +225,12 @@ static int spawn(struct session *s)
 	}
 	struct jail_spec spec = sandbox_spec(s);
 	int rc = -1;
-	if (pool_take_session(&spec, &s->jp, s->token, sizeof s->token)) {
-		/* A prepared sandbox (pool.c). Nothing has looked up a project
-		 * file in it yet, so its view is not stale; it is made again
-		 * anyway, as before every call (0.3 ms), so that nothing an
-		 * agent might do at start-up can make it so. */
+	/* A prepared sandbox (pool.c) is used as it is: nothing has looked up
+	 * a project file in it, so its project view is not stale (its init may
+	 * even be finishing its set-up: the call waits for that, as for a
+	 * sandbox spawned now). */
+	if (pool_take_session(&spec, &s->jp, s->token, sizeof s->token))
 		rc = 0;
-		if (s->project_dir && jail_refresh_project(&s->jp, s->project_mount, &e) < 0) {
-			log_msg(LOG_WARNING, "session %s: %s; starting a new sandbox", s->id,
-			        e.msg);
-			reaper_bury(&s->jp);
-			rc = -1;
-		}
-	}
 	if (rc < 0)
 		rc = jail_spawn(&spec, &s->jp, &e);
 	if (rc == -2) {
