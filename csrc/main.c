@@ -31,6 +31,7 @@
 #include "mcp.h"
 #include "mounts.h"
 #include "pool.h"
+#include "reaper.h"
 #include "reslimits.h"
 #include "rpc.h"
 
@@ -499,6 +500,7 @@ int main(int argc, char **argv)
 		http_shutdown(2000);
 	mcp_shutdown();
 	pool_shutdown();
+	reaper_shutdown(); /* the spares pool_shutdown let go of */
 	jail_fini();
 	limits_fini();
 	rpc_flush(2000);

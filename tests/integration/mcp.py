@@ -298,6 +298,25 @@ class Watch:
             self.cgroups.add(parent)
             self.cgroups.update(os.path.join(parent, n) for n in names if n.startswith("sandbox-"))
 
+    def record_marked(self, marker):
+        """Add the processes of the sandboxes (pid namespaces) in which a
+        process's command line holds marker: one session's sandbox, say, and
+        not the spares the server prepares beside it (a session spare runs
+        an agent too, so busy_only cannot tell it from an idle session)."""
+        by_ns = {}
+        for p, _ in descendants(self.server):
+            by_ns.setdefault(_pid_ns(p), []).append(p)
+        for ns, ps in by_ns.items():
+            if ns and any(marker in cmdline(p) for p in ps):
+                for p in ps:
+                    if p not in self.fds:
+                        try:
+                            self.fds[p] = (os.pidfd_open(p), cmdline(p))
+                        except ProcessLookupError:
+                            continue
+                        self._add_cgroups(p, False)
+        return len(self.fds)
+
     def record(self, busy_only=False):
         """Add every descendant of the server not yet recorded. busy_only:
         only the sandboxes running something (a pid namespace with more than

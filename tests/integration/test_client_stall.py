@@ -45,7 +45,7 @@ s.initialize()
 r = s.run("sleep 1000 &", "shell", session="idle")
 t.ok(sc(r).get("exit_code") == 0, "a session with a background job starts", r)
 idle = Watch(s.p.pid)
-idle.record(busy_only=True)          # the session's sandbox: init, agent, sleep
+idle.record_marked("sleep 1000")     # the session's sandbox: init, agent, sleep
 t.ok(len(idle.fds) >= 3, "its processes are recorded (%d)" % len(idle.fds), list(idle.fds.values()))
 
 # The stall: from here the client writes but reads nothing (not even through

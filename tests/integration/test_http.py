@@ -228,8 +228,9 @@ t.ok(st == 200 and time.monotonic() - t0 < 2, "a client stalled mid-body does no
 w = Watch(s.p.pid)
 w.record(busy_only=True)   # sandboxes of other sessions: not this one's
 base = set(w.fds)
-st, rep = run(s, sid2, "echo started", env="python", session="keep")
-w.record(busy_only=True)  # the session's sandbox, not the idle spares
+st, rep = run(s, sid2, "import subprocess\nsubprocess.Popen(['sleep', '1001'])\nprint('started')",
+              env="python", session="keep")
+w.record_marked("sleep 1001")  # the session's sandbox, not the spares
 mine = set(w.fds) - base
 n_before = len(mine)
 st, _, _ = curl(s.url, method="DELETE", headers=["Mcp-Session-Id: " + sid2], accept=None)
@@ -326,8 +327,8 @@ t.ok(secret not in s.stderr().decode(errors="replace"), "the token never appears
 s = HttpServer("--http-idle-timeout", "2")
 st, sid, _ = init(s)
 w = Watch(s.p.pid)
-run(s, sid, "x = 1", env="python", session="idle")
-w.record(busy_only=True)
+run(s, sid, "x = 1\nimport subprocess\nsubprocess.Popen(['sleep', '1002'])", env="python", session="idle")
+w.record_marked("sleep 1002")
 time.sleep(3.5)
 st, _, _ = call(s, sid, "ping")
 t.ok(st == 404, "a session unused past --http-idle-timeout is 404 (got %d)" % st)
