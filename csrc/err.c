@@ -1,6 +1,7 @@
 /* err.c — see err.h. Truncates rather than overflows (never inside a UTF-8
  * character); never allocates. */
 #include "err.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -57,21 +58,13 @@ int err_wrap(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
-	size_t n;
 	memcpy(old, e->msg, sizeof old);
-	/* Truncation is intended: the prefix wins, the tail of the old message
-	 * is cut. Built by hand so -Wformat-truncation has nothing to say. */
-	n = strlen(prefix);
-	if (n > sizeof e->msg - 3)
-		n = sizeof e->msg - 3;
-	memcpy(e->msg, prefix, n);
-	e->msg[n++] = ':';
-	e->msg[n++] = ' ';
-	size_t rest = strnlen(old, sizeof old - 1);
-	if (rest > sizeof e->msg - 1 - n)
-		rest = sizeof e->msg - 1 - n;
-	memcpy(e->msg + n, old, rest);
-	e->msg[n + rest] = '\0';
-	utf8_fix_cut(e->msg);
+	old[sizeof old - 1] = '\0';
+	/* The prefix wins: the tail of the old message is what gets cut. */
+	struct strbuf b;
+	sb_init(&b, e->msg, sizeof e->msg);
+	sb_add(&b, prefix);
+	sb_add(&b, ": ");
+	sb_add(&b, old);
 	return -1;
 }

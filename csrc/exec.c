@@ -39,6 +39,7 @@
 #include "outcap.h"
 #include "pool.h"
 #include "reaper.h"
+#include "strbuf.h"
 
 /* A healthy spare accepts in well under a millisecond; this leaves room for
  * a loaded machine, and is all a frozen spare costs a run. */
@@ -106,16 +107,15 @@ void exec_result_free(struct exec_result *r)
 	free(r);
 }
 
-/* dst = a + b, cut to fit (intended: messages come first, hints after). */
-static void cat2(char *dst, size_t len, const char *a, const char *b)
+/* The run's setup_error: a, b and c, cut to fit (messages first, hints
+ * after). */
+static void set_setup_error(struct exec_run *r, const char *a, const char *b, const char *c)
 {
-	size_t n = 0;
-	for (; *a && n + 1 < len; a++)
-		dst[n++] = *a;
-	for (; *b && n + 1 < len; b++)
-		dst[n++] = *b;
-	if (len)
-		dst[n] = '\0';
+	struct strbuf sb;
+	sb_init(&sb, r->res->setup_error, sizeof r->res->setup_error);
+	sb_add(&sb, a);
+	sb_add(&sb, b);
+	sb_add(&sb, c);
 }
 
 static void stop_timers(struct exec_run *r)
@@ -461,10 +461,7 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
 	r->accepted = false;
 	int rc = r->from_pool ? 0 : jail_spawn(&r->spec, &r->jp, e);
 	if (rc == -2) {
-		cat2(r->res->setup_error, sizeof r->res->setup_error, e->msg, " - ");
-		cat2(r->res->setup_error + strlen(r->res->setup_error),
-		     sizeof r->res->setup_error - strlen(r->res->setup_error), jail_hint(e->code),
-		     "");
+		set_setup_error(r, e->msg, " - ", jail_hint(e->code));
 		r->timer = loop_timer_add(now, on_setup_error, r, e);
 		if (r->timer < 0) {
 			r->timer = 0;
@@ -504,6 +501,15 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
  * (its launcher was stopped or gone): discard it and run in a fresh
  * sandbox, with the whole timeout. Called from the loop, so a failure here
  * is answered at once. */
+/* The server could not start the run (from the loop): answer it now. */
+static void start_failed(struct exec_run *r, const struct err *e)
+{
+	bury(r);
+	stop_timers(r);
+	set_setup_error(r, "the server could not start the run: ", e->msg, "");
+	on_setup_error(r);
+}
+
 static void restart_cold(struct exec_run *r, const char *why)
 {
 	struct err e = { 0, "" };
@@ -520,12 +526,7 @@ static void restart_cold(struct exec_run *r, const char *why)
 	int rc = start_sandbox(r, false, &e);
 	if (rc >= 0)
 		return;
-	if (r->spawned)
-		bury(r);
-	stop_timers(r);
-	cat2(r->res->setup_error, sizeof r->res->setup_error,
-	     "the server could not start the run: ", e.msg);
-	on_setup_error(r);
+	start_failed(r, &e);
 }
 
 static void on_spawn_turn(void *ctx);
@@ -565,12 +566,7 @@ static void start_head(void)
 	unqueue(r);
 	if (start_sandbox(r, true, &e) >= 0)
 		return;
-	if (r->spawned)
-		bury(r);
-	stop_timers(r);
-	cat2(r->res->setup_error, sizeof r->res->setup_error,
-	     "the server could not start the run: ", e.msg);
-	on_setup_error(r);
+	start_failed(r, &e);
 }
 
 /* A round's turn to spawn: the run at the head of the queue gets its

@@ -44,6 +44,7 @@
 #include "jail.h"
 #include "fsutil.h"
 #include "log.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,13 +110,15 @@ __attribute__((noreturn)) static void fail(struct err *e, const char *hint)
 	memset(&m, 0, sizeof m);
 	m.type = JAIL_MSG_ERROR;
 	m.status = e->code;
-	/* Built by hand: truncation is intended (message first, then hint). */
-	size_t n = 0;
-	const char *parts[3] = { e->msg, hint ? " - " : "", hint ? hint : "" };
-	for (int i = 0; i < 3; i++)
-		for (const char *p = parts[i]; *p && n + 1 < sizeof m.text; p++)
-			m.text[n++] = *p;
-	m.text[n] = '\0';
+	/* Message first, then the hint, cut to fit (no allocation: we are
+	 * a forked child). */
+	struct strbuf sb;
+	sb_init(&sb, m.text, sizeof m.text);
+	sb_add(&sb, e->msg);
+	if (hint) {
+		sb_add(&sb, " - ");
+		sb_add(&sb, hint);
+	}
 	if (sync_fd >= 0) {
 		ssize_t w;
 		do

@@ -25,6 +25,7 @@
 #include "mcp_files.h"
 #include "rpc.h"
 #include "session.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 static const char *const supported_versions[] = {
@@ -131,53 +132,38 @@ static size_t tools_list_len(void)
 	return n;
 }
 
-static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void addf(char *buf, size_t cap, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	if (*n >= cap - 1)
-		return;
-	va_start(ap, fmt);
-	int w = vsnprintf(buf + *n, cap - *n, fmt, ap);
-	va_end(ap);
-	if (w > 0)
-		*n = *n + (size_t)w < cap - 1 ? *n + (size_t)w : cap - 1;
-	utf8_fix_cut(buf);
-	*n = strlen(buf);
-}
-
 char *mcp_instructions(void)
 {
-	size_t cap = 2048, n = 0;
+	size_t cap = 2048;
 	size_t fixed = tools_list_len() + INSTRUCTIONS_FIXED;
 	size_t budget = fixed < MCP_CONTEXT_BUDGET ? MCP_CONTEXT_BUDGET - fixed : 0;
 	char *s = malloc(cap);
+	struct strbuf b;
 	if (!s)
 		return NULL;
-#define ADD(...) n += (size_t)snprintf(s + n, n < cap ? cap - n : 0, __VA_ARGS__)
-	ADD("Run code with the `run` tool in an isolated sandbox built by Nix; prefer it to your "
-	    "own "
-	    "shell: it cannot change the host or the project. Environments:\n");
+	sb_init(&b, s, cap);
+	sb_add(&b, "Run code with the `run` tool in an isolated sandbox built by Nix; prefer it to "
+	           "your own shell: it cannot change the host or the project. Environments:\n");
 	size_t listed = 0;
 	for (size_t i = 0; i < env_count(); i++) {
 		const struct env_entry *en = env_at(i);
-		if (n + strlen(en->name) + strlen(en->description) + 16 > budget)
+		if (b.len + strlen(en->name) + strlen(en->description) + 16 > budget)
 			break;
-		ADD("- %s: %s%s\n", en->name, en->description, en->network ? " (network)" : "");
+		sb_addf(&b, "- %s: %s%s\n", en->name, en->description,
+		        en->network ? " (network)" : "");
 		listed++;
 	}
 	if (listed < env_count())
-		ADD("- and %zu more (see the env parameter)\n", env_count() - listed);
-	ADD("Without `session` each call starts fresh; reuse a `session` id to keep interpreter "
-	    "state and /workspace (a session stays in its env). /workspace is the writable cwd");
+		sb_addf(&b, "- and %zu more (see the env parameter)\n", env_count() - listed);
+	sb_add(&b,
+	       "Without `session` each call starts fresh; reuse a `session` id to keep interpreter "
+	       "state and /workspace (a session stays in its env). /workspace is the writable cwd");
 	if (project_dir)
-		ADD("; the project is mounted read-only at %s", env_config()->project_mount);
-	ADD(". %s", any_network() ? "Only environments marked (network) reach the network."
-	                          : "There is no network access.");
-#undef ADD
-	if (n >= cap)
-		s[cap - 1] = '\0';
+		sb_addf(&b, "; the project is mounted read-only at %s",
+		        env_config()->project_mount);
+	sb_addf(&b, ". %s",
+	        any_network() ? "Only environments marked (network) reach the network."
+	                      : "There is no network access.");
 	return s;
 }
 
@@ -222,15 +208,15 @@ cJSON *mcp_tools_list(void)
 	cJSON *sess = cJSON_AddObjectToObject(props, "session");
 	cJSON_AddStringToObject(sess, "type", "string");
 	char sdesc[512];
-	size_t sn = 0, without = 0;
-	addf(sdesc, sizeof sdesc, &sn,
-	     "Optional id ([A-Za-z0-9_.-]{1,64}): reuse to keep state and /workspace.");
+	struct strbuf sd;
+	size_t without = 0;
+	sb_init(&sd, sdesc, sizeof sdesc);
+	sb_addf(&sd, "Optional id ([A-Za-z0-9_.-]{1,64}): reuse to keep state and /workspace.");
 	for (size_t i = 0; i < env_count(); i++)
 		if (!env_has_sessions(env_at(i)))
-			addf(sdesc, sizeof sdesc, &sn, "%s%s", without++ ? ", " : " Not in env ",
-			     env_at(i)->name);
+			sb_addf(&sd, "%s%s", without++ ? ", " : " Not in env ", env_at(i)->name);
 	if (without)
-		addf(sdesc, sizeof sdesc, &sn, ".");
+		sb_addf(&sd, ".");
 	cJSON_AddStringToObject(sess, "description", sdesc);
 	cJSON_AddItemToObject(props, "files", mcp_files_schema());
 	const char *req[] = { "code", "env" };
@@ -300,47 +286,49 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 	bool truncated = res->stdout_truncated || res->stderr_truncated;
 	bool failed = res->timed_out || res->exit_code != 0 || res->protocol_error;
 	char status[1024];
-	size_t sn = 0;
+	struct strbuf st;
+	sb_init(&st, status, sizeof status);
 
 	/* The status line says what happened and, when the run failed because
 	 * of a limit, what to do next. */
 	if (session && res->restarted)
-		addf(status, sizeof status, &sn,
-		     "[the session was restarted: previous state lost (%s)]\n",
-		     res->restart_reason ? res->restart_reason : "its sandbox ended");
+		sb_addf(&st, "[the session was restarted: previous state lost (%s)]\n",
+		        res->restart_reason ? res->restart_reason : "its sandbox ended");
 	if (res->timed_out && session && !res->session_lost)
-		addf(status, sizeof status, &sn,
-		     "[timed out after %u s; the call was interrupted (SIGINT) and the session's "
-		     "state "
-		     "is kept. Make the code faster, or split the work across calls",
-		     env->limits.timeout_seconds);
+		sb_addf(
+		    &st,
+		    "[timed out after %u s; the call was interrupted (SIGINT) and the session's "
+		    "state "
+		    "is kept. Make the code faster, or split the work across calls",
+		    env->limits.timeout_seconds);
 	else if (res->timed_out && session)
-		addf(status, sizeof status, &sn,
-		     "[timed out after %u s; the code did not stop on SIGINT, so the session's "
-		     "sandbox "
-		     "was killed and its state was lost (the next call starts a fresh interpreter)",
-		     env->limits.timeout_seconds);
+		sb_addf(
+		    &st,
+		    "[timed out after %u s; the code did not stop on SIGINT, so the session's "
+		    "sandbox "
+		    "was killed and its state was lost (the next call starts a fresh interpreter)",
+		    env->limits.timeout_seconds);
 	else if (res->timed_out)
-		addf(
-		    status, sizeof status, &sn,
+		sb_addf(
+		    &st,
 		    "[timed out after %u s; every process of the sandbox was killed. Make the code "
 		    "faster, or split the work across calls of a session",
 		    env->limits.timeout_seconds);
 	else if (res->output_killed)
-		addf(
-		    status, sizeof status, &sn,
+		sb_addf(
+		    &st,
 		    "[stopped: the output ran on far past its %u-byte cap. Write large output to a "
 		    "file in /workspace and print a summary",
 		    env->limits.max_output_bytes);
 	else if (res->oom_killed)
-		addf(status, sizeof status, &sn,
-		     "[killed: out of memory (the limit is %u MB). Process the data in smaller "
-		     "pieces",
-		     env->limits.memory_mb);
+		sb_addf(&st,
+		        "[killed: out of memory (the limit is %u MB). Process the data in smaller "
+		        "pieces",
+		        env->limits.memory_mb);
 	else if (res->exit_code < 0)
-		addf(status, sizeof status, &sn, "[killed by signal %d", res->term_signal);
+		sb_addf(&st, "[killed by signal %d", res->term_signal);
 	else
-		addf(status, sizeof status, &sn, "[exit code %d", res->exit_code);
+		sb_addf(&st, "[exit code %d", res->exit_code);
 	if (session && !res->timed_out) {
 		const char *why = res->protocol_error
 		                      ? "the session agent broke its protocol and was killed"
@@ -348,19 +336,19 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 		                  : res->session_lost     ? "the session's sandbox ended"
 		                                          : NULL;
 		if (why)
-			addf(status, sizeof status, &sn,
-			     "; %s: the session's state was lost (the next call starts a fresh "
-			     "interpreter)",
-			     why);
+			sb_addf(&st,
+			        "; %s: the session's state was lost (the next call starts a fresh "
+			        "interpreter)",
+			        why);
 	}
-	addf(status, sizeof status, &sn, "; %llu ms", (unsigned long long)res->duration_ms);
+	sb_addf(&st, "; %llu ms", (unsigned long long)res->duration_ms);
 	if (res->stdout_truncated)
-		addf(status, sizeof status, &sn, "; stdout truncated to %zu of %zu bytes",
-		     res->out_len, res->out_total);
+		sb_addf(&st, "; stdout truncated to %zu of %zu bytes", res->out_len,
+		        res->out_total);
 	if (res->stderr_truncated)
-		addf(status, sizeof status, &sn, "; stderr truncated to %zu of %zu bytes",
-		     res->err_len, res->err_total);
-	addf(status, sizeof status, &sn, "]");
+		sb_addf(&st, "; stderr truncated to %zu of %zu bytes", res->err_len,
+		        res->err_total);
+	sb_addf(&st, "]");
 
 	cJSON *r = cJSON_CreateObject();
 	cJSON *sc = cJSON_CreateObject();
