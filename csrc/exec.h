@@ -64,6 +64,28 @@ struct exec_result {
 	struct ws_outputs files;
 };
 
+/* How a run (or a session call) ended, the first that applies: what its
+ * result's status line says (mcp.c has one message per value). */
+enum exec_end {
+	EXEC_END_TIMED_OUT,      /* one-shot: our deadline; every process killed */
+	EXEC_END_TIMED_OUT_KEPT, /* session: interrupted at its deadline, state kept */
+	EXEC_END_TIMED_OUT_LOST, /* session: did not stop on SIGINT; sandbox killed */
+	EXEC_END_OUTPUT_RUNAWAY, /* killed: output far past its cap */
+	EXEC_END_OOM,            /* killed by the kernel: out of memory */
+	EXEC_END_SIGNALED,       /* a signal ended the interpreter: term_signal */
+	EXEC_END_EXITED,         /* the code exited: exit_code */
+};
+enum exec_end exec_result_end(const struct exec_result *r, bool session);
+
+/* A session call after which the session's state is gone, and why. */
+enum exec_loss {
+	EXEC_LOSS_NONE,
+	EXEC_LOSS_PROTOCOL, /* the agent broke its protocol and was killed */
+	EXEC_LOSS_DIED,     /* the interpreter exited or crashed */
+	EXEC_LOSS_ENDED,    /* the sandbox ended otherwise */
+};
+enum exec_loss exec_result_loss(const struct exec_result *r);
+
 /* Called from the loop exactly once per run unless cancelled. res belongs to
  * the callee: free it with exec_result_free. The run is gone when called. */
 typedef void exec_done_cb(void *ctx, struct exec_result *res);

@@ -279,6 +279,43 @@ static void add_repaired(cJSON *obj, const char *key, const char *s, size_t n)
 }
 
 /* Append to a fixed buffer; output past its end is cut, never overflowed. */
+/* The status line per way a run ended (exec.h), with the number each
+ * message takes and, when a limit ended it, what to do next. */
+enum end_arg { ARG_TIMEOUT, ARG_OUTPUT_CAP, ARG_MEMORY, ARG_SIGNAL, ARG_EXIT };
+static const struct {
+	const char *before, *after; /* the message around its number */
+	enum end_arg arg;
+} end_text[] = {
+	[EXEC_END_TIMED_OUT] = { "timed out after ",
+	                         " s; every process of the sandbox was killed. Make the code "
+	                         "faster, or split the work across calls of a session",
+	                         ARG_TIMEOUT },
+	[EXEC_END_TIMED_OUT_KEPT] = { "timed out after ",
+	                              " s; the call was interrupted (SIGINT) and the session's "
+	                              "state is kept. Make the code faster, or split the work "
+	                              "across calls",
+	                              ARG_TIMEOUT },
+	[EXEC_END_TIMED_OUT_LOST] = { "timed out after ",
+	                              " s; the code did not stop on SIGINT, so the session's "
+	                              "sandbox was killed and its state was lost (the next call "
+	                              "starts a fresh interpreter)",
+	                              ARG_TIMEOUT },
+	[EXEC_END_OUTPUT_RUNAWAY] = { "stopped: the output ran on far past its ",
+	                              "-byte cap. Write large output to a file in /workspace and "
+	                              "print a summary",
+	                              ARG_OUTPUT_CAP },
+	[EXEC_END_OOM] = { "killed: out of memory (the limit is ",
+	                   " MB). Process the data in smaller pieces", ARG_MEMORY },
+	[EXEC_END_SIGNALED] = { "killed by signal ", "", ARG_SIGNAL },
+	[EXEC_END_EXITED] = { "exit code ", "", ARG_EXIT },
+};
+static const char *const loss_text[] = {
+	[EXEC_LOSS_NONE] = "",
+	[EXEC_LOSS_PROTOCOL] = "the session agent broke its protocol and was killed",
+	[EXEC_LOSS_DIED] = "the interpreter died",
+	[EXEC_LOSS_ENDED] = "the session's sandbox ended",
+};
+
 /* res of a one-shot run (session NULL) or of a call of that session. */
 static cJSON *run_result(const struct env_entry *env, const struct exec_result *res,
                          const char *session)
@@ -294,53 +331,35 @@ static cJSON *run_result(const struct env_entry *env, const struct exec_result *
 	if (session && res->restarted)
 		sb_addf(&st, "[the session was restarted: previous state lost (%s)]\n",
 		        res->restart_reason ? res->restart_reason : "its sandbox ended");
-	if (res->timed_out && session && !res->session_lost)
-		sb_addf(
-		    &st,
-		    "[timed out after %u s; the call was interrupted (SIGINT) and the session's "
-		    "state "
-		    "is kept. Make the code faster, or split the work across calls",
-		    env->limits.timeout_seconds);
-	else if (res->timed_out && session)
-		sb_addf(
-		    &st,
-		    "[timed out after %u s; the code did not stop on SIGINT, so the session's "
-		    "sandbox "
-		    "was killed and its state was lost (the next call starts a fresh interpreter)",
-		    env->limits.timeout_seconds);
-	else if (res->timed_out)
-		sb_addf(
-		    &st,
-		    "[timed out after %u s; every process of the sandbox was killed. Make the code "
-		    "faster, or split the work across calls of a session",
-		    env->limits.timeout_seconds);
-	else if (res->output_killed)
-		sb_addf(
-		    &st,
-		    "[stopped: the output ran on far past its %u-byte cap. Write large output to a "
-		    "file in /workspace and print a summary",
-		    env->limits.max_output_bytes);
-	else if (res->oom_killed)
-		sb_addf(&st,
-		        "[killed: out of memory (the limit is %u MB). Process the data in smaller "
-		        "pieces",
-		        env->limits.memory_mb);
-	else if (res->exit_code < 0)
-		sb_addf(&st, "[killed by signal %d", res->term_signal);
-	else
-		sb_addf(&st, "[exit code %d", res->exit_code);
-	if (session && !res->timed_out) {
-		const char *why = res->protocol_error
-		                      ? "the session agent broke its protocol and was killed"
-		                  : res->interpreter_died ? "the interpreter died"
-		                  : res->session_lost     ? "the session's sandbox ended"
-		                                          : NULL;
-		if (why)
-			sb_addf(&st,
-			        "; %s: the session's state was lost (the next call starts a fresh "
-			        "interpreter)",
-			        why);
+	enum exec_end end = exec_result_end(res, session != NULL);
+	unsigned arg = 0;
+	switch (end_text[end].arg) {
+	case ARG_TIMEOUT:
+		arg = env->limits.timeout_seconds;
+		break;
+	case ARG_OUTPUT_CAP:
+		arg = env->limits.max_output_bytes;
+		break;
+	case ARG_MEMORY:
+		arg = env->limits.memory_mb;
+		break;
+	case ARG_SIGNAL:
+		arg = (unsigned)res->term_signal;
+		break;
+	case ARG_EXIT:
+		arg = (unsigned)res->exit_code;
+		break;
 	}
+	sb_add(&st, "[");
+	sb_add(&st, end_text[end].before);
+	sb_addf(&st, "%u", arg);
+	sb_add(&st, end_text[end].after);
+	enum exec_loss loss = exec_result_loss(res);
+	if (session && !res->timed_out && loss != EXEC_LOSS_NONE)
+		sb_addf(&st,
+		        "; %s: the session's state was lost (the next call starts a fresh "
+		        "interpreter)",
+		        loss_text[loss]);
 	sb_addf(&st, "; %llu ms", (unsigned long long)res->duration_ms);
 	if (res->stdout_truncated)
 		sb_addf(&st, "; stdout truncated to %zu of %zu bytes", res->out_len,
