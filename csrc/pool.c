@@ -84,6 +84,8 @@ static void discard(struct spare *sp)
 	sp->expire_timer = 0;
 	if (!sp->ready)
 		return;
+	if (sp->spec.agent_token) /* (tests read these lines: mcp.py, session_spares) */
+		log_msg(LOG_DEBUG, "pool: session spare %d discarded", sp->jp.pid);
 	loop_unwatch(sp->jp.pidfd);
 	reaper_bury(&sp->jp);
 	sp->ready = false;
@@ -98,6 +100,8 @@ static void on_spare_exit(void *ctx, int fd, short revents)
 	if (rc == 0)
 		return;
 	/* Died while waiting: forget it; the next run spawns its own. */
+	if (sp->spec.agent_token)
+		log_msg(LOG_DEBUG, "pool: session spare %d ended", sp->jp.pid);
 	loop_unwatch(sp->jp.pidfd);
 	jail_release(&sp->jp);
 	sp->ready = false;
@@ -144,6 +148,8 @@ static void refill(void *ctx)
 	sp->ready = true;
 	sp->born_ms = loop_now_ms();
 	if (sp->spec.agent_token) {
+		log_msg(LOG_DEBUG, "pool: session spare %d ready for %s", sp->jp.pid,
+		        sp->spec.env->name);
 		/* Its own deadline runs (jail.h): unused this long, it goes. */
 		long t = loop_timer_add(sp->born_ms + POOL_SESSION_SPARE_AGE_S * 1000u, on_expire,
 		                        sp, &e);
@@ -183,7 +189,8 @@ bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *tok
 	*p = sp->jp;
 	memcpy(token, sp->token, strlen(sp->token) + 1);
 	sp->ready = false;
-	log_msg(LOG_DEBUG, "pool: session in %s takes a prepared sandbox", s->env->name);
+	log_msg(LOG_DEBUG, "pool: session in %s takes a prepared sandbox (session spare %d taken)",
+	        s->env->name, p->pid);
 	return true;
 }
 

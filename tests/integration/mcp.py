@@ -192,6 +192,40 @@ def _idle_spare(ps):
     return True
 
 
+def session_spares(server):
+    """Init pids of the session sandboxes the server prepared ahead and that
+    no session took yet (csrc/pool.c, "Session spares"), from its log: the
+    server must run with --log-level debug."""
+    import re
+    server._fill(0.05)
+    text = server.err.decode(errors="replace")
+    ready = set(int(m) for m in re.findall(r"pool: session spare (\d+) ready", text))
+    gone = set(int(m) for m in re.findall(r"session spare (\d+) (?:taken|discarded|ended)", text))
+    return ready - gone
+
+
+def spare_processes(server):
+    """Every process of the session spares: each spare's pid namespace, and
+    its project refresher (outside that namespace, in its mount namespace)."""
+    inits = session_spares(server)
+    pid_ns = {_pid_ns(p) for p in inits} - {None}
+    mnt_ns = set()
+    for p in inits:
+        try:
+            mnt_ns.add(os.readlink("/proc/%d/ns/mnt" % p))
+        except OSError:
+            pass
+    out = set()
+    for p, _ in descendants(server.p.pid):
+        try:
+            mnt = os.readlink("/proc/%d/ns/mnt" % p)
+        except OSError:
+            mnt = None
+        if _pid_ns(p) in pid_ns or mnt in mnt_ns:
+            out.add(p)
+    return out
+
+
 def _cgroup_mounts():
     """{hierarchy key: mount point}: "" for cgroup v2, and each controller of
     a cgroup v1 hierarchy (from its super options) for that hierarchy."""
@@ -317,12 +351,13 @@ class Watch:
                         self._add_cgroups(p, False)
         return len(self.fds)
 
-    def record(self, busy_only=False):
+    def record(self, busy_only=False, exclude=()):
         """Add every descendant of the server not yet recorded. busy_only:
         only the sandboxes running something (a pid namespace with more than
         its init), i.e. not the idle spares; for checks while the server
-        lives, when a spare it just prepared must stay."""
-        procs = [p for p, _ in descendants(self.server)]
+        lives, when a spare it just prepared must stay. exclude: pids not to
+        record (spare_processes: the session spares, which run an agent)."""
+        procs = [p for p, _ in descendants(self.server) if p not in exclude]
         if busy_only:
             by_ns = {}
             for p in procs:
