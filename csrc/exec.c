@@ -89,45 +89,6 @@ size_t exec_output_bytes(const struct exec_run *r)
 	return r->out.o.total + r->err.o.total;
 }
 
-enum exec_end exec_result_end(const struct exec_result *r, bool session)
-{
-	if (r->timed_out && session)
-		return r->session_lost ? EXEC_END_TIMED_OUT_LOST : EXEC_END_TIMED_OUT_KEPT;
-	if (r->timed_out)
-		return EXEC_END_TIMED_OUT;
-	if (r->output_killed)
-		return EXEC_END_OUTPUT_RUNAWAY;
-	if (r->oom_killed)
-		return EXEC_END_OOM;
-	return r->exit_code < 0 ? EXEC_END_SIGNALED : EXEC_END_EXITED;
-}
-
-enum exec_loss exec_result_loss(const struct exec_result *r)
-{
-	return r->protocol_error     ? EXEC_LOSS_PROTOCOL
-	       : r->interpreter_died ? EXEC_LOSS_DIED
-	       : r->session_lost     ? EXEC_LOSS_ENDED
-	                             : EXEC_LOSS_NONE;
-}
-
-void exec_result_set_status(struct exec_result *res, int status)
-{
-	if (WIFEXITED(status))
-		res->exit_code = WEXITSTATUS(status);
-	else if (WIFSIGNALED(status))
-		res->term_signal = WTERMSIG(status);
-}
-
-void exec_result_free(struct exec_result *r)
-{
-	if (!r)
-		return;
-	free(r->out);
-	free(r->err);
-	ws_outputs_free(&r->files);
-	free(r);
-}
-
 /* The run's setup_error: a, b and c, cut to fit (messages first, hints
  * after). */
 static void set_setup_error(struct exec_run *r, const char *a, const char *b, const char *c)

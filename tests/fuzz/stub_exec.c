@@ -48,16 +48,6 @@ size_t exec_output_bytes(const struct exec_run *r)
 	return r->res ? r->res->out_total + r->res->err_total : 0;
 }
 
-void exec_result_free(struct exec_result *r)
-{
-	if (!r)
-		return;
-	free(r->out);
-	free(r->err);
-	ws_outputs_free(&r->files);
-	free(r);
-}
-
 static char *copy(const char *s, size_t n)
 {
 	char *p = malloc(n + 1);
