@@ -6,7 +6,8 @@ set -u
 cd "$(dirname "$0")/../.."
 out=build/unit
 mkdir -p "$out"
-srcs="csrc/utf8.c csrc/rpc.c csrc/jsonraw.c csrc/loop.c csrc/log.c csrc/err.c csrc/agent_ipc.c csrc/outcap.c csrc/sysfilter.c csrc/wsfiles.c csrc/base64.c csrc/fsutil.c csrc/strbuf.c"
+. tests/unit/srcs.sh
+srcs=$(for m in $unit_srcs; do printf 'csrc/%s.c ' "$m"; done)
 cflags="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Icsrc -Itests/unit"
 n=0 fail=0
 . tests/lib/tap.sh
