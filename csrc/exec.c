@@ -115,11 +115,6 @@ static void bury(struct exec_run *r)
 {
 	if (!r->spawned)
 		return;
-	loop_unwatch(r->jp.pidfd);
-	loop_unwatch(r->jp.out_fd);
-	loop_unwatch(r->jp.err_fd);
-	loop_unwatch(r->jp.code_fd);
-	loop_unwatch(r->jp.sync_fd);
 	reaper_bury(&r->jp);
 	r->spawned = false;
 }

@@ -34,8 +34,7 @@
 #include "reaper.h"
 
 struct spare {
-	bool ready;  /* jp is a live sandbox waiting for code */
-	bool wanted; /* refill scheduled or worth doing */
+	bool ready; /* jp is a live sandbox waiting for code */
 	long refill_timer;
 	struct jail_spec spec;
 	char token[JAIL_TOKEN_MAX + 1]; /* session spares: spec.agent_token */
@@ -86,7 +85,6 @@ static void discard(struct spare *sp)
 		return;
 	if (sp->spec.agent_token) /* (tests read these lines: mcp.py, session_spares) */
 		log_msg(LOG_DEBUG, "pool: session spare %d discarded", sp->jp.pid);
-	loop_unwatch(sp->jp.pidfd);
 	reaper_bury(&sp->jp);
 	sp->ready = false;
 }

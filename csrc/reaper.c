@@ -55,6 +55,10 @@ void reaper_bury(struct jail_proc *p)
 	struct jail_proc jp = *p;
 	struct err e;
 	jail_proc_clear(p);
+	/* Whoever owned it watched some of these; none is theirs any more. */
+	const int fds[] = { jp.pidfd, jp.sync_fd, jp.code_fd, jp.out_fd, jp.err_fd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+		loop_unwatch(fds[i]);
 	if (jp.pid <= 0 && jp.pidfd < 0)
 		return;
 	jail_kill(&jp);

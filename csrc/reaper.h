@@ -13,9 +13,9 @@
 
 #include "jail.h"
 
-/* Take *p (left cleared, as jail_proc_clear): kill the sandbox, reap and
- * release it now if it is gone already, else when it is. The caller has
- * removed its own watches of p's descriptors. */
+/* Take *p (left cleared, as jail_proc_clear): every watch of its
+ * descriptors off the loop, the sandbox killed, reaped and released now if
+ * it is gone already, else when it is. */
 void reaper_bury(struct jail_proc *p);
 /* Reap and release every buried sandbox (the loop has stopped). */
 void reaper_shutdown(void);

@@ -177,12 +177,7 @@ static void discard_sandbox(struct session *s)
 {
 	if (!s->live)
 		return;
-	loop_unwatch(s->jp.sync_fd);
-	loop_unwatch(s->jp.pidfd);
-	loop_unwatch(s->jp.out_fd);
-	loop_unwatch(s->jp.err_fd);
-	loop_unwatch(s->jp.code_fd);
-	reaper_bury(&s->jp); /* reaped and released when the kernel is done */
+	reaper_bury(&s->jp); /* off the loop; reaped and released when the kernel is done */
 	release_sandbox(s);
 }
 
