@@ -21,8 +21,12 @@ bool pool_take(const struct jail_spec *s, struct jail_proc *p);
 /* A session sandbox: move a ready session spare for this spec (the token
  * aside) into *p and its token into token[len]. False when there is none. */
 bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *token, size_t len);
-/* Session sandboxes' own deadline gets this much more (pool.c). */
+/* Session sandboxes' own deadline gets this much more, and a session spare
+ * unused this long is discarded (pool.c). The integration tests build a
+ * server with a few seconds, to see it go. */
+#ifndef POOL_SESSION_SPARE_AGE_S
 #define POOL_SESSION_SPARE_AGE_S 300u
+#endif
 /* A run with this spec ended and its result was sent, or a session's
  * sandbox started (spec with an agent_token): prepare the next spare from
  * the loop, while the client reads the result (spawning costs the server a

@@ -38,6 +38,14 @@ else
 	asan=
 fi
 
+# The same server with session spares discarded after 3 s unused instead of
+# 5 minutes (test_session_spare.py sees one go).
+rm -rf "$out/short-spare" && mkdir -p "$out/short-spare" && cp csrc/*.c csrc/*.h csrc/Makefile "$out/short-spare/"
+if [ -f "$out/asan/env_table.gen.h" ] && cp "$out/asan/env_table.gen.h" "$out/short-spare/" &&
+	make -s -C "$out/short-spare" nix-sandbox-mcp CFLAGS="-O1 -DPOOL_SESSION_SPARE_AGE_S=3u" >"$out/short-spare.log" 2>&1; then
+	export NSM_SERVER_SHORT_SPARE=$out/short-spare/nix-sandbox-mcp
+fi
+
 project=$out/project
 mkdir -p "$project" && echo "project file" > "$project/hello.txt"
 export NSM_PROJECT=$project

@@ -235,6 +235,12 @@ rr = s.request("resources/read", {"uri": links[0]["uri"]}, timeout=60) if links 
 c0 = (rr or {}).get("result", {}).get("contents", [{}])[0]
 t.ok("blob" in c0 and len(base64.b64decode(c0["blob"])) == 16000000,
      "16 MB of control characters: resources/read returns them as base64, not as 96 MB of escapes", str(rr)[:200])
+r = s.run("head -c 17000000 /dev/zero | tr '\\000' x > out/huge.txt", "shell", session=S2)
+links = [x for x in items(r, "resource_link") if x["name"] == "huge.txt"]
+rr = s.request("resources/read", {"uri": links[0]["uri"]}, timeout=60) if links else None
+t.ok(rr and rr.get("error") and "at most 16777216" in rr["error"].get("message", "") and "result" not in rr,
+     "resources/read of a file over 16 MiB is refused, saying the bound", str(rr)[:300])
+s.run("rm out/huge.txt", "shell", session=S2)
 r = s.run("cd out && mkdir flood && cd flood && seq 1 6000 | xargs touch && echo made", "shell", session="files-flood", timeout=60)
 t.ok(sc(r).get("stdout", "").strip() == "made" and "or more not looked at" in texts(r) and len(sc(r).get("files", [])) == 64,
      "6000 entries in one directory: the scan stops early and says 'or more'", texts(r)[-200:])

@@ -202,6 +202,29 @@ t.ok(sc(rep).get("stdout") == "set\n" and "absent" in sc(rep2).get("stdout", "x"
      "two MCP sessions both using session \"a\" do not share state",
      [rep, rep2, rep3])
 
+# ... nor each other's kept files: client 2 knows client 1's link, and
+# resources/read and resources/list of client 2 do not reach it.
+def body_json(b):
+    try:
+        return json.loads(b)
+    except ValueError:
+        data = [l[5:].strip() for l in b.splitlines() if l.startswith("data:")]
+        return json.loads(data[-1]) if data else {}
+
+
+st, rep = run(s, sid, "head -c 100000 /dev/urandom > out/secret.bin; echo kept", session="a")
+links = [c for c in rep.get("result", {}).get("content", []) if c.get("type") == "resource_link"]
+uri = links[0]["uri"] if links else "sandbox://sessions/a/out/secret.bin"
+_, _, b1 = call(s, sid, "resources/read", {"uri": uri})
+_, _, b2 = call(s, sid2, "resources/read", {"uri": uri})
+_, _, b3 = call(s, sid2, "resources/list", {})
+r1, r2, r3 = body_json(b1), body_json(b2), body_json(b3)
+t.ok(links and "result" in r1 and len(r1["result"]["contents"][0].get("blob", "")) > 100000,
+     "a client reads its own session's kept file", str(r1)[:200])
+t.ok(r2.get("error", {}).get("code") == -32002 and "result" not in r2 and
+     uri not in json.dumps(r3.get("result", {})),
+     "another client using the same session id neither reads nor lists it", (str(r2)[:200], str(r3)[:200]))
+
 st, h, b = call(s, sid, "tools/call", {"name": "run", "arguments": {"code": "echo sse", "env": "shell"}},
                 accept="text/event-stream")
 ev = sse_events(b) if st == 200 else []

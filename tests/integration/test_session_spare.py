@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from mcp import Server, Tap, descendants, cmdline
+from mcp import Server, Tap, descendants, cmdline, session_spares, spare_processes
 
 t = Tap()
 BIN = os.environ["NSM_SERVER"]
@@ -69,5 +69,30 @@ for env, set_state, get_state in (
 
 s.close()
 t.ok(s.p.returncode == 0, "clean exit")
+
+# An unused spare goes when its time is up (README: 5 minutes; this server
+# was built with 3 s), not only when the next session looks at it.
+short = os.environ.get("NSM_SERVER_SHORT_SPARE")
+if not short:
+    t.ok(False, "a server with a 3 s spare age was built (NSM_SERVER_SHORT_SPARE)")
+else:
+    q = Server(short, ["--project", PROJECT, "--log-level", "debug"])
+    q.initialize()
+    r = q.run("echo first", "shell", session="age-first")
+    end = time.monotonic() + 5
+    while not session_spares(q) and time.monotonic() < end:
+        time.sleep(0.05)
+    spares = session_spares(q)
+    procs = spare_processes(q)
+    t.ok(len(spares) == 1 and len(procs) >= 2, "a session spare is prepared after the first session's call",
+         (spares, procs))
+    time.sleep(4.5)
+    left = [p for p in procs if os.path.exists("/proc/%d" % p) and cmdline(p) not in ("", "?")]
+    t.ok(not session_spares(q) and not left and "session spare %d discarded" % next(iter(spares), 0)
+         in q.err.decode(errors="replace"),
+         "unused past its age, the spare is discarded and its processes are gone", (left, session_spares(q)))
+    r = q.run("echo second", "shell", session="age-second")
+    t.ok(sc(r).get("stdout") == "second\n", "the next new session starts (cold) and works", r)
+    q.close()
 os.unlink(probe_file)
 sys.exit(t.done())
