@@ -105,6 +105,7 @@ static void emit_env_entry(struct buf *b, size_t i, const struct cg_env *env)
 	           in, i, i);
 	buf_printf(b, "%s.closure_bytes = %lluull,\n", in, (unsigned long long)env->closure_bytes);
 	buf_printf(b, "%s.network = %d,\n", in, env->network);
+	buf_printf(b, "%s.warm_pool = %lu,\n", in, (unsigned long)env->warm_pool);
 	buf_printf(b, "%s.limits = {\n", in);
 	emit_u32_fields(b, "\t\t\t", cg_limit_keys, env->limits, CG_N_LIMITS);
 	buf_printf(b, "%s},\n", in);

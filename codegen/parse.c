@@ -266,6 +266,22 @@ static int want_u32(const cJSON *j, const struct jpath *p, uint32_t *out, struct
 	return 0;
 }
 
+/* Spares kept (csrc/pool.h POOL_SPARES_MAX; nix/config.nix warmPoolMax). */
+static int want_warm_pool(const cJSON *j, const struct jpath *p, uint32_t *out, struct cg_err *e)
+{
+	double d;
+
+	if (!cJSON_IsNumber(j))
+		return fail(e, p, "must be an integer from 0 to %d, got %s", CG_MAX_WARM_POOL,
+		            json_type(j));
+	d = j->valuedouble;
+	if (!(d >= 0.0 && d <= CG_MAX_WARM_POOL) || (double)(uint32_t)d != d)
+		return fail(e, p, "must be an integer from 0 to %d, got %.15g", CG_MAX_WARM_POOL,
+		            d);
+	*out = (uint32_t)d;
+	return 0;
+}
+
 /* A size in bytes: an integer from 0 to 2^53 (exact in a JSON double). */
 static int want_size(const cJSON *j, const struct jpath *p, uint64_t *out, struct cg_err *e)
 {
@@ -590,15 +606,17 @@ static int parse_closure(const cJSON *j, const struct jpath *p, struct cg_strv *
 }
 
 static const char *const env_keys[] = {
-	"name", "interpreter_type", "description", "root",   "sh",      "env_bin",
-	"argv", "agent_argv",       "network",     "limits", "closure", "closure_bytes",
+	"name",      "interpreter_type", "description", "root",   "sh",      "env_bin",
+	"argv",      "agent_argv",       "network",     "limits", "closure", "closure_bytes",
+	"warm_pool",
 };
 
 static int parse_env(const cJSON *j, const struct jpath *p, struct cg_env *env, struct cg_err *e)
 {
 	struct jpath argv_p = { p, "argv", 0 }, agent_p = { p, "agent_argv", 0 },
 	             net_p = { p, "network", 0 }, lim_p = { p, "limits", 0 },
-	             clo_p = { p, "closure", 0 }, clb_p = { p, "closure_bytes", 0 };
+	             clo_p = { p, "closure", 0 }, clb_p = { p, "closure_bytes", 0 },
+	             wp_p = { p, "warm_pool", 0 };
 
 	if (check_object(j, p, env_keys, NKEYS(env_keys), e) < 0 ||
 	    member_string(j, p, "name", check_name, &env->name, e) < 0 ||
@@ -614,6 +632,7 @@ static int parse_env(const cJSON *j, const struct jpath *p, struct cg_env *env, 
 	     want_strv(member(j, "agent_argv"), &agent_p, CG_MAX_ARGV, check_abs_path, NULL,
 	               &env->agent_argv, e) < 0) ||
 	    want_bool(member(j, "network"), &net_p, &env->network, e) < 0 ||
+	    want_warm_pool(member(j, "warm_pool"), &wp_p, &env->warm_pool, e) < 0 ||
 	    parse_u32_object(member(j, "limits"), &lim_p, cg_limit_keys, CG_N_LIMITS, env->limits,
 	                     e) < 0 ||
 	    parse_closure(member(j, "closure"), &clo_p, &env->closure, e) < 0 ||

@@ -16,6 +16,7 @@
 #define CG_MAX_ARGV 256      /* per argv / agent_argv */
 #define CG_MAX_CLOSURE 65536 /* store paths per environment */
 #define CG_MAX_INHERIT 64    /* project.inherit_env names */
+#define CG_MAX_WARM_POOL 8   /* spares per environment: csrc/pool.h POOL_SPARES_MAX */
 #define CG_MAX_INPUT (64u * 1024 * 1024)
 
 /* Member names here are the member names of struct env_limits and
@@ -47,6 +48,7 @@ struct cg_env {
 	struct cg_strv closure;
 	uint64_t closure_bytes; /* total NAR size of the closure */
 	int network;
+	uint32_t warm_pool; /* 0..CG_MAX_WARM_POOL */
 	uint32_t limits[CG_N_LIMITS];
 };
 

@@ -43,7 +43,8 @@ struct env_entry {
 	                                     the interpreter cannot host the agent: no sessions */
 	const char *const *closure;       /* runtime closure store paths, sorted */
 	size_t n_closure;
-	int network; /* 0: own net ns with lo; 1: host network */
+	int network;        /* 0: own net ns with lo; 1: host network */
+	unsigned warm_pool; /* spares kept at most, per kind (pool.h); 0: none */
 	struct env_limits limits;
 };
 

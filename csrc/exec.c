@@ -15,6 +15,10 @@
  * reaped afterwards from the loop, or by exec_shutdown() at exit, which also
  * removes its cgroups.
  *
+ * A run's sandbox is a spare (pool.c), the spare being made, or a new one
+ * from the spawner (spawner.h): made off the loop, so a burst of runs never
+ * holds a reply; the run's timeout counts from when its sandbox is there.
+ *
  * A spare from the pool must accept its code (JAIL_MSG_ACCEPTED) within
  * EXEC_ACCEPT_MS: one that does not (frozen, stopped, starved) or that ends
  * without accepting it is discarded, and the run starts again in a fresh
@@ -39,6 +43,7 @@
 #include "outcap.h"
 #include "pool.h"
 #include "reaper.h"
+#include "spawner.h"
 #include "strbuf.h"
 
 /* A healthy spare accepts in well under a millisecond; this leaves room for
@@ -64,20 +69,15 @@ struct exec_run {
 	long accept_timer;
 	uint64_t start_ms;
 	struct jail_spec spec;  /* for the pool's next spare */
-	bool spawned;           /* jp is live (false: setup error delivered by timer) */
+	bool spawned;           /* jp is a sandbox the run must bury */
 	bool from_pool;         /* jp was a spare: it must accept the code in time */
 	bool accepted;          /* init said the code is in (JAIL_MSG_ACCEPTED) */
 	struct ws_inputs files; /* to write before the code is sent */
 	bool files_in;          /* written into this sandbox (or none to write) */
-	bool waiting;           /* in the spawn queue (below), no sandbox yet */
-	struct exec_run *next_waiting;
+	struct spawn_job *job;  /* its sandbox is being made (spawner.h) */
 };
 
 static int n_active;
-/* Runs waiting for their sandbox: a burst of runs is spawned one per loop
- * round (loop_claim_slow), so pings and replies are served in between. */
-static struct exec_run *waiting_head, *waiting_tail;
-static long spawn_timer;
 
 int exec_active(void)
 {
@@ -119,27 +119,10 @@ static void bury(struct exec_run *r)
 	r->spawned = false;
 }
 
-static void unqueue(struct exec_run *r)
-{
-	struct exec_run **p = &waiting_head, *prev = NULL;
-	for (; *p; prev = *p, p = &(*p)->next_waiting)
-		if (*p == r) {
-			*p = r->next_waiting;
-			if (waiting_tail == r)
-				waiting_tail = prev;
-			break;
-		}
-	r->waiting = false;
-	if (!waiting_head && spawn_timer > 0) {
-		loop_timer_cancel(spawn_timer);
-		spawn_timer = 0;
-	}
-}
-
 static void run_free(struct exec_run *r)
 {
-	if (r->waiting)
-		unqueue(r);
+	spawner_abandon(r->job); /* (a sandbox made for it goes to the reaper) */
+	r->job = NULL;
 	stop_timers(r);
 	bury(r); /* (callers let go of the sandbox first; this is the net) */
 	outcap_free(&r->out.o);
@@ -410,44 +393,25 @@ static void on_timeout(void *ctx)
 	kill_run(r);
 }
 
-/* Jail refused before anything ran: deliver from the loop, not from inside
- * exec_start (callers may hold state that a re-entrant callback breaks). */
-static void on_setup_error(void *ctx)
+/* Nothing ran (the jail refused, or the server could not start it): the
+ * answer, from the loop (never from inside exec_start: callers may hold
+ * state that a re-entrant callback breaks). */
+static void setup_failed(struct exec_run *r)
 {
-	struct exec_run *r = ctx;
 	struct exec_result *res = r->res;
 	exec_done_cb *cb = r->cb;
 	void *cbctx = r->ctx;
-	r->timer = 0;
 	r->res = NULL;
 	res->duration_ms = loop_now_ms() - r->start_ms;
 	run_free(r);
 	cb(cbctx, res);
 }
 
-/* Take a spare (may_take) or spawn a sandbox, put its channels on the loop,
- * arm its deadlines and start sending the code. 0: running; 1: the jail
- * refused and the result comes from the loop (setup_error); -1: e says why
- * (r->spawned says whether there is a sandbox to cancel). */
-static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
+/* Put the run's sandbox (r->jp) on the loop, arm its deadlines and start
+ * sending the code. -1: e says why (the sandbox is the run's to bury). */
+static int attach(struct exec_run *r, struct err *e)
 {
 	uint64_t now = loop_now_ms();
-	/* A spare prepared ahead (pool.c) skips the namespaces and mounts,
-	 * and where it can, the interpreter's start-up too. */
-	r->from_pool = may_take && pool_take(&r->spec, &r->jp);
-	r->accepted = false;
-	int rc = r->from_pool ? 0 : jail_spawn(&r->spec, &r->jp, e);
-	if (rc == -2) {
-		set_setup_error(r, e->msg, " - ", jail_hint(e->code));
-		r->timer = loop_timer_add(now, on_setup_error, r, e);
-		if (r->timer < 0) {
-			r->timer = 0;
-			return -1;
-		}
-		return 1;
-	}
-	if (rc < 0)
-		return -1;
 	r->spawned = true;
 	r->out.fd = r->jp.out_fd;
 	r->err.fd = r->jp.err_fd;
@@ -474,6 +438,49 @@ static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
 	return start_code(r, e);
 }
 
+static void start_failed(struct exec_run *r, const struct err *e);
+
+/* The spawner made the run's sandbox, or could not (from the loop). */
+static void on_spawned(void *ctx, int rc, struct jail_proc *p, const struct err *se)
+{
+	struct exec_run *r = ctx;
+	struct err e = { 0, "" };
+	r->job = NULL;
+	if (rc == -2) {
+		set_setup_error(r, se->msg, " - ", jail_hint(se->code));
+		setup_failed(r);
+		return;
+	}
+	if (rc < 0) {
+		start_failed(r, se);
+		return;
+	}
+	r->jp = *p;
+	if (attach(r, &e) < 0)
+		start_failed(r, &e);
+}
+
+/* Take a spare (may_take) and start the run in it, or have the spawner
+ * make a sandbox, off the loop (the run starts when it comes: on_spawned;
+ * its timeout counts from then). 0, or -1: e says why (r->spawned says
+ * whether there is a sandbox to bury). */
+static int start_sandbox(struct exec_run *r, bool may_take, struct err *e)
+{
+	r->accepted = false;
+	/* A spare prepared ahead (pool.c) skips the namespaces and mounts,
+	 * and where it can, the interpreter's start-up too. */
+	r->from_pool = may_take && pool_take(&r->spec, &r->jp);
+	if (r->from_pool)
+		return attach(r, e);
+	/* Or the one being made (back to back): sooner than a new one. */
+	if (may_take && (r->job = pool_take_pending(&r->spec, on_spawned, r, NULL, 0))) {
+		r->from_pool = true;
+		return 0;
+	}
+	r->job = spawner_submit(&r->spec, SPAWN_NOW, on_spawned, r, e);
+	return r->job ? 0 : -1;
+}
+
 /* The spare did not accept its code in time, or ended without accepting it
  * (its launcher was stopped or gone): discard it and run in a fresh
  * sandbox, with the whole timeout. Called from the loop, so a failure here
@@ -484,7 +491,7 @@ static void start_failed(struct exec_run *r, const struct err *e)
 	bury(r);
 	stop_timers(r);
 	set_setup_error(r, "the server could not start the run: ", e->msg, "");
-	on_setup_error(r);
+	setup_failed(r);
 }
 
 static void restart_cold(struct exec_run *r, const char *why)
@@ -506,63 +513,6 @@ static void restart_cold(struct exec_run *r, const char *why)
 	start_failed(r, &e);
 }
 
-static void on_spawn_turn(void *ctx);
-
-static int arm_spawn_timer(struct err *e)
-{
-	if (spawn_timer > 0)
-		return 0;
-	spawn_timer = loop_timer_add(loop_now_ms(), on_spawn_turn, NULL, e);
-	if (spawn_timer < 0) {
-		spawn_timer = 0;
-		return -1;
-	}
-	return 0;
-}
-
-static int queue_spawn(struct exec_run *r, struct err *e)
-{
-	if (arm_spawn_timer(e) < 0)
-		return -1;
-	r->waiting = true;
-	r->next_waiting = NULL;
-	if (waiting_tail)
-		waiting_tail->next_waiting = r;
-	else
-		waiting_head = r;
-	waiting_tail = r;
-	return 0;
-}
-
-/* Start the run at the head of the queue (or, when it cannot start, give
- * its answer). */
-static void start_head(void)
-{
-	struct err e = { 0, "" };
-	struct exec_run *r = waiting_head;
-	unqueue(r);
-	if (start_sandbox(r, true, &e) >= 0)
-		return;
-	start_failed(r, &e);
-}
-
-/* A round's turn to spawn: the run at the head of the queue gets its
- * sandbox. */
-static void on_spawn_turn(void *ctx)
-{
-	struct err e = { 0, "" };
-	(void)ctx;
-	spawn_timer = 0;
-	if (waiting_head && loop_claim_slow())
-		start_head();
-	if (waiting_head && arm_spawn_timer(&e) < 0) {
-		/* No timer left: start the rest now rather than strand them. */
-		log_msg(LOG_WARNING, "exec: %s; starting the waiting runs at once", e.msg);
-		while (waiting_head)
-			start_head();
-	}
-}
-
 struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, void *ctx,
                             struct err *e)
 {
@@ -571,7 +521,6 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 		                  .project_dir = req->project_dir,
 		                  .project_mount = req->project_mount };
 	struct ws_inputs files = { 0 };
-	int rc;
 
 	if (req->files) {
 		files = *req->files;
@@ -613,20 +562,9 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	r->start_ms = loop_now_ms();
 
 	r->spec = spec;
-	if (waiting_head || !loop_claim_slow()) {
-		if (queue_spawn(r, e) < 0) {
-			run_free(r);
-			return NULL;
-		}
-		return r;
-	}
-	rc = start_sandbox(r, true, e);
-	if (rc < 0 && !r->spawned) {
-		run_free(r);
-		return NULL;
-	}
-	if (rc < 0) {
-		err_wrap(e, "exec");
+	if (start_sandbox(r, true, e) < 0) {
+		if (r->spawned)
+			err_wrap(e, "exec");
 		exec_cancel(r);
 		return NULL;
 	}

@@ -48,7 +48,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <net/if.h>
 #include <poll.h>
@@ -64,6 +63,31 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* This process is a clone(2) of one thread of a threaded server (the
+ * spawner's: spawner.h), and libc still believes in the other threads: its
+ * set*id() wrappers would signal them and wait for ever to change their
+ * credentials too, and its fork() takes locks (malloc's) that another
+ * thread may have held at the clone. So the raw system calls: they act on
+ * this one thread, which is the whole process. Nothing here allocates. */
+static int raw_setgroups0(void)
+{
+	return (int)syscall(SYS_setgroups, 0, NULL);
+}
+
+static int raw_setresid(unsigned uid, unsigned gid)
+{
+	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+		return -1;
+	return (int)syscall(SYS_setresuid, uid, uid, uid);
+}
+
+static pid_t raw_fork(void)
+{
+	/* (flags SIGCHLD, no stack, no tids: the argument order of
+	 * clone(2), which differs between architectures, does not matter.) */
+	return (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, 0UL, 0UL, 0UL, 0UL);
+}
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
@@ -359,7 +383,7 @@ static pid_t fork_interpreter(const struct jail_child_args *a, int go_fd)
 		err_sys(&e, errno, "open /dev/null in the sandbox");
 		fail(&e, NULL);
 	}
-	pid_t child = fork();
+	pid_t child = raw_fork();
 	if (child < 0) {
 		err_sys(&e, errno, "fork the interpreter");
 		fail(&e, NULL);
@@ -603,12 +627,11 @@ void jail_child_main(const struct jail_child_args *a)
 		fail(&e, NULL);
 	if (a->user_limits && set_user_limits(&e) < 0)
 		fail(&e, NULL);
-	if (a->may_setgroups && setgroups(0, NULL) < 0) {
+	if (a->may_setgroups && raw_setgroups0() < 0) {
 		err_sys(&e, errno, "setgroups");
 		fail(&e, NULL);
 	}
-	if (setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0 ||
-	    setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0) {
+	if (raw_setresid(JAIL_UID, JAIL_GID) < 0) {
 		err_sys(&e, errno, "switch to the sandbox uid/gid");
 		fail(&e, "the id maps were not written");
 	}

@@ -16,6 +16,8 @@ static log_sink_fn *sink;
 static enum log_level sink_min;
 static pid_t sink_pid;
 static bool in_sink; /* a sink that logs must not recurse */
+/* A worker thread's lines go to stderr only (log_off_sink). */
+static _Thread_local bool no_sink_here;
 static const char *const names[] = { "debug", "info", "warning", "error" };
 
 int log_level_parse(const char *s)
@@ -31,6 +33,11 @@ void log_set_level(enum log_level l)
 	threshold = l;
 }
 
+void log_off_sink(void)
+{
+	no_sink_here = true;
+}
+
 void log_set_sink(log_sink_fn *fn, enum log_level min)
 {
 	sink = fn;
@@ -44,7 +51,7 @@ void log_set_sink(log_sink_fn *fn, enum log_level min)
  * next line that fits says how many. POLLOUT on a pipe means at least
  * PIPE_BUF (4096) bytes fit, and a line is shorter: the write cannot block
  * then. A closed stderr must not take the server down either. */
-static unsigned long dropped;
+static unsigned long dropped; /* (atomic: the spawner thread logs too) */
 
 static void write_line(const char *line, size_t n)
 {
@@ -53,22 +60,21 @@ static void write_line(const char *line, size_t n)
 	while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
 		;
 	if (r == 0) {
-		dropped++;
+		__atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (dropped) {
+	unsigned long lost = __atomic_exchange_n(&dropped, 0, __ATOMIC_RELAXED);
+	if (lost) {
 		char note[96];
-		int k =
-		    snprintf(note, sizeof note,
-		             "nix-sandbox-mcp: warning: %lu log line(s) dropped: stderr was full\n",
-		             dropped);
-		dropped = 0;
+		int k = snprintf(
+		    note, sizeof note,
+		    "nix-sandbox-mcp: warning: %lu log line(s) dropped: stderr was full\n", lost);
 		ssize_t w0 = write(STDERR_FILENO, note, (size_t)k);
 		(void)w0;
 		while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR)
 			;
 		if (r == 0) {
-			dropped++;
+			__atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
 			return;
 		}
 	}
@@ -82,7 +88,7 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	int n, saved = errno;
 	va_list ap;
 
-	bool to_sink = sink && l >= sink_min && !in_sink && getpid() == sink_pid;
+	bool to_sink = sink && l >= sink_min && !in_sink && !no_sink_here && getpid() == sink_pid;
 	if (l < threshold && !to_sink)
 		return;
 	n = snprintf(line, sizeof line, "nix-sandbox-mcp: %s: ", names[l]);

@@ -19,5 +19,8 @@ void log_msg(enum log_level l, const char *fmt, ...) __attribute__((format(print
  * sandbox child logging before its exec never writes protocol. NULL removes. */
 typedef void log_sink_fn(enum log_level l, const char *msg);
 void log_set_sink(log_sink_fn *fn, enum log_level min);
+/* The calling thread's lines go to stderr only, never to the sink (a
+ * worker thread: spawner.c; the sink writes the loop's protocol state). */
+void log_off_sink(void);
 
 #endif

@@ -30,7 +30,6 @@ static int n_watches;
 static struct timer timers[LOOP_MAX_TIMERS];
 static int n_timers;
 static long next_timer_id = 1;
-static uint64_t round_no = 1, slow_round; /* loop_claim_slow */
 
 uint64_t loop_now_ms(void)
 {
@@ -154,14 +153,5 @@ int loop_run_once(int max_wait_ms, struct err *e)
 		watches[w].cb(watches[w].ctx, pfds[i].fd, pfds[i].revents);
 	}
 	fire_due_timers();
-	round_no++;
 	return 0;
-}
-
-bool loop_claim_slow(void)
-{
-	if (slow_round == round_no)
-		return false;
-	slow_round = round_no;
-	return true;
 }

@@ -37,11 +37,6 @@ void loop_timer_cancel(long id);
 /* Run one poll round (waits at most max_wait_ms, -1 = until an event or timer).
  * Returns 0, or -1 on an unrecoverable poll failure. */
 int loop_run_once(int max_wait_ms, struct err *e);
-/* One slow step (a sandbox spawn: a few milliseconds) per round, so that a
- * burst of them is spread over rounds with polls between: true, and the
- * round's step is taken, when none was taken in this round yet. A caller
- * told false retries from a zero-delay timer. */
-bool loop_claim_slow(void);
 /* Number of fds being watched (tests, leak checks). */
 int loop_watch_count(void);
 

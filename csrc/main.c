@@ -34,6 +34,7 @@
 #include "reaper.h"
 #include "reslimits.h"
 #include "rpc.h"
+#include "spawner.h"
 
 static volatile int stop_signal;
 
@@ -106,6 +107,8 @@ static int list_envs(void)
 		cJSON_AddNumberToObject(o, "closure_paths", (double)e->n_closure);
 		cJSON_AddNumberToObject(o, "closure_bytes", (double)e->closure_bytes);
 		cJSON_AddBoolToObject(o, "sessions", env_has_sessions(e));
+		/* Spares kept at most per kind (pool.h); 0: every call spawns. */
+		cJSON_AddNumberToObject(o, "warm_pool", pool_bound(e));
 		/* One-shot runs from a prepared spare: interpreter already started? */
 		char launcher[PATH_MAX];
 		const char *why = NULL;
@@ -468,7 +471,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nix-sandbox-mcp: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
-	if (loop_watch(sfd, POLLIN, on_signal, NULL, &e) < 0 ||
+	if (loop_watch(sfd, POLLIN, on_signal, NULL, &e) < 0 || spawner_init(&e) < 0 ||
 	    (http.listen ? http_start(&http, &e)
 	                 : rpc_start(STDIN_FILENO, STDOUT_FILENO, mcp_handle, &e)) < 0) {
 		fprintf(stderr, "nix-sandbox-mcp: %s\n", e.msg);
@@ -500,7 +503,8 @@ int main(int argc, char **argv)
 		http_shutdown(2000);
 	mcp_shutdown();
 	pool_shutdown();
-	reaper_shutdown(); /* the spares pool_shutdown let go of */
+	spawner_shutdown(); /* after every owner let go (spawner.h) */
+	reaper_shutdown();  /* the spares and sandboxes they let go of */
 	jail_fini();
 	limits_fini();
 	rpc_flush(2000);

@@ -1,5 +1,13 @@
 /* pool.c — see pool.h.
  *
+ * Spares per environment follow demand: a group (one environment's
+ * one-shot spares, or its session spares) keeps `want` of them, 1 at
+ * first; a call that finds none ready while one is being made, or takes
+ * one less than POOL_YOUNG_MS old with none left (back to back), raises
+ * want, up to the environment's warm_pool; a one-shot
+ * spare of a group above 1 that waited POOL_SPARE_IDLE_S unused lowers it
+ * again and goes. warm_pool 0: no spares for that environment.
+ *
  * A spare is a jail_spawn()ed sandbox whose init blocks reading the code;
  * where the environment can, its interpreter is already started and waits
  * too (jail.h, "Warm start"), and serves that one run only.
@@ -8,9 +16,10 @@
  * The server watches its pidfd: a spare that dies (killed from outside, or a
  * set-up failure) is reaped and forgotten, and the next run spawns as usual,
  * so a failure shows in that run's result exactly as without the pool.
- * Refills happen from a zero-delay timer after a run's result was sent, so
- * the clone(2) they cost overlaps the client's reading and thinking, not a
- * run.
+ * Refills are asked for from a zero-delay timer after a run's result was
+ * sent, and made by the spawner's thread (spawner.h) after every run and
+ * session waiting for a sandbox, so the clone(2) they cost overlaps the
+ * client's reading and thinking, neither a run nor the loop.
  *
  * Session spares: the same for sessions, one per environment once a
  * session was started there: a sandbox in session mode whose agent has
@@ -33,34 +42,62 @@
 #include "loop.h"
 #include "reaper.h"
 
+struct group;
+
 struct spare {
-	bool ready; /* jp is a live sandbox waiting for code */
-	long refill_timer;
+	struct group *g;
+	bool ready;            /* jp is a live sandbox waiting for code */
+	struct spawn_job *job; /* being made (spawner.h) */
 	struct jail_spec spec;
 	char token[JAIL_TOKEN_MAX + 1]; /* session spares: spec.agent_token */
 	uint64_t born_ms;
-	long expire_timer; /* session spares: discarded when too old */
+	long expire_timer; /* session spares: too old; one-shot: idle (above) */
 	struct jail_proc jp;
 };
 
+struct group {
+	const struct env_entry *env;
+	bool session;
+	unsigned want, bound;  /* spares to keep; the most (warm_pool) */
+	struct jail_spec spec; /* what the next ones are made for */
+	long refill_timer;
+	struct spare sp[POOL_SPARES_MAX];
+};
+
 /* Two per environment, by env_at() index: [2i] one-shot, [2i+1] session. */
-static struct spare *spares;
-static size_t n_spares;
+static struct group *groups;
+static size_t n_groups;
 static bool stopped;
 static bool disabled;
 
-static struct spare *slot(const struct env_entry *env, bool session)
+static struct group *group_of(const struct env_entry *env, bool session)
 {
-	if (!spares) {
-		n_spares = 2 * env_count();
-		spares = calloc(n_spares, sizeof *spares);
-		if (!spares)
+	if (!groups) {
+		n_groups = 2 * env_count();
+		groups = calloc(n_groups, sizeof *groups);
+		if (!groups)
 			return NULL;
+		for (size_t i = 0; i < n_groups; i++) {
+			struct group *g = &groups[i];
+			g->env = env_at(i / 2);
+			g->session = i % 2;
+			g->bound = pool_bound(g->env);
+			g->want = g->bound ? 1 : 0;
+			for (size_t k = 0; k < POOL_SPARES_MAX; k++) {
+				g->sp[k].g = g;
+				jail_proc_clear(&g->sp[k].jp);
+			}
+		}
 	}
-	for (size_t i = 0; 2 * i < n_spares; i++)
-		if (env_at(i) == env)
-			return &spares[2 * i + session];
+	for (size_t i = 0; 2 * i < n_groups; i++)
+		if (groups[2 * i].env == env)
+			return groups[2 * i + session].bound ? &groups[2 * i + session] : NULL;
 	return NULL;
+}
+
+unsigned pool_bound(const struct env_entry *env)
+{
+	return env->warm_pool < POOL_SPARES_MAX ? env->warm_pool : POOL_SPARES_MAX;
 }
 
 static bool same_str(const char *a, const char *b)
@@ -76,15 +113,23 @@ static bool same_spec(const struct jail_spec *a, const struct jail_spec *b)
 	       same_str(a->project_mount, b->project_mount);
 }
 
-static void discard(struct spare *sp)
+static void stop_expiry(struct spare *sp)
 {
 	if (sp->expire_timer > 0)
 		loop_timer_cancel(sp->expire_timer);
 	sp->expire_timer = 0;
+}
+
+static void discard(struct spare *sp)
+{
+	spawner_abandon(sp->job);
+	sp->job = NULL;
+	stop_expiry(sp);
 	if (!sp->ready)
 		return;
-	if (sp->spec.agent_token) /* (tests read these lines: mcp.py, session_spares) */
-		log_msg(LOG_DEBUG, "pool: session spare %d discarded", sp->jp.pid);
+	/* (Tests read these lines: mcp.py, session_spares, one_shot_spares.) */
+	log_msg(LOG_DEBUG, "pool: %sspare %d discarded", sp->g->session ? "session " : "",
+	        sp->jp.pid);
 	reaper_bury(&sp->jp);
 	sp->ready = false;
 }
@@ -98,92 +143,165 @@ static void on_spare_exit(void *ctx, int fd, short revents)
 	if (rc == 0)
 		return;
 	/* Died while waiting: forget it; the next run spawns its own. */
-	if (sp->spec.agent_token)
-		log_msg(LOG_DEBUG, "pool: session spare %d ended", sp->jp.pid);
+	log_msg(LOG_DEBUG, "pool: %sspare %d ended", sp->g->session ? "session " : "", sp->jp.pid);
 	loop_unwatch(sp->jp.pidfd);
 	jail_release(&sp->jp);
 	sp->ready = false;
-	if (sp->expire_timer > 0)
-		loop_timer_cancel(sp->expire_timer);
-	sp->expire_timer = 0;
+	stop_expiry(sp);
 	log_msg(LOG_DEBUG, "pool: the spare sandbox of %s ended early", sp->spec.env->name);
 }
 
 static void on_expire(void *ctx)
 {
 	struct spare *sp = ctx;
+	struct group *g = sp->g;
 	sp->expire_timer = 0;
-	log_msg(LOG_DEBUG, "pool: the session spare of %s was not used in %u s; discarded",
-	        sp->spec.env->name, POOL_SESSION_SPARE_AGE_S);
+	if (g->session) {
+		log_msg(LOG_DEBUG, "pool: the session spare of %s was not used in %u s; discarded",
+		        g->env->name, POOL_SESSION_SPARE_AGE_S);
+	} else {
+		if (g->want <= 1)
+			return; /* the first one stays (it has no deadline until its code) */
+		log_msg(LOG_DEBUG, "pool: a spare of %s was not used in %u s; %u kept",
+		        g->env->name, POOL_SPARE_IDLE_S, g->want - 1);
+	}
+	if (g->want > 1)
+		g->want--;
 	discard(sp);
 }
 
-static void refill(void *ctx)
+/* The spawner made the spare (from the loop). */
+static void on_spawned(void *ctx, int rc, struct jail_proc *p, const struct err *se)
 {
 	struct spare *sp = ctx;
 	struct err e = { 0 };
-	sp->refill_timer = 0;
-	if (stopped || sp->ready)
-		return;
-	if (sp->spec.agent_token && jail_make_token(sp->token, sizeof sp->token, &e) < 0) {
-		log_msg(LOG_DEBUG, "pool: no session spare for %s: %s", sp->spec.env->name, e.msg);
+	sp->job = NULL;
+	if (rc != 0) {
+		log_msg(LOG_DEBUG, "pool: no spare for %s: %s", sp->spec.env->name, se->msg);
 		return;
 	}
-	if (!loop_claim_slow()) {
-		/* This round spawned already: the next one. */
-		long t = loop_timer_add(loop_now_ms(), refill, sp, &e);
-		sp->refill_timer = t > 0 ? t : 0;
-		return;
-	}
-	if (jail_spawn(&sp->spec, &sp->jp, &e) != 0) {
-		log_msg(LOG_DEBUG, "pool: no spare for %s: %s", sp->spec.env->name, e.msg);
-		return;
-	}
+	sp->jp = *p;
 	if (loop_watch(sp->jp.pidfd, POLLIN, on_spare_exit, sp, &e) < 0) {
 		reaper_bury(&sp->jp);
 		return;
 	}
 	sp->ready = true;
 	sp->born_ms = loop_now_ms();
-	if (sp->spec.agent_token) {
-		log_msg(LOG_DEBUG, "pool: session spare %d ready for %s", sp->jp.pid,
-		        sp->spec.env->name);
-		/* Its own deadline runs (jail.h): unused this long, it goes. */
-		long t = loop_timer_add(sp->born_ms + POOL_SESSION_SPARE_AGE_S * 1000u, on_expire,
-		                        sp, &e);
-		sp->expire_timer = t > 0 ? t : 0;
+	log_msg(LOG_DEBUG, "pool: %sspare %d ready for %s", sp->g->session ? "session " : "",
+	        sp->jp.pid, sp->spec.env->name);
+	/* Session spares: their own deadline runs (jail.h), so unused this
+	 * long they go. One-shot: idle this long, a group above one shrinks. */
+	unsigned age = sp->g->session ? POOL_SESSION_SPARE_AGE_S : POOL_SPARE_IDLE_S;
+	long t = loop_timer_add(sp->born_ms + age * 1000u, on_expire, sp, &e);
+	sp->expire_timer = t > 0 ? t : 0;
+}
+
+static unsigned live(const struct group *g)
+{
+	unsigned n = 0;
+	for (size_t k = 0; k < POOL_SPARES_MAX; k++)
+		n += g->sp[k].ready || g->sp[k].job;
+	return n;
+}
+
+/* Start spares until the group has want of them, ready or being made. */
+static void refill(void *ctx)
+{
+	struct group *g = ctx;
+	struct err e = { 0 };
+	g->refill_timer = 0;
+	for (size_t k = 0; k < POOL_SPARES_MAX && !stopped && live(g) < g->want; k++) {
+		struct spare *sp = &g->sp[k];
+		if (sp->ready || sp->job)
+			continue;
+		sp->spec = g->spec;
+		if (g->session) {
+			if (jail_make_token(sp->token, sizeof sp->token, &e) < 0) {
+				log_msg(LOG_DEBUG, "pool: no session spare for %s: %s",
+				        g->env->name, e.msg);
+				return;
+			}
+			sp->spec.agent_token = sp->token;
+		}
+		/* Off the loop, after every run and session waiting for a sandbox. */
+		sp->job = spawner_submit(&sp->spec, SPAWN_SPARE, on_spawned, sp, &e);
+		if (!sp->job) {
+			log_msg(LOG_DEBUG, "pool: no spare for %s: %s", g->env->name, e.msg);
+			return;
+		}
 	}
 }
 
-static void schedule(struct spare *sp, const struct jail_spec *s)
+static void schedule(struct group *g, const struct jail_spec *s)
 {
 	struct err e = { 0 };
-	if (stopped || sp->refill_timer)
+	g->spec = *s;
+	g->spec.agent_token = NULL; /* (each session spare gets its own token) */
+	if (!g->session)
+		g->spec.warm = true; /* where the environment can (jail.h) */
+	if (stopped || g->refill_timer)
 		return;
-	sp->spec = *s;
-	if (s->agent_token)
-		sp->spec.agent_token = sp->token; /* made fresh at the spawn */
-	else
-		sp->spec.warm = true; /* where the environment can (jail.h) */
-	long t = loop_timer_add(loop_now_ms(), refill, sp, &e);
-	sp->refill_timer = t > 0 ? t : 0;
+	long t = loop_timer_add(loop_now_ms(), refill, g, &e);
+	g->refill_timer = t > 0 ? t : 0;
+}
+
+/* A call found no spare ready while one was being made: keep one more, up
+ * to the bound. */
+static void missed(struct group *g)
+{
+	if (g->want < g->bound) {
+		g->want++;
+		log_msg(LOG_DEBUG, "pool: %s keeps up to %u %sspares now", g->env->name, g->want,
+		        g->session ? "session " : "");
+	}
+}
+
+/* A spare taken this young, with none left ready: calls come about as fast
+ * as spares are made (a Python or Node spare's interpreter may still be
+ * starting), so the next call is likely to find none. */
+#define POOL_YOUNG_MS 1000u
+
+static void taken(struct group *g, const struct spare *sp)
+{
+	if (loop_now_ms() - sp->born_ms >= POOL_YOUNG_MS)
+		return;
+	for (size_t k = 0; k < POOL_SPARES_MAX; k++)
+		if (g->sp[k].ready && &g->sp[k] != sp)
+			return;
+	missed(g);
+}
+
+/* The oldest ready spare for s; ready ones for another project go. */
+static struct spare *ready_for(struct group *g, const struct jail_spec *s)
+{
+	struct spare *best = NULL;
+	for (size_t k = 0; k < POOL_SPARES_MAX; k++) {
+		struct spare *sp = &g->sp[k];
+		if (!sp->ready)
+			continue;
+		if (!same_spec(&sp->spec, s) ||
+		    (g->session &&
+		     loop_now_ms() - sp->born_ms > POOL_SESSION_SPARE_AGE_S * 1000u)) {
+			discard(sp); /* another project, or too near its own deadline */
+			continue;
+		}
+		if (!best || sp->born_ms < best->born_ms)
+			best = sp;
+	}
+	return best;
 }
 
 bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *token, size_t len)
 {
-	struct spare *sp = slot(s->env, true);
-	if (!sp || !s->agent_token || !sp->ready)
+	struct group *g = group_of(s->env, true);
+	if (!g || !s->agent_token)
 		return false;
-	if (!same_spec(&sp->spec, s) ||
-	    loop_now_ms() - sp->born_ms > POOL_SESSION_SPARE_AGE_S * 1000u ||
-	    strlen(sp->token) >= len) {
-		discard(sp); /* another project, or too near its own deadline */
+	struct spare *sp = ready_for(g, s);
+	if (!sp || strlen(sp->token) >= len)
 		return false;
-	}
+	taken(g, sp);
 	loop_unwatch(sp->jp.pidfd);
-	if (sp->expire_timer > 0)
-		loop_timer_cancel(sp->expire_timer);
-	sp->expire_timer = 0;
+	stop_expiry(sp);
 	*p = sp->jp;
 	memcpy(token, sp->token, strlen(sp->token) + 1);
 	sp->ready = false;
@@ -194,52 +312,83 @@ bool pool_take_session(const struct jail_spec *s, struct jail_proc *p, char *tok
 
 bool pool_take(const struct jail_spec *s, struct jail_proc *p)
 {
-	struct spare *sp = slot(s->env, false);
-	if (!sp || s->agent_token)
+	struct group *g = group_of(s->env, false);
+	if (!g || s->agent_token)
 		return false;
-	bool got = false;
-	if (sp->ready && same_spec(&sp->spec, s)) {
-		loop_unwatch(sp->jp.pidfd);
-		*p = sp->jp;
-		sp->ready = false;
-		got = true;
-		log_msg(LOG_DEBUG, "pool: run in %s takes a prepared sandbox", s->env->name);
-	} else if (sp->ready) {
-		discard(sp); /* prepared for another project */
+	struct spare *sp = ready_for(g, s);
+	if (!sp)
+		return false;
+	taken(g, sp);
+	loop_unwatch(sp->jp.pidfd);
+	stop_expiry(sp);
+	*p = sp->jp;
+	sp->ready = false;
+	log_msg(LOG_DEBUG, "pool: run in %s takes a prepared sandbox (spare %d taken)",
+	        s->env->name, p->pid);
+	return true;
+}
+
+struct spawn_job *pool_take_pending(const struct jail_spec *s, spawn_done_cb *cb, void *ctx,
+                                    char *token, size_t len)
+{
+	struct group *g = group_of(s->env, s->agent_token != NULL);
+	if (!g)
+		return NULL;
+	/* None was ready but one is being made: calls come faster than one
+	 * spare is made (the first call of an environment finds none at all). */
+	if (live(g) > 0)
+		missed(g);
+	for (size_t k = 0; k < POOL_SPARES_MAX; k++) {
+		struct spare *sp = &g->sp[k];
+		if (!sp->job || !same_spec(&sp->spec, s))
+			continue;
+		if (s->agent_token) {
+			if (!token || strlen(sp->token) >= len)
+				return NULL;
+			memcpy(token, sp->token, strlen(sp->token) + 1);
+		}
+		struct spawn_job *j = sp->job;
+		sp->job = NULL;
+		spawner_retarget(j, SPAWN_NOW, cb, ctx);
+		log_msg(LOG_DEBUG, "pool: %s in %s takes the spare being made",
+		        s->agent_token ? "session" : "run", s->env->name);
+		return j;
 	}
-	return got;
+	return NULL;
 }
 
 void pool_refill(const struct jail_spec *s)
 {
 	if (disabled)
 		return;
-	struct spare *sp = slot(s->env, s->agent_token != NULL);
-	if (sp && !sp->ready)
-		schedule(sp, s);
+	struct group *g = group_of(s->env, s->agent_token != NULL);
+	if (g)
+		schedule(g, s);
+}
+
+static void discard_all(void)
+{
+	for (size_t i = 0; i < n_groups; i++) {
+		if (groups[i].refill_timer)
+			loop_timer_cancel(groups[i].refill_timer);
+		groups[i].refill_timer = 0;
+		for (size_t k = 0; k < POOL_SPARES_MAX; k++)
+			discard(&groups[i].sp[k]);
+	}
 }
 
 void pool_set_enabled(bool on)
 {
 	disabled = !on;
-	for (size_t i = 0; !on && i < n_spares; i++) {
-		if (spares[i].refill_timer)
-			loop_timer_cancel(spares[i].refill_timer);
-		spares[i].refill_timer = 0;
-		discard(&spares[i]);
-	}
+	if (!on)
+		discard_all();
 }
 
 void pool_shutdown(void)
 {
 	stopped = true;
-	for (size_t i = 0; i < n_spares; i++) {
-		if (spares[i].refill_timer)
-			loop_timer_cancel(spares[i].refill_timer);
-		spares[i].refill_timer = 0;
-		discard(&spares[i]);
-	}
-	free(spares);
-	spares = NULL;
-	n_spares = 0;
+	discard_all();
+	free(groups);
+	groups = NULL;
+	n_groups = 0;
 }

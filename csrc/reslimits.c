@@ -53,7 +53,7 @@ static char cg1_mem[400];  /* v1: the server's parent group in the memory hierar
 static char cg1_pids[400]; /* v1: ... and in the pids hierarchy */
 static bool cg1_memsw;     /* v1: memory.memsw.* exists (swap accounting) */
 static char cg_reason[256] = "not checked";
-static unsigned long cg_seq;
+static unsigned long cg_seq; /* (one writer: the spawner thread; atomic all the same) */
 
 enum limits_mode limits_mode(void)
 {
@@ -454,7 +454,7 @@ static int write_file(const char *dir, const char *name, const char *v, struct e
 static int cg1_create(const struct env_limits *l, struct limits_cg *cg, struct err *e)
 {
 	char v[64];
-	unsigned long seq = ++cg_seq;
+	unsigned long seq = __atomic_add_fetch(&cg_seq, 1, __ATOMIC_RELAXED);
 	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%lu", cg1_mem, seq) < 0 ||
 	    sfmt(cg->pids_path, sizeof cg->pids_path, "%s/sandbox-%lu", cg1_pids, seq) < 0) {
 		limits_cg_init(cg);
@@ -492,8 +492,8 @@ int limits_cg_create(const struct env_limits *l, struct limits_cg *cg, struct er
 		return cg1_create(l, cg, e);
 	if (mode != LIMITS_CGROUP2)
 		return 0;
-	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%d-%lu", cg_base, (int)getpid(), ++cg_seq) <
-	    0) {
+	if (sfmt(cg->path, sizeof cg->path, "%s/sandbox-%d-%lu", cg_base, (int)getpid(),
+	         __atomic_add_fetch(&cg_seq, 1, __ATOMIC_RELAXED)) < 0) {
 		cg->path[0] = '\0';
 		return err_set(e, ENAMETOOLONG, "cgroup: path too long");
 	}

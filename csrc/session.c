@@ -32,6 +32,7 @@
 #include "outcap.h"
 #include "pool.h"
 #include "reaper.h"
+#include "spawner.h"
 
 /* After the reply, how long a marker that has not shown up is waited for
  * (the code closed its stdout, say). */
@@ -102,9 +103,9 @@ struct session {
 	 * write its inputs; what out/ held after the last call. */
 	bool wait_ws;
 	struct ws_seen seen;
-	bool refill;     /* a sandbox started for this call: prepare the next
-	                  * new session's (pool.c) once it is answered */
-	bool spawn_wait; /* the current call waits for a loop round to spawn in */
+	bool refill;                 /* a sandbox started for this call: prepare the next
+	                              * new session's (pool.c) once it is answered */
+	struct spawn_job *spawn_job; /* the current call's sandbox is being made */
 };
 
 static struct session *table;
@@ -209,35 +210,11 @@ static struct jail_spec sandbox_spec(struct session *s)
 		                   .deadline_s = life };
 }
 
-/* Start the session's sandbox. On failure res->setup_error says why. */
-static int spawn(struct session *s)
+/* The sandbox in s->jp is the session's: on the loop. On failure
+ * res->setup_error says why (and the sandbox is gone). */
+static int attach_sandbox(struct session *s)
 {
 	struct err e = { 0 };
-	struct exec_result *res = s->res;
-	if (jail_make_token(s->token, sizeof s->token, &e) < 0) {
-		snprintf(res->setup_error, sizeof res->setup_error, "%s", e.msg);
-		return -1;
-	}
-	struct jail_spec spec = sandbox_spec(s);
-	int rc = -1;
-	/* A prepared sandbox (pool.c) is used as it is: nothing has looked up
-	 * a project file in it, so its project view is not stale (its init may
-	 * even be finishing its set-up: the call waits for that, as for a
-	 * sandbox spawned now). */
-	if (pool_take_session(&spec, &s->jp, s->token, sizeof s->token))
-		rc = 0;
-	if (rc < 0)
-		rc = jail_spawn(&spec, &s->jp, &e);
-	if (rc == -2) {
-		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e.msg,
-		         jail_hint(e.code));
-		return -1;
-	}
-	if (rc < 0) {
-		snprintf(res->setup_error, sizeof res->setup_error,
-		         "the server could not start it: %.256s", e.msg);
-		return -1;
-	}
 	s->live = true;
 	s->killed = false;
 	s->ctl_len = 0;
@@ -249,7 +226,7 @@ static int spawn(struct session *s)
 	    loop_watch(s->jp.out_fd, POLLIN, on_output, s, &e) < 0 ||
 	    loop_watch(s->jp.err_fd, POLLIN, on_output, s, &e) < 0 ||
 	    loop_watch(s->jp.code_fd, POLLIN, on_ctl, s, &e) < 0) {
-		snprintf(res->setup_error, sizeof res->setup_error,
+		snprintf(s->res->setup_error, sizeof s->res->setup_error,
 		         "the server could not watch it: %.256s", e.msg);
 		discard_sandbox(s);
 		return -1;
@@ -257,6 +234,48 @@ static int spawn(struct session *s)
 	log_msg(LOG_DEBUG, "session %s: sandbox %d started", s->id, s->jp.pid);
 	s->refill = true; /* once this call is answered (finish_call) */
 	return 0;
+}
+
+/* The spawn failed (rc as jail_spawn's): res->setup_error says why. */
+static void spawn_error(struct session *s, int rc, const struct err *e)
+{
+	struct exec_result *res = s->res;
+	if (rc == -2)
+		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e->msg,
+		         jail_hint(e->code));
+	else
+		snprintf(res->setup_error, sizeof res->setup_error,
+		         "the server could not start it: %.256s", e->msg);
+}
+
+static void on_spawned(void *ctx, int rc, struct jail_proc *p, const struct err *e);
+
+/* Start the session's sandbox: 0 it is live; 1 the spawner makes it (the
+ * call goes on in on_spawned); -1 res->setup_error says why not. */
+static int spawn(struct session *s)
+{
+	struct err e = { 0 };
+	if (jail_make_token(s->token, sizeof s->token, &e) < 0) {
+		snprintf(s->res->setup_error, sizeof s->res->setup_error, "%s", e.msg);
+		return -1;
+	}
+	struct jail_spec spec = sandbox_spec(s);
+	/* A prepared sandbox (pool.c) is used as it is: nothing has looked up
+	 * a project file in it, so its project view is not stale (its init may
+	 * even be finishing its set-up: the call waits for that, as for a
+	 * sandbox spawned now). */
+	if (pool_take_session(&spec, &s->jp, s->token, sizeof s->token))
+		return attach_sandbox(s);
+	/* Off the loop (spawner.h), the one being made if there is one; the
+	 * call's timeout starts once it is in. */
+	s->spawn_job = pool_take_pending(&spec, on_spawned, s, s->token, sizeof s->token);
+	if (!s->spawn_job)
+		s->spawn_job = spawner_submit(&spec, SPAWN_NOW, on_spawned, s, &e);
+	if (!s->spawn_job) {
+		spawn_error(s, -1, &e);
+		return -1;
+	}
+	return 1;
 }
 
 /* ---- one call ------------------------------------------------------------- */
@@ -691,11 +710,6 @@ static void on_kick(void *ctx)
 {
 	struct session *s = ctx;
 	s->kick_timer = 0;
-	if (s->spawn_wait) {
-		s->spawn_wait = false;
-		begin_call(s);
-		return;
-	}
 	start_next(s);
 }
 
@@ -770,8 +784,18 @@ static void start_next(struct session *s)
 	}
 }
 
-/* The current call: its sandbox (spawned now, or in a later loop round when
- * this one spawned one already: loop.h), then its files and code. */
+/* A new sandbox is the session's: the call notes a restart (and why), and
+ * goes on with its files and code. */
+static void sandbox_ready(struct session *s)
+{
+	s->res->restarted = s->lost != LOSS_NONE;
+	s->res->restart_reason = loss_text(s->lost);
+	s->lost = LOSS_NONE;
+	send_call(s);
+}
+
+/* The current call: its sandbox (a spare, or one the spawner makes), then
+ * its files and code. */
 static void begin_call(struct session *s)
 {
 	if (!s->live) {
@@ -779,22 +803,34 @@ static void begin_call(struct session *s)
 			finish_call(s, NULL); /* cancelled while it waited */
 			return;
 		}
-		if (!loop_claim_slow()) {
-			s->kick_timer = timer_on(0, on_kick, s);
-			if (s->kick_timer) {
-				s->spawn_wait = true;
-				return;
-			}
-		}
-		if (spawn(s) < 0) {
+		int rc = spawn(s);
+		if (rc < 0)
 			finish_call(s, NULL);
-			return;
-		}
-		s->res->restarted = s->lost != LOSS_NONE;
-		s->res->restart_reason = loss_text(s->lost);
-		s->lost = LOSS_NONE;
+		else if (rc == 0)
+			sandbox_ready(s);
+		return;
 	}
 	send_call(s);
+}
+
+/* The spawner made the current call's sandbox, or could not (from the
+ * loop). A call cancelled meanwhile is answered now; the sandbox stays the
+ * session's. */
+static void on_spawned(void *ctx, int rc, struct jail_proc *p, const struct err *e)
+{
+	struct session *s = ctx;
+	s->spawn_job = NULL;
+	if (rc != 0) {
+		spawn_error(s, rc, e);
+		finish_call(s, NULL);
+		return;
+	}
+	s->jp = *p;
+	if (attach_sandbox(s) < 0 || !s->cur->cb) {
+		finish_call(s, NULL);
+		return;
+	}
+	sandbox_ready(s);
 }
 
 /* A fresh sandbox's /workspace came (or its set-up ended): go on with the
@@ -877,6 +913,8 @@ static void free_call(struct session_call *c)
 /* Drop the session and its sandbox. Callbacks of its calls are not called. */
 static void close_session(struct session *s)
 {
+	spawner_abandon(s->spawn_job); /* (a sandbox made for it goes to the reaper) */
+	s->spawn_job = NULL;
 	timer_off(&s->idle_timer);
 	timer_off(&s->life_timer);
 	timer_off(&s->kick_timer);
@@ -1081,8 +1119,7 @@ void session_input_closed(void)
 			free_call(c);
 		}
 		s->qtail = NULL;
-		if (!s->spawn_wait) /* (that timer starts the running call) */
-			timer_off(&s->kick_timer);
+		timer_off(&s->kick_timer);
 	}
 }
 

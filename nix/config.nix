@@ -47,6 +47,12 @@ let
     max_output_bytes = 1073741824;
   };
 
+  # Spares (sandboxes made ahead of a call, csrc/pool.c) an environment keeps
+  # at most, per kind (one-shot, session): the pool grows to this on
+  # back-to-back calls and shrinks after a minute unused. 0: none.
+  warmPoolDefault = 3;
+  warmPoolMax = 8; # POOL_SPARES_MAX in csrc/pool.h
+
   fail = where: msg: throw "config.toml: ${where}: ${msg}";
 
   show = v:
@@ -71,6 +77,10 @@ let
     else if v <= 0 then fail where "must be a positive integer, got ${toString v}"
     else if v > max then fail where "must be at most ${toString max}, got ${toString v}"
     else v;
+
+  warmPool = where: v:
+    if isInt v && v >= 0 && v <= warmPoolMax then v
+    else fail where "must be an integer from 0 (no spares) to ${toString warmPoolMax}, got ${show v}";
 
   oneOf = where: choices: v:
     if isString v && elem v choices then v
@@ -152,7 +162,7 @@ let
 
   # One [environments.NAME] table → normalized environment (without packages:
   # nix/environments.nix resolves preset / flake / sandbox into derivations).
-  envAllowed = [ "preset" "flake" "interpreter_type" "interpreter" "description" "network" "backend" ] ++ limitKeys;
+  envAllowed = [ "preset" "flake" "interpreter_type" "interpreter" "description" "network" "warm_pool" "backend" ] ++ limitKeys;
 
   # The original's keys for what it planned beyond namespace sandboxes
   # ([daemon] transport, backend = "jail" | "microvm", [backends.*]): what
@@ -224,6 +234,7 @@ let
       interpreter = if raw ? interpreter then interpreterCmd "${where}.interpreter" raw.interpreter else null;
       description = if raw ? description then nonEmptyString "${where}.description" raw.description else null;
       network = if raw ? network then oneOf "${where}.network" networkModes raw.network else defaults.network;
+      warm_pool = if raw ? warm_pool then warmPool "${where}.warm_pool" raw.warm_pool else defaults.warm_pool;
       limits = limitsOf where defaults.limits raw;
     };
 
@@ -236,7 +247,7 @@ let
 
       daemon0 = checkKeys "daemon" [ "log_level" "transport" ] (section "daemon");
       daemon = if daemon0 ? transport then builtins.seq (transportKey daemon0.transport) daemon0 else daemon0;
-      defaultsRaw0 = checkKeys "defaults" (limitKeys ++ [ "network" "backend" ]) (section "defaults");
+      defaultsRaw0 = checkKeys "defaults" (limitKeys ++ [ "network" "warm_pool" "backend" ]) (section "defaults");
       defaultsRaw = if defaultsRaw0 ? backend then builtins.seq (backendKey "defaults.backend" defaultsRaw0.backend) defaultsRaw0 else defaultsRaw0;
       project = checkKeys "project" [ "path" "mount_point" "use_flake" "flake" "inherit_env" ] (section "project");
       session = checkKeys "session" [ "idle_timeout_seconds" "max_lifetime_seconds" "max_sessions" ] (section "session");
@@ -247,6 +258,7 @@ let
       defaults = {
         limits = limitsOf "defaults" limitDefaults defaultsRaw;
         network = if defaultsRaw ? network then oneOf "defaults.network" networkModes defaultsRaw.network else "none";
+        warm_pool = if defaultsRaw ? warm_pool then warmPool "defaults.warm_pool" defaultsRaw.warm_pool else warmPoolDefault;
       };
 
       # [project] use_flake = true: an environment "project" made of the
@@ -311,6 +323,6 @@ let
     else throw "config: expected a path to config.toml or an attribute set, got ${typeOf config}";
 in
 {
-  inherit normalize load limitDefaults limitKeys presetNames defaultPresets interpreterTypes envNameOk;
+  inherit normalize load limitDefaults limitKeys presetNames defaultPresets interpreterTypes envNameOk warmPoolDefault;
   fromConfig = config: normalize (load config);
 }

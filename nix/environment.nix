@@ -11,6 +11,7 @@
 , description ? null
 , interpreter ? null
 , network ? "none"
+, warm_pool # spares kept at most (nix/config.nix)
 , limits
 }:
 let
@@ -109,7 +110,7 @@ let
   closure = pkgs.closureInfo { rootPaths = [ root agent ]; };
 in
 {
-  inherit name interpreter_type root closure limits agent;
+  inherit name interpreter_type root closure limits agent warm_pool;
   description =
     if description != null then description
     else "Custom ${interpreter_type} environment";

@@ -293,6 +293,7 @@ let
         if isSandbox then base'.limits // listToAttrs (map (k: { name = k; value = e.limits.${k}; }) setLimits)
         else e.limits;
       network = if isSandbox && !(rawEnv ? network) then base'.network else e.network;
+      warm_pool = if isSandbox && !(rawEnv ? warm_pool) then base'.warm_pool or e.warm_pool else e.warm_pool;
       description = if e.description != null then e.description else base'.description or null;
       interpreter =
         if e.interpreter != null then e.interpreter
@@ -360,19 +361,20 @@ let
     , network ? "none"
     , limits ? { }
     , interpreter ? null
+    , warm_pool ? configLib.warmPoolDefault # (not in the original: spares kept, see config.nix)
     }:
     let
       # Validate through the same code as config.toml so the messages match.
       checked = configLib.normalize {
         environments.${name} = {
           preset = "shell"; # placeholder source; only name, type and limits are used
-          inherit interpreter_type network timeout_seconds memory_mb;
+          inherit interpreter_type network timeout_seconds memory_mb warm_pool;
         } // limits // (if description != null then { inherit description; } else { });
       };
       e = head checked.environments;
       spec = {
         inherit name interpreter_type packages interpreter;
-        inherit (e) limits network description;
+        inherit (e) limits network description warm_pool;
       };
     in
     mkServerWith { sandbox = { inherit spec; }; } {

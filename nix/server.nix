@@ -34,7 +34,7 @@ let
     project = { inherit (config.project) path mount_point inherit_env; };
     session = { inherit (config.session) idle_timeout_seconds max_lifetime_seconds max_sessions; };
     environments = map (e: {
-      inherit (e) name interpreter_type description sh env_bin argv agent_argv network limits;
+      inherit (e) name interpreter_type description sh env_bin argv agent_argv network warm_pool limits;
       root = "${e.root}";
       closure_file = "${e.closure}/store-paths";
       closure_size_file = "${e.closure}/total-nar-size";

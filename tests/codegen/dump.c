@@ -78,6 +78,7 @@ int main(void)
 		if (e->closure[e->n_closure] != NULL)
 			printf("env[%zu].closure not NULL-terminated\n", i);
 		num(i, "network", (unsigned long)e->network);
+		num(i, "warm_pool", (unsigned long)e->warm_pool);
 		num(i, "limits.timeout_seconds", e->limits.timeout_seconds);
 		num(i, "limits.memory_mb", e->limits.memory_mb);
 		num(i, "limits.max_processes", e->limits.max_processes);

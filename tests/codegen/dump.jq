@@ -27,5 +27,6 @@ def limit_keys: ["timeout_seconds", "memory_mb", "max_processes", "max_open_file
   "env[\($i)].closure_bytes\t\(.closure_bytes)\n",
   (.closure | to_entries[] | .key as $k | .value | s("env[\($i)].closure[\($k)]")),
   "env[\($i)].network\t\(if .network then 1 else 0 end)\n",
+  "env[\($i)].warm_pool\t\(.warm_pool)\n",
   (.limits as $l | limit_keys[] | "env[\($i)].limits.\(.)\t\($l[.])\n")
 )

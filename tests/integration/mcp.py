@@ -204,6 +204,18 @@ def session_spares(server):
     return ready - gone
 
 
+def one_shot_spares(server, env):
+    """Init pids of env's one-shot spares (csrc/pool.c) that are ready, not
+    taken and alive, from the server's debug log."""
+    import re
+    server._fill(0.05)
+    text = server.err.decode(errors="replace")
+    ready = set(int(m) for m in re.findall(r"pool: spare (\d+) ready for %s\n" % re.escape(env), text))
+    gone = set(int(m) for m in re.findall(r"pool: spare (\d+) (?:discarded|ended)", text))
+    gone |= set(int(m) for m in re.findall(r"\(spare (\d+) taken\)", text))
+    return {p for p in ready - gone if os.path.exists("/proc/%d" % p)}
+
+
 def spare_processes(server):
     """Every process of the session spares: each spare's pid namespace, and
     its project refresher (outside that namespace, in its mount namespace)."""

@@ -25,6 +25,9 @@ let
     timeout_seconds = 5;
     memory_mb = 256;
     limits = { max_processes = 32; workspace_mb = 16; max_output_bytes = 65536; };
+    # One spare, never more (test_warm_pool.py; the session soak counts
+    # the server's descriptors, spares' included, before and after).
+    warm_pool = 1;
   };
   netEnv = nsm.mkSandbox {
     inherit pkgs;
@@ -32,6 +35,8 @@ let
     interpreter_type = "bash";
     packages = [ probe pkgs.bash pkgs.coreutils ];
     network = "host";
+    # test_warm_pool.py: no spares at all here.
+    warm_pool = 0;
   };
   # Short timeouts, for the session tests' interrupts (the probe env is the
   # bash one).
@@ -41,6 +46,7 @@ let
     interpreter_type = "python";
     packages = [ (pkgs.python3.withPackages (ps: [ ps.pyyaml ])) pkgs.coreutils ];
     timeout_seconds = 3;
+    warm_pool = 1;
   };
   nodeShort = nsm.mkSandbox {
     inherit pkgs;
@@ -48,6 +54,7 @@ let
     interpreter_type = "node";
     packages = [ pkgs.nodejs pkgs.coreutils ];
     timeout_seconds = 3;
+    warm_pool = 1;
   };
   # The example configuration (presets, defaults), with session limits the
   # tests can reach: 24 sessions (the soak uses 20), a 10 s idle timeout.

@@ -249,29 +249,34 @@ t.ok("files" not in sc(r) and len(r.get("content", [])) == 1, "the same unlooked
 t.ok(s.alive(), "the server is still up")
 
 # ---- input files count against the sandbox's memory limit -------------------
-def sandbox_memory(server):
-    """memory.usage_in_bytes (cgroup v1) of the session sandbox whose init is a
-    child of the server, or None where the jail runs without cgroup v1."""
+def sandbox_memory(server, session):
+    """memory.usage_in_bytes (cgroup v1) of the session's own sandbox (found
+    by a marker process it leaves running: the server's spares are other
+    sandboxes), or None where the jail runs without cgroup v1."""
+    server.run("sleep 987654 >/dev/null 2>&1 &", "probe", session=session)
     mounts = _cgroup_mounts()
-    for pid, _ in descendants(server.p.pid):
-        if cmdline(pid).startswith("sandbox-init"):
-            for d in _cgroup_dirs(pid, mounts):
-                f = os.path.join(d, "memory.usage_in_bytes")
-                if os.path.exists(f) and "nix-sandbox-mcp" in d:
-                    with open(f) as fh:
-                        return int(fh.read())
+    for _ in range(50):
+        for pid, _ in descendants(server.p.pid):
+            if cmdline(pid) == "sleep 987654":
+                for d in _cgroup_dirs(pid, mounts):
+                    f = os.path.join(d, "memory.usage_in_bytes")
+                    if os.path.exists(f) and "nix-sandbox-mcp" in d:
+                        with open(f) as fh:
+                            return int(fh.read())
+                return None
+        time.sleep(0.05)
     return None
 
 m = Server(BIN, ["--no-project"])
 m.initialize()
 m.run("true", "probe", session="mem")
-before = sandbox_memory(m)
+before = sandbox_memory(m, "mem")
 if before is None:
     t.ok(True, "input files charged to the sandbox's memory group # SKIP no cgroup v1 memory group here")
 else:
     r = m.run("du -k big.bin | cut -f1", "probe", session="mem",
               files=[{"path": "big.bin", "content": b64(os.urandom(6 << 20)), "encoding": "base64"}])
-    after = sandbox_memory(m)
+    after = sandbox_memory(m, "mem")
     t.ok(sc(r).get("stdout", "").strip() == "6144" and after - before >= 5 << 20,
          "6 MiB of input files are charged to the sandbox's memory group (+%d KiB), not the server's"
          % ((after - before) >> 10), (before, after, r))

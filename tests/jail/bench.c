@@ -15,6 +15,7 @@
 #include "../../csrc/jail.h"
 #include "../../csrc/log.h"
 #include "../../csrc/loop.h"
+#include "../../csrc/spawner.h"
 
 extern char **environ;
 
@@ -99,6 +100,10 @@ int main(int argc, char **argv)
 	log_set_level(LOG_WARNING);
 	if (jail_init(&e) < 0) {
 		fprintf(stderr, "jail_init: %s\n", e.msg);
+		return 1;
+	}
+	if (spawner_init(&e) < 0) {
+		fprintf(stderr, "spawner_init: %s\n", e.msg);
 		return 1;
 	}
 	printf("enforcement: %s\n", jail_enforcement());

@@ -24,6 +24,8 @@
 
 #include "../../csrc/exec.h"
 #include "../../csrc/pool.h"
+#include "../../csrc/reaper.h"
+#include "../../csrc/spawner.h"
 #include "../../csrc/jail.h"
 #include "../../csrc/log.h"
 #include "../../csrc/loop.h"
@@ -1012,6 +1014,10 @@ int main(int argc, char **argv)
 		printf("# %s\n", e.msg);
 		return 1;
 	}
+	if (!ok(spawner_init(&e) == 0, "spawner_init (sandboxes are made on its thread)")) {
+		printf("# %s\n", e.msg);
+		return 1;
+	}
 	printf("# enforcement: %s\n", jail_enforcement());
 	int problems = jail_doctor(doctor, sizeof doctor);
 	for (char *l = strtok(doctor, "\n"); l; l = strtok(NULL, "\n"))
@@ -1031,6 +1037,9 @@ int main(int argc, char **argv)
 	t_own_deadline();
 	t_server_death();
 
+	ok(spawner_pending() == 0, "no spawn left pending");
+	spawner_shutdown();
+	reaper_shutdown();
 	ok(leftovers() == 0, "no sandbox process left at the end");
 	ok(loop_watch_count() == 0 && exec_active() == 0, "no loop watches or runs left");
 	jail_fini();
