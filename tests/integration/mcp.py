@@ -8,6 +8,7 @@ import json
 import os
 import select
 import subprocess
+import sys
 import time
 
 
@@ -23,6 +24,22 @@ class Server:
         self.garbage = []
         self.pending = []   # messages read but not yet consumed
         self.next_id = 1000
+        # NSM_SERVER_LOG_DIR (integration/run.sh): every server's stderr is
+        # kept there at exit, named by test and pid, so a failure in CI can
+        # be read afterwards.
+        if os.environ.get("NSM_SERVER_LOG_DIR"):
+            import atexit
+            atexit.register(self._keep_log)
+
+    def _keep_log(self):
+        try:
+            self._fill(0)
+        except (OSError, ValueError):
+            pass
+        name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+        path = os.path.join(os.environ["NSM_SERVER_LOG_DIR"], "%s-%d.log" % (name, self.p.pid))
+        with open(path, "wb") as f:
+            f.write(self.err)
 
     # -- raw ----------------------------------------------------------------
     def send_raw(self, data):

@@ -51,6 +51,9 @@ project=$out/project
 mkdir -p "$project" && echo "project file" > "$project/hello.txt"
 export NSM_PROJECT=$project
 export PYTHONDONTWRITEBYTECODE=1
+# Every test server's log, kept at its exit (mcp.py): what a failure left.
+export NSM_SERVER_LOG_DIR=$out/server-logs
+rm -rf "$NSM_SERVER_LOG_DIR" && mkdir -p "$NSM_SERVER_LOG_DIR"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 for t in tests/integration/test_*.py; do

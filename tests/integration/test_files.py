@@ -23,7 +23,7 @@ from mcp import Server, Tap, descendants, cmdline, _cgroup_mounts, _cgroup_dirs
 
 t = Tap()
 BIN = os.environ["NSM_SERVER"]
-s = Server(BIN, ["--project", os.environ["NSM_PROJECT"]])
+s = Server(BIN, ["--project", os.environ["NSM_PROJECT"], "--log-level", "debug"])
 s.initialize()
 
 
