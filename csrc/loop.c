@@ -16,6 +16,7 @@ struct watch {
 	short events;
 	loop_fd_cb *cb;
 	void *ctx;
+	uint64_t gen; /* which watch of this fd number (loop_run_once) */
 };
 
 struct timer {
@@ -30,6 +31,7 @@ static int n_watches;
 static struct timer timers[LOOP_MAX_TIMERS];
 static int n_timers;
 static long next_timer_id = 1;
+static uint64_t next_gen = 1;
 
 uint64_t loop_now_ms(void)
 {
@@ -54,7 +56,7 @@ int loop_watch(int fd, short events, loop_fd_cb *cb, void *ctx, struct err *e)
 		return err_set(e, EEXIST, "loop: fd %d already watched", fd);
 	if (n_watches == LOOP_MAX_FDS)
 		return err_set(e, EMFILE, "loop: %d watches in use", LOOP_MAX_FDS);
-	watches[n_watches++] = (struct watch){ fd, events, cb, ctx };
+	watches[n_watches++] = (struct watch){ fd, events, cb, ctx, next_gen++ };
 	return 0;
 }
 
@@ -120,6 +122,7 @@ static void fire_due_timers(void)
 int loop_run_once(int max_wait_ms, struct err *e)
 {
 	struct pollfd pfds[LOOP_MAX_FDS];
+	uint64_t gens[LOOP_MAX_FDS];
 	int n = n_watches;
 	int timeout = max_wait_ms;
 
@@ -132,8 +135,10 @@ int loop_run_once(int max_wait_ms, struct err *e)
 		if (timeout < 0 || wait < timeout)
 			timeout = wait;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		pfds[i] = (struct pollfd){ .fd = watches[i].fd, .events = watches[i].events };
+		gens[i] = watches[i].gen;
+	}
 
 	int r = poll(pfds, (nfds_t)n, timeout);
 	if (r < 0) {
@@ -142,13 +147,15 @@ int loop_run_once(int max_wait_ms, struct err *e)
 		return err_sys(e, errno, "loop: poll");
 	}
 	/* Dispatch by fd, re-checking the watch each time: an earlier callback
-	 * may have removed (and closed) a later descriptor. */
+	 * may have removed (and closed) a later descriptor, and its number may
+	 * since belong to another one (the spawner's thread opens descriptors
+	 * at any time), watched anew: what poll said was about the old one. */
 	for (int i = 0; i < n && r > 0; i++) {
 		if (!pfds[i].revents)
 			continue;
 		r--;
 		int w = find_watch(pfds[i].fd);
-		if (w < 0)
+		if (w < 0 || watches[w].gen != gens[i])
 			continue;
 		watches[w].cb(watches[w].ctx, pfds[i].fd, pfds[i].revents);
 	}

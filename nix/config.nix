@@ -49,8 +49,9 @@ let
 
   # Spares (sandboxes made ahead of a call, csrc/pool.c) an environment keeps
   # at most, per kind (one-shot, session): the pool grows to this on
-  # back-to-back calls and shrinks after a minute unused. 0: none.
-  warmPoolDefault = 3;
+  # back-to-back calls and shrinks after a minute unused. 0: none; the
+  # default 1 keeps one, as a client that pauses between calls needs.
+  warmPoolDefault = 1;
   warmPoolMax = 8; # POOL_SPARES_MAX in csrc/pool.h
 
   fail = where: msg: throw "config.toml: ${where}: ${msg}";

@@ -61,7 +61,11 @@ let
   example = builtins.fromTOML (builtins.readFile ../../config.example.toml);
   config = example // {
     # test_plot.py: the opt-in plotting preset beside the default three.
-    environments = example.environments // { python-plot = { preset = "python-plot"; }; };
+    # test_warm_pool.py: python keeps up to 3 spares on back-to-back calls.
+    environments = example.environments // {
+      python-plot = { preset = "python-plot"; };
+      python = example.environments.python // { warm_pool = 3; };
+    };
     # test_inherit_env.py: one variable set when the tests start the server,
     # one never set.
     project = example.project // { inherit_env.vars = [ "NSM_TEST_INHERITED" "NSM_TEST_UNSET" ]; };

@@ -42,6 +42,49 @@ static void on_fd(void *ctx, int fd, short revents)
 	fd_served++;
 }
 
+/* A descriptor number reused within one round: the first callback closes
+ * the second watched descriptor and a new one gets its number (as the
+ * spawner's thread may open one at any time), watched anew. */
+static int reuse_fd = -1, new_calls, second_calls;
+
+static void on_new(void *ctx, int fd, short revents)
+{
+	(void)ctx;
+	(void)fd;
+	(void)revents;
+	new_calls++;
+}
+
+static void on_second(void *ctx, int fd, short revents)
+{
+	(void)ctx;
+	(void)fd;
+	(void)revents;
+	second_calls++;
+}
+
+static void on_first(void *ctx, int fd, short revents)
+{
+	struct err e;
+	int q[2];
+	char b[8];
+	(void)ctx;
+	(void)revents;
+	if (read(fd, b, sizeof b) < 0)
+		return;
+	loop_unwatch(reuse_fd);
+	close(reuse_fd);
+	if (pipe(q) < 0)
+		return;
+	if (q[0] != reuse_fd) { /* (the lowest free number: usually it already) */
+		if (dup2(q[0], reuse_fd) < 0)
+			return;
+		close(q[0]);
+	}
+	/* (q[1] stays open: the new pipe is not readable, no hang-up either) */
+	loop_watch(reuse_fd, POLLIN, on_new, NULL, &e);
+}
+
 int main(void)
 {
 	struct err e;
@@ -73,5 +116,26 @@ int main(void)
 	       "a descriptor ready after the first step is served after at most one more, not "
 	       "after all five (%d)",
 	       steps_before_fd);
+	{
+		int a1[2], a2[2];
+		if (pipe(a1) < 0 || pipe(a2) < 0)
+			return 1;
+		for (int i = 0; i < 8; i++) /* (a clean table) */
+			loop_run_once(0, &e);
+		reuse_fd = a2[0];
+		loop_watch(a1[0], POLLIN, on_first, NULL, &e);
+		loop_watch(a2[0], POLLIN, on_second, NULL, &e);
+		if (write(a1[1], "x", 1) != 1 || write(a2[1], "y", 1) != 1)
+			return 1;
+		loop_run_once(100, &e);
+		TAP_OK(new_calls == 0 && second_calls == 0,
+		       "a descriptor number closed and reused by a new watch in the same round: "
+		       "the new watch is not called with the old one's events (%d, %d)",
+		       new_calls, second_calls);
+		loop_run_once(0, &e);
+		TAP_OK(new_calls == 0, "nor later: nothing is ready on it (%d)", new_calls);
+		loop_unwatch(a1[0]);
+		loop_unwatch(reuse_fd);
+	}
 	return TAP_DONE();
 }
