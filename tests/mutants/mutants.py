@@ -63,7 +63,7 @@ MUTANTS = {
         ["test_memory.py"]),
     "spares-start-cold": (
         "spares no longer start their interpreter ahead of the code",
-        [("pool.c", "\tsp->spec.warm = true;", "\tsp->spec.warm = false;", 1)],
+        [("pool.c", "\t\tg->spec.warm = true;", "\t\tg->spec.warm = false;", 1)],
         ["test_warm.py"]),
     "spare-accept-deadline-off": (
         "a spare that does not accept its code is waited for until the run's timeout",
