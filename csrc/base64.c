@@ -76,6 +76,7 @@ char *base64_decode(const char *text, size_t n, size_t *out_len)
 		if (d >= 0)
 			out[k++] = (char)(v & 0xff);
 	}
+	out[k] = '\0'; /* (a string too: ws_out.data, mcp_files.c) */
 	*out_len = k;
 	return out;
 }

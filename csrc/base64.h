@@ -11,8 +11,8 @@
 /* A new NUL-terminated base64 text of s[0..n); NULL when out of memory. */
 char *base64_encode(const char *s, size_t n);
 /* Decode text[0..n) (padding required, no whitespace) into a new buffer of
- * *out_len bytes; NULL when the text is not base64 or out of memory (errno
- * EINVAL or ENOMEM). */
+ * *out_len bytes, NUL-terminated after them; NULL when the text is not
+ * base64 or out of memory (errno EINVAL or ENOMEM). */
 char *base64_decode(const char *text, size_t n, size_t *out_len);
 
 #endif

@@ -96,11 +96,12 @@ static int parse_one(const cJSON *f, int i, struct ws_input *in, size_t *bytes, 
 		}
 	} else {
 		in->len = n;
-		if (!(in->data = malloc(n ? n : 1))) {
+		if (!(in->data = malloc(n + 1))) {
 			snprintf(msg, len, "The server is out of memory; try again later.");
 			return -1;
 		}
 		memcpy(in->data, content->valuestring, n);
+		in->data[n] = '\0';
 	}
 	*bytes += in->len;
 	if (*bytes > WS_IN_MAX_BYTES) {

@@ -75,7 +75,7 @@ struct ws_out {
 	uint64_t size;
 	const char *mime;
 	enum ws_kind kind;
-	char *data; /* IMAGE, TEXT, BLOB: the bytes (len of them) */
+	char *data; /* IMAGE, TEXT, BLOB: the bytes (len of them), then a NUL */
 	size_t len;
 	const char *why; /* OMITTED: static text */
 };
