@@ -1,8 +1,8 @@
 /* agent_ipc.h — framing of the control channel with an in-sandbox agent.
  *
  * Owns: the wire format of agent/PROTOCOL.md ("<decimal length>\n<JSON>"
- * frames; a request is followed by the code's raw bytes), the end-of-output
- * marker and its incremental detection in a stream.
+ * frames; a request is followed by the code's raw bytes) and the
+ * end-of-output marker (found in a stream by capture.h's marker_scan).
  * Must not: touch descriptors or the loop, or trust a byte from the agent:
  * every frame is bounded by AGENT_FRAME_MAX and validated.
  */
@@ -33,23 +33,5 @@ int agent_reply_parse(char *buf, size_t *len, struct agent_reply *r);
 
 /* The marker "\x1e<token>:<id>\x1e" into m (AGENT_MARKER_MAX); its length. */
 size_t agent_marker(char *m, const char *token, uint64_t id);
-
-/* Incremental marker search in a stream. Bytes that may begin the marker are
- * held back (they are marker[0..matched)) until the match fails, so the
- * marker is stripped even when split across reads. */
-struct agent_scan {
-	const char *marker;
-	size_t marker_len;
-	size_t matched;
-	bool found;
-};
-typedef void agent_emit_fn(void *ctx, const char *p, size_t n);
-/* Feed n bytes; output before the marker goes to emit. Returns the number of
- * bytes consumed up to and including the marker (n when not found: the
- * rest after the marker is not the call's). */
-size_t agent_scan_feed(struct agent_scan *s, const char *p, size_t n, agent_emit_fn *emit,
-                       void *ctx);
-/* The stream ended without the marker: release held-back bytes to emit. */
-void agent_scan_flush(struct agent_scan *s, agent_emit_fn *emit, void *ctx);
 
 #endif

@@ -10,14 +10,35 @@
 #include <string.h>
 #include <sys/resource.h>
 
+static void set(struct err *e, enum err_kind kind, int code, const char *fmt, va_list ap)
+{
+	e->code = code;
+	e->kind = kind;
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	utf8_fix_cut(e->msg);
+}
+
 int err_set(struct err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	set(e, ERR_SERVER, code, fmt, ap);
 	va_end(ap);
-	utf8_fix_cut(e->msg);
+	return -1;
+}
+
+int err_client(struct err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set(e, ERR_CLIENT, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_kernel(struct err *e)
+{
+	e->kind = ERR_KERNEL;
 	return -1;
 }
 
@@ -26,6 +47,7 @@ int err_sys(struct err *e, int code, const char *fmt, ...)
 	va_list ap;
 	size_t n;
 	e->code = code;
+	e->kind = ERR_SERVER;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);

@@ -40,7 +40,7 @@
 #include "jail.h"
 #include "log.h"
 #include "loop.h"
-#include "outcap.h"
+#include "capture.h"
 #include "pool.h"
 #include "reaper.h"
 #include "spawner.h"
@@ -50,12 +50,6 @@
  * a loaded machine, and is all a frozen spare costs a run. */
 #define EXEC_ACCEPT_MS 500
 
-struct stream {
-	int fd;
-	struct outcap o;
-	bool eof;
-};
-
 struct exec_run {
 	struct jail_proc jp;
 	exec_done_cb *cb;
@@ -63,8 +57,7 @@ struct exec_run {
 	struct exec_result *res;
 	char *code;
 	size_t code_len, code_off;
-	size_t cap;
-	struct stream out, err;
+	struct capture out, err;
 	long timer;
 	long accept_timer;
 	uint64_t start_ms;
@@ -125,8 +118,8 @@ static void run_free(struct exec_run *r)
 	r->job = NULL;
 	stop_timers(r);
 	bury(r); /* (callers let go of the sandbox first; this is the net) */
-	outcap_free(&r->out.o);
-	outcap_free(&r->err.o);
+	capture_free(&r->out);
+	capture_free(&r->err);
 	free(r->code);
 	ws_inputs_free(&r->files);
 	exec_result_free(r->res);
@@ -140,34 +133,12 @@ static void kill_run(struct exec_run *r)
 		jail_kill(&r->jp);
 }
 
-/* Read what is available (at most a bounded amount per call, so one noisy
- * run cannot starve the loop). Returns false when the stream ended. */
-static void stream_read(struct exec_run *r, struct stream *s, bool drain)
+static void stream_read(struct exec_run *r, struct capture *c, bool drain)
 {
-	char scratch[65536];
-	for (int rounds = 0; drain || rounds < 16; rounds++) {
-		ssize_t n = read(s->fd, scratch, sizeof scratch);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			if (errno != EAGAIN)
-				log_msg(LOG_WARNING, "exec: read output: %s", strerror(errno));
-			if (errno != EAGAIN)
-				s->eof = true;
-			break;
-		}
-		if (n == 0) {
-			s->eof = true;
-			break;
-		}
-		outcap_add(&s->o, scratch, (size_t)n);
-		if (s->o.total > r->cap + EXEC_RUNAWAY_BYTES && !r->res->output_killed) {
-			r->res->output_killed = true;
-			kill_run(r);
-		}
+	if (capture_read(c, drain, true) && !r->res->output_killed) {
+		r->res->output_killed = true;
+		kill_run(r);
 	}
-	if (s->eof)
-		loop_unwatch(s->fd);
 }
 
 static void on_output(void *ctx, int fd, short revents)
@@ -244,7 +215,7 @@ static int start_code(struct exec_run *r, struct err *e)
 		int ws = jail_workspace(&r->jp);
 		if (ws < 0)
 			return 0;
-		struct err fe = { 0, "" };
+		struct err fe = { 0 };
 		r->files_in = true;
 		if (ws_write_inputs(ws, &r->files,
 		                    jail_has_groups(&r->jp) ? jail_join_groups : NULL, &r->jp,
@@ -299,12 +270,12 @@ static void finish(struct exec_run *r)
 			         "sandbox init ended unexpectedly (code %d, status %d)",
 			         r->jp.init_code, r->jp.init_status);
 	}
-	outcap_take(&r->out.o, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
-	outcap_take(&r->err.o, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
+	capture_take(&r->out, &res->out, &res->out_len, &res->out_total, &res->stdout_truncated);
+	capture_take(&r->err, &res->err, &res->err_len, &res->err_total, &res->stderr_truncated);
 	/* What the code left in /workspace/out: the fd holds the tmpfs even
 	 * though the sandbox is gone. */
 	if (!res->setup_error[0] && !res->files_error[0] && r->jp.workspace_fd >= 0) {
-		struct err fe = { 0, "" };
+		struct err fe = { 0 };
 		if (ws_collect(r->jp.workspace_fd, NULL, false, &res->files, &fe) < 0)
 			log_msg(LOG_WARNING, "exec: %s", fe.msg);
 	}
@@ -332,7 +303,7 @@ static void on_sync(void *ctx, int fd, short revents)
 	(void)revents;
 	take_accept(r);
 	if (!r->files_in) {
-		struct err e = { 0, "" };
+		struct err e = { 0 };
 		if (start_code(r, &e) < 0) {
 			log_msg(LOG_ERROR, "exec: %s", e.msg);
 			snprintf(r->res->files_error, sizeof r->res->files_error,
@@ -413,8 +384,8 @@ static int attach(struct exec_run *r, struct err *e)
 {
 	uint64_t now = loop_now_ms();
 	r->spawned = true;
-	r->out.fd = r->jp.out_fd;
-	r->err.fd = r->jp.err_fd;
+	capture_attach(&r->out, r->jp.out_fd);
+	capture_attach(&r->err, r->jp.err_fd);
 	if (loop_watch(r->jp.pidfd, POLLIN, on_exit_fd, r, e) < 0)
 		return -1;
 	if (loop_watch(r->out.fd, POLLIN, on_output, r, e) < 0 ||
@@ -444,9 +415,9 @@ static void start_failed(struct exec_run *r, const struct err *e);
 static void on_spawned(void *ctx, int rc, struct jail_proc *p, const struct err *se)
 {
 	struct exec_run *r = ctx;
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	r->job = NULL;
-	if (rc == -2) {
+	if (rc < 0 && se->kind == ERR_KERNEL) {
 		set_setup_error(r, se->msg, " - ", jail_hint(se->code));
 		setup_failed(r);
 		return;
@@ -496,17 +467,14 @@ static void start_failed(struct exec_run *r, const struct err *e)
 
 static void restart_cold(struct exec_run *r, const char *why)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	log_msg(LOG_WARNING, "exec: the prepared sandbox of %s %s; the run starts in a fresh one",
 	        r->spec.env->name, why);
 	stop_timers(r);
 	bury(r);
 	/* Whatever the launcher printed before its code is not the run's. */
-	outcap_free(&r->out.o);
-	outcap_free(&r->err.o);
-	outcap_init(&r->out.o, r->cap);
-	outcap_init(&r->err.o, r->cap);
-	r->out.eof = r->err.eof = false;
+	capture_restart(&r->out, NULL, 0);
+	capture_restart(&r->err, NULL, 0);
 	int rc = start_sandbox(r, false, &e);
 	if (rc >= 0)
 		return;
@@ -533,8 +501,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	}
 	if (req->code_len > JAIL_CODE_MAX) {
 		ws_inputs_free(&files);
-		err_set(e, EFBIG, "code is %zu bytes; at most %u are accepted", req->code_len,
-		        JAIL_CODE_MAX);
+		err_client(e, EFBIG, "code is %zu bytes; at most %u are accepted", req->code_len,
+		           JAIL_CODE_MAX);
 		return NULL;
 	}
 	r = calloc(1, sizeof *r);
@@ -554,10 +522,8 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	r->code_len = req->code_len;
 	r->cb = cb;
 	r->ctx = ctx;
-	r->cap = req->env->limits.max_output_bytes;
-	r->out.fd = r->err.fd = -1;
-	outcap_init(&r->out.o, r->cap);
-	outcap_init(&r->err.o, r->cap);
+	capture_init(&r->out, req->env->limits.max_output_bytes, "exec");
+	capture_init(&r->err, req->env->limits.max_output_bytes, "exec");
 	r->res->exit_code = -1;
 	r->start_ms = loop_now_ms();
 

@@ -7,8 +7,8 @@
  *
  * Output: each stream is captured up to env->limits.max_output_bytes; what
  * comes after is read and counted (out_total/err_total) but not kept, and the
- * stream is marked truncated. A stream that runs on for EXEC_RUNAWAY_BYTES
- * past its cap is a runaway: the sandbox is killed at once (output_killed)
+ * stream is marked truncated. A stream that runs on for CAPTURE_RUNAWAY_BYTES
+ * (capture.h) past its cap is a runaway: the sandbox is killed at once (output_killed)
  * instead of burning CPU until the wall-clock timeout.
  */
 #ifndef NSM_EXEC_H
@@ -20,8 +20,6 @@
 #include "env.h"
 #include "err.h"
 #include "wsfiles.h"
-
-#define EXEC_RUNAWAY_BYTES (16u << 20)
 
 struct exec_request {
 	const struct env_entry *env;

@@ -577,7 +577,7 @@ static pid_t clone_sandbox(uint64_t ns, const struct limits_cg *cg, int *pidfd, 
 __attribute__((noreturn)) static void refresher_main(int sock, int ns_user, int ns_mnt,
                                                      const char *mount_point, pid_t server)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	char reply[1 + sizeof e.msg];
 	if (jail_cmdline_start && jail_cmdline_len > 0) { /* as jail_child.c: a name in ps */
 		static const char title[] = "sandbox-refresher";
@@ -758,7 +758,8 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	if (s->project_dir) {
 		/* Resolve in the server: symlinks in the path are the host's. */
 		if (!realpath(s->project_dir, projdir))
-			return err_sys(e, errno, "project directory %s", s->project_dir), -2;
+			return err_sys(e, errno, "project directory %s", s->project_dir),
+			       err_kernel(e);
 		if (!s->project_mount || s->project_mount[0] != '/' ||
 		    strstr(s->project_mount, ".."))
 			return err_set(e, EINVAL, "project mount point must be an absolute path");
@@ -826,7 +827,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 		int s2 = errno;
 		/* The caller adds jail_hint(e->code). */
 		err_sys(e, s2, "cannot create the sandbox namespaces (clone)");
-		rc = -2;
+		err_kernel(e);
 		goto out;
 	}
 	if (pid == 0)
@@ -846,7 +847,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 	sync_sp[0] = code_sp[0] = out[0] = errp[0] = -1;
 
 	if (write_id_maps(pid, e) < 0 || (!in_cg && limits_cg_attach(&p->cg, pid, e) < 0)) {
-		rc = -2;
+		err_kernel(e);
 		goto kill;
 	}
 	if (s->agent_token && a.has_project && start_refresher(p, s->project_mount, e) < 0)

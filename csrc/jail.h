@@ -172,10 +172,10 @@ struct jail_msg {
 	char text[500]; /* JAIL_MSG_ERROR: what failed, with a hint */
 };
 
-/* Spawn a sandbox. Returns 0; -1 for a server-side failure (fds, memory;
- * e says which); -2 when the kernel refused the jail itself (e carries the
- * message; add jail_hint(e->code) and show it as a setup error). The parent's fds in p are
- * O_CLOEXEC and O_NONBLOCK. */
+/* Spawn a sandbox. Returns 0, or -1 with e filled: ERR_KERNEL when the
+ * kernel refused the jail itself (add jail_hint(e->code) and show it as a
+ * setup error), ERR_SERVER for a failure of the server's own (fds, memory).
+ * The parent's fds in p are O_CLOEXEC and O_NONBLOCK. */
 int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e);
 /* An empty jail_proc (every fd -1): releasing it is a no-op. */
 void jail_proc_clear(struct jail_proc *p);

@@ -291,7 +291,7 @@ static int read_code(const struct jail_child_args *a, struct err *e)
 __attribute__((noreturn)) static void run_interpreter(const struct jail_child_args *a, int null_fd,
                                                       int go_fd)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	const char *what = "";
 	int r;
 
@@ -377,7 +377,7 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 /* Step 8's fork; go_fd as for run_interpreter. Returns the child's pid. */
 static pid_t fork_interpreter(const struct jail_child_args *a, int go_fd)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0) {
 		err_sys(&e, errno, "open /dev/null in the sandbox");
@@ -453,7 +453,7 @@ static void accepted(void)
 __attribute__((noreturn)) static void be_init(const struct jail_child_args *a, pid_t child)
 {
 	struct jail_msg m;
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	int st;
 
 	close(a->out_fd);
@@ -575,7 +575,7 @@ static int set_user_limits(struct err *e)
 
 void jail_child_main(const struct jail_child_args *a)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	char go;
 	ssize_t n;
 	int keep[6] = { a->sync_fd, a->code_fd, a->out_fd, a->err_fd, a->server_pidfd, -1 };

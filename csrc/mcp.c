@@ -271,6 +271,28 @@ static cJSON *tool_error(const char *fmt, ...)
 	return r;
 }
 
+/* A call that could not be started, worded by whose failure it is
+ * (err.h): the client's own is shown as it is; the kernel's comes with its
+ * fix; the server's goes to the log in full and the client hears the call
+ * was not run. */
+static cJSON *start_error(const char *env, const struct err *e)
+{
+	switch (e->kind) {
+	case ERR_CLIENT:
+		return tool_error("%s", e->msg);
+	case ERR_KERNEL:
+		log_msg(LOG_WARNING, "run in %s: %s", env, e->msg);
+		return tool_error("The sandbox could not start: %s - %s", e->msg,
+		                  jail_hint(e->code));
+	case ERR_SERVER:
+	default:
+		log_msg(LOG_WARNING, "run in %s: %s", env, e->msg);
+		return tool_error("The server could not run the call (%s); it was not run. "
+		                  "Try again later.",
+		                  e->msg);
+	}
+}
+
 static void add_repaired(cJSON *obj, const char *key, const char *s, size_t n)
 {
 	char *fixed = utf8_repair(s ? s : "", s ? n : 0, NULL);
@@ -659,15 +681,14 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		snprintf(c->session, sizeof c->session, "%s", sess->valuestring);
 		c->scall = session_run(&sr, on_session_done, c, &e);
 		if (!c->scall) {
-			reply(id, tool_error("%s", e.msg));
+			reply(id, start_error(env->name, &e));
 			call_free(c);
 			return;
 		}
 	} else {
 		c->run = exec_start(&req, on_run_done, c, &e);
 		if (!c->run) {
-			log_msg(LOG_WARNING, "run in %s: %s", env->name, e.msg);
-			reply(id, tool_error("The sandbox could not start: %s", e.msg));
+			reply(id, start_error(env->name, &e));
 			call_free(c);
 			return;
 		}

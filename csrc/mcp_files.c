@@ -353,7 +353,7 @@ cJSON *mcp_files_read(const cJSON *params, unsigned long owner, int *code, char 
 	size_t n = 0;
 	uint64_t size = 0;
 	const char *mime = NULL;
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	if (session_read_out(owner, id, path, MCP_RESOURCE_READ_MAX, &data, &n, &size, &mime, &e) <
 	    0) {
 		char shown[sizeof e.msg];

@@ -5,7 +5,7 @@
  * it discards goes to the reaper (reaper.h).
  * Must not: wait for anything outside the loop (session_shutdown excepted:
  * the process is ending), or trust the sandbox: output is capped per call
- * (outcap.h), control frames are bounded (agent_ipc.h), a silent agent is
+ * (capture.h), control frames are bounded (agent_ipc.h), a silent agent is
  * bounded by the call's timeout.
  *
  * Re-entrancy rule: finish_call() may hand the session its next call, or
@@ -29,7 +29,7 @@
 #include "jail.h"
 #include "log.h"
 #include "loop.h"
-#include "outcap.h"
+#include "capture.h"
 #include "pool.h"
 #include "reaper.h"
 #include "spawner.h"
@@ -46,13 +46,6 @@ struct session_call {
 	session_done_cb *cb; /* NULL: cancelled, the result is dropped */
 	void *ctx;
 	struct ws_inputs files;
-};
-
-struct stream {
-	int fd;
-	struct outcap o;
-	struct agent_scan scan;
-	bool eof;
 };
 
 /* Why a session's state was lost (the next call's result says it). */
@@ -95,7 +88,7 @@ struct session {
 	struct exec_result *res;
 	uint64_t call_id, call_start_ms;
 	char marker[AGENT_MARKER_MAX];
-	struct stream out, err;
+	struct capture out, err;
 	long call_timer, grace_timer, marker_timer;
 	bool got_reply, sigint_sent;
 	struct agent_reply reply;
@@ -168,7 +161,8 @@ static void release_sandbox(struct session *s)
 	s->ctl_eof = false;
 	free(s->wbuf);
 	s->wbuf = NULL;
-	s->out.fd = s->err.fd = -1;
+	capture_attach(&s->out, -1);
+	capture_attach(&s->err, -1);
 	s->wait_ws = false;
 	ws_seen_free(&s->seen); /* a new sandbox has a new /workspace */
 }
@@ -219,9 +213,8 @@ static int attach_sandbox(struct session *s)
 	s->killed = false;
 	s->ctl_len = 0;
 	s->ctl_eof = false;
-	s->out.fd = s->jp.out_fd;
-	s->err.fd = s->jp.err_fd;
-	s->out.eof = s->err.eof = false;
+	capture_attach(&s->out, s->jp.out_fd);
+	capture_attach(&s->err, s->jp.err_fd);
 	if (loop_watch(s->jp.pidfd, POLLIN, on_exit_fd, s, &e) < 0 ||
 	    loop_watch(s->jp.out_fd, POLLIN, on_output, s, &e) < 0 ||
 	    loop_watch(s->jp.err_fd, POLLIN, on_output, s, &e) < 0 ||
@@ -236,11 +229,11 @@ static int attach_sandbox(struct session *s)
 	return 0;
 }
 
-/* The spawn failed (rc as jail_spawn's): res->setup_error says why. */
-static void spawn_error(struct session *s, int rc, const struct err *e)
+/* The spawn failed: res->setup_error says why. */
+static void spawn_error(struct session *s, const struct err *e)
 {
 	struct exec_result *res = s->res;
-	if (rc == -2)
+	if (e->kind == ERR_KERNEL)
 		snprintf(res->setup_error, sizeof res->setup_error, "%s - %s", e->msg,
 		         jail_hint(e->code));
 	else
@@ -272,18 +265,13 @@ static int spawn(struct session *s)
 	if (!s->spawn_job)
 		s->spawn_job = spawner_submit(&spec, SPAWN_NOW, on_spawned, s, &e);
 	if (!s->spawn_job) {
-		spawn_error(s, -1, &e);
+		spawn_error(s, &e);
 		return -1;
 	}
 	return 1;
 }
 
 /* ---- one call ------------------------------------------------------------- */
-
-static void emit(void *ctx, const char *p, size_t n)
-{
-	outcap_add(ctx, p, n);
-}
 
 static void interrupt_call(struct session *s);
 
@@ -320,13 +308,6 @@ static void on_call_timeout(void *ctx)
 	interrupt_call(s);
 }
 
-static void take_stream(struct stream *st, char **buf, size_t *len, size_t *total, bool *trunc)
-{
-	if (!st->scan.found)
-		agent_scan_flush(&st->scan, emit, &st->o);
-	outcap_take(&st->o, buf, len, total, trunc);
-}
-
 /* The call is over (answered, or its sandbox ended): hand over the result
  * and go on with the queue. Last thing a callback does with s. */
 static void finish_call(struct session *s, const char *error)
@@ -343,20 +324,20 @@ static void finish_call(struct session *s, const char *error)
 	if (s->live)
 		watch_output(s, false);
 	if (res) {
-		take_stream(&s->out, &res->out, &res->out_len, &res->out_total,
-		            &res->stdout_truncated);
-		take_stream(&s->err, &res->err, &res->err_len, &res->err_total,
-		            &res->stderr_truncated);
+		capture_take(&s->out, &res->out, &res->out_len, &res->out_total,
+		             &res->stdout_truncated);
+		capture_take(&s->err, &res->err, &res->err_len, &res->err_total,
+		             &res->stderr_truncated);
 		res->duration_ms = loop_now_ms() - s->call_start_ms;
 		/* What the call changed in /workspace/out (the sandbox lives on:
 		 * a file too large to return stays readable). */
-		struct err e = { 0, "" };
+		struct err e = { 0 };
 		if (!error && s->live && jail_workspace(&s->jp) >= 0 &&
 		    ws_collect(s->jp.workspace_fd, &s->seen, true, &res->files, &e) < 0)
 			log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
 	} else {
-		outcap_free(&s->out.o);
-		outcap_free(&s->err.o);
+		capture_free(&s->out);
+		capture_free(&s->err);
 	}
 	free(s->wbuf);
 	s->wbuf = NULL;
@@ -391,8 +372,7 @@ static void maybe_complete(struct session *s)
 {
 	if (!s->cur || !s->got_reply || !s->live)
 		return;
-	bool out_done = s->out.scan.found || s->out.eof, err_done = s->err.scan.found || s->err.eof;
-	if (!out_done || !err_done) {
+	if (!capture_done(&s->out) || !capture_done(&s->err)) {
 		if (!s->marker_timer)
 			s->marker_timer = timer_on(MARKER_GRACE_MS, on_marker_grace, s);
 		if (s->marker_timer)
@@ -492,32 +472,15 @@ static void on_ctl(void *ctx, int fd, short revents)
 	maybe_complete(s);
 }
 
-static void read_stream(struct session *s, struct stream *st, bool drain)
+/* Output is the call's once its request is on the way (its marker is set);
+ * before that, and with no call, it is read and dropped (a background job
+ * between calls). */
+static void read_stream(struct session *s, struct capture *st, bool drain)
 {
-	char buf[65536];
-	for (int rounds = 0; !st->eof && (drain || rounds < 16); rounds++) {
-		ssize_t n = read(st->fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			if (n < 0)
-				log_msg(LOG_WARNING, "session %s: read output: %s", s->id,
-				        strerror(errno));
-			st->eof = true;
-			loop_unwatch(st->fd);
-			break;
-		}
-		/* Output with no call to belong to (a background job between
-		 * calls, or after this call's marker) is read and dropped. */
-		if (!s->cur || st->scan.found)
-			continue;
-		agent_scan_feed(&st->scan, buf, (size_t)n, emit, &st->o);
-		if (st->o.total > st->o.cap + EXEC_RUNAWAY_BYTES && !s->res->output_killed) {
-			s->res->output_killed = true;
-			kill_sandbox(s);
-		}
+	bool keep = s->cur && st->scan.marker_len;
+	if (capture_read(st, drain, keep) && s->res && !s->res->output_killed) {
+		s->res->output_killed = true;
+		kill_sandbox(s);
 	}
 }
 
@@ -538,7 +501,7 @@ static void on_output(void *ctx, int fd, short revents)
 static void watch_output(struct session *s, bool on)
 {
 	struct err e;
-	struct stream *st[2] = { &s->out, &s->err };
+	struct capture *st[2] = { &s->out, &s->err };
 	for (int i = 0; i < 2; i++) {
 		if (st[i]->eof)
 			continue;
@@ -761,8 +724,8 @@ static void start_next(struct session *s)
 			return;
 		}
 		s->res->exit_code = -1;
-		outcap_init(&s->out.o, s->env->limits.max_output_bytes);
-		outcap_init(&s->err.o, s->env->limits.max_output_bytes);
+		capture_restart(&s->out, NULL, 0);
+		capture_restart(&s->err, NULL, 0);
 		if (s->live && s->ctl_eof) {
 			/* The agent closed its channel between calls: unusable. */
 			discard_sandbox(s);
@@ -821,7 +784,7 @@ static void on_spawned(void *ctx, int rc, struct jail_proc *p, const struct err 
 	struct session *s = ctx;
 	s->spawn_job = NULL;
 	if (rc != 0) {
-		spawn_error(s, rc, e);
+		spawn_error(s, e);
 		finish_call(s, NULL);
 		return;
 	}
@@ -857,7 +820,7 @@ static void send_call(struct session *s)
 {
 	struct session_call *c = s->cur;
 	if (c->files.n) {
-		struct err e = { 0, "" };
+		struct err e = { 0 };
 		int ws = jail_workspace(&s->jp);
 		if (ws < 0) {
 			/* Still setting up: its init sends /workspace when done. */
@@ -883,8 +846,8 @@ static void send_call(struct session *s)
 	}
 	s->call_id = ++s->next_id;
 	size_t ml = agent_marker(s->marker, s->token, s->call_id);
-	s->out.scan = (struct agent_scan){ s->marker, ml, 0, false };
-	s->err.scan = (struct agent_scan){ s->marker, ml, 0, false };
+	capture_restart(&s->out, s->marker, ml);
+	capture_restart(&s->err, s->marker, ml);
 	free(s->wbuf);
 	s->wbuf = agent_request(s->call_id, c->code, c->code_len, &s->wlen);
 	s->woff = 0;
@@ -930,8 +893,8 @@ static void close_session(struct session *s)
 	if (s->cur)
 		free_call(s->cur);
 	exec_result_free(s->res);
-	outcap_free(&s->out.o);
-	outcap_free(&s->err.o);
+	capture_free(&s->out);
+	capture_free(&s->err);
 	free(s->wbuf);
 	memset(s, 0, sizeof *s);
 	jail_proc_clear(&s->jp);
@@ -958,7 +921,7 @@ static struct session *new_session(const struct session_request *req, struct err
 			n = 1;
 		table = calloc(n, sizeof *table);
 		if (!table) {
-			err_set(e, ENOMEM, "The server is out of memory; try again later.");
+			err_set(e, ENOMEM, "out of memory for the session table");
 			return NULL;
 		}
 		table_len = n;
@@ -973,10 +936,11 @@ static struct session *new_session(const struct session_request *req, struct err
 				lru = t;
 		}
 		if (!lru) {
-			err_set(e, EBUSY,
-			        "All %zu sessions are busy running calls; wait for one to finish, "
-			        "or run without `session`.",
-			        table_len);
+			err_client(
+			    e, EBUSY,
+			    "All %zu sessions are busy running calls; wait for one to finish, "
+			    "or run without `session`.",
+			    table_len);
 			return NULL;
 		}
 		log_msg(LOG_INFO, "session %s: evicted (least recently used) for session %s",
@@ -987,8 +951,9 @@ static struct session *new_session(const struct session_request *req, struct err
 	}
 	memset(s, 0, sizeof *s);
 	jail_proc_clear(&s->jp);
-	s->out.fd = s->err.fd = -1;
 	snprintf(s->id, sizeof s->id, "%s", req->id);
+	capture_init(&s->out, req->env->limits.max_output_bytes, s->id);
+	capture_init(&s->err, req->env->limits.max_output_bytes, s->id);
 	s->owner = req->owner;
 	s->env = req->env;
 	s->project_dir = req->project_dir;
@@ -997,8 +962,7 @@ static struct session *new_session(const struct session_request *req, struct err
 	s->life_timer =
 	    timer_on((uint64_t)cfg->session.max_lifetime_seconds * 1000u, on_lifetime, s);
 	if (!s->life_timer) {
-		err_set(e, ENOSPC,
-		        "The server has no timer left for a new session; try again later.");
+		err_set(e, ENOSPC, "no timer left for a new session");
 		return NULL;
 	}
 	s->used = true;
@@ -1026,24 +990,24 @@ struct session_call *session_run(const struct session_request *req, session_done
 	struct session *s = find_session(req->id, req->owner);
 	if (s && s->env != req->env) {
 		ws_inputs_free(&files);
-		err_set(e, EINVAL,
-		        "Session \"%s\" belongs to env \"%s\"; call it with env \"%s\", "
-		        "or use another session id.",
-		        s->id, s->env->name, s->env->name);
+		err_client(e, EINVAL,
+		           "Session \"%s\" belongs to env \"%s\"; call it with env \"%s\", "
+		           "or use another session id.",
+		           s->id, s->env->name, s->env->name);
 		return NULL;
 	}
 	if (s && s->qlen >= SESSION_QUEUE_MAX) {
 		ws_inputs_free(&files);
-		err_set(e, EBUSY,
-		        "Session \"%s\" already has %d calls waiting; wait for them to finish.",
-		        s->id, SESSION_QUEUE_MAX);
+		err_client(e, EBUSY,
+		           "Session \"%s\" already has %d calls waiting; wait for them to finish.",
+		           s->id, SESSION_QUEUE_MAX);
 		return NULL;
 	}
 	struct session_call *c = calloc(1, sizeof *c);
 	if (!c || !(c->code = malloc(req->code_len ? req->code_len : 1))) {
 		free(c);
 		ws_inputs_free(&files);
-		err_set(e, ENOMEM, "The server is out of memory; try again later.");
+		err_set(e, ENOMEM, "out of memory for the call");
 		return NULL;
 	}
 	if (req->code_len)
@@ -1062,7 +1026,7 @@ struct session_call *session_run(const struct session_request *req, session_done
 		if (s->kick_timer < 0) {
 			s->kick_timer = 0;
 			free_call(c);
-			err_set(e, ENOSPC, "The server has no timer left; try again later.");
+			err_set(e, ENOSPC, "no timer left to start the call");
 			return NULL;
 		}
 	}
@@ -1148,8 +1112,8 @@ int session_read_out(unsigned long owner, const char *id, const char *path, size
 {
 	struct session *s = find_session(id, owner);
 	if (!s || !s->live || jail_workspace(&s->jp) < 0)
-		return err_set(e, ENOENT, "session \"%s\" has no live sandbox: its files are gone",
-		               id);
+		return err_client(e, ENOENT,
+		                  "session \"%s\" has no live sandbox: its files are gone", id);
 	return ws_read_out(s->jp.workspace_fd, path, max, data, len, size, mime, e);
 }
 

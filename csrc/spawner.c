@@ -97,8 +97,7 @@ static bool unlink_job(struct list *l, struct spawn_job *j)
 
 static void run_job(struct spawn_job *j)
 {
-	j->e.code = 0;
-	j->e.msg[0] = '\0';
+	j->e = (struct err){ 0, "", ERR_SERVER };
 	j->rc = jail_spawn(&j->spec, &j->proc, &j->e);
 }
 

@@ -23,9 +23,9 @@ enum spawn_prio {
 
 struct spawn_job;
 
-/* On the loop, once the job is done: rc as jail_spawn()'s (0; -2 the jail
- * refused: e has the code for jail_hint(); -1 the server failed: e says
- * why). On 0, *p is the new sandbox, now the callback's to keep or bury. */
+/* On the loop, once the job is done: rc as jail_spawn()'s (0, or -1 with e
+ * filled; e->kind says whose failure it is). On 0, *p is the new sandbox,
+ * now the callback's to keep or bury. */
 typedef void spawn_done_cb(void *ctx, int rc, struct jail_proc *p, const struct err *e);
 
 /* Start the thread and watch its eventfd. Start-up only. */

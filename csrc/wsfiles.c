@@ -223,7 +223,7 @@ int ws_write_inputs(int wsfd, const struct ws_inputs *in, ws_join_fn *join, void
 		return err_sys(e, s, "fork for the input files");
 	}
 	if (pid == 0) {
-		struct err ce = { 0, "" };
+		struct err ce = { 0 };
 		close(p[0]);
 		int rc = join(ctx, &ce);
 		if (rc == 0)

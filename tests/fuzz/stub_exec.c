@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jail.h"
 #include "loop.h"
 #include "utf8.h"
 #if __has_include("session.h")
@@ -36,6 +37,11 @@ struct exec_run {
 };
 
 static int n_active;
+
+const char *jail_hint(int err)
+{
+	return err == EPERM ? "stub hint: user namespaces" : "stub hint";
+}
 
 int exec_active(void)
 {
@@ -83,10 +89,17 @@ struct exec_run *exec_start(const struct exec_request *req, exec_done_cb *cb, vo
 	}
 	unsigned char v = req->code_len ? (unsigned char)req->code[0] : 0;
 	if (v % 9 == 0) {
+		/* A start that fails, of each kind (err.h: mcp.c words it by
+		 * kind). */
 		ws_inputs_free(&files);
-		return (void)err_set(e, EAGAIN, "stub exec: no sandbox slot (variant 0) for %s",
-		                     req->env->name),
-		       NULL;
+		if (v % 27 == 0)
+			err_set(e, EAGAIN, "stub exec: no sandbox slot (variant 0) for %s",
+			        req->env->name);
+		else if (v % 27 == 9)
+			err_client(e, EFBIG, "stub exec: code too large for %s", req->env->name);
+		else
+			err_set(e, EPERM, "stub exec: clone refused"), err_kernel(e);
+		return NULL;
 	}
 
 	struct exec_run *r = calloc(1, sizeof *r);
@@ -224,8 +237,8 @@ struct session_call *session_run(const struct session_request *req, session_done
 	}
 	if (v % 11 == 10) {
 		ws_inputs_free(&files);
-		return (void)err_set(e, EBUSY,
-		                     "All 16 sessions are busy (stub); retry when one is idle."),
+		return (void)err_client(e, EBUSY,
+		                        "All 16 sessions are busy (stub); retry when one is idle."),
 		       NULL;
 	}
 	struct session_call *c = calloc(1, sizeof *c);

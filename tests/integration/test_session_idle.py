@@ -54,8 +54,16 @@ r = s.run("print('mine')", "python", session="idle-flood")
 out = sc(r).get("stdout", "")
 # (The writer runs on during the call: its bytes may fill the call's
 # output cap before the code prints, which the result then says.)
-t.ok(r is not None and not r.get("isError") and ("mine\n" in out or sc(r).get("truncated")),
-     "the next call answers, with its own output or a cap filled by the writer", r)
+# print() writes "mine" and "\n" apart: the writer's bytes may come between.
+# The agent's end marker is one small write that the writer's 64 KiB writes
+# can keep out of the pipe; past the runaway margin the call is then stopped
+# as runaway output, which the result says (the session's state is lost).
+text = r["content"][-1].get("text", "") if r else ""
+runaway = bool(r and r.get("isError") and "ran on far past" in text and "state was lost" in text)
+t.ok(r is not None and (runaway or (not r.get("isError") and (
+    out.replace("y", "") == "mine\n" or sc(r).get("truncated")))),
+     "the next call answers, with its own output, a cap filled by the writer, or "
+     "stopped as runaway output saying so", (runaway, r and r["content"][-1].get("text", "")[-300:]))
 t.ok(s.alive(), "the server answers pings")
 s.run("import os, signal\nos.kill(p.pid, signal.SIGKILL)\np.wait()", "python", session="idle-flood")
 

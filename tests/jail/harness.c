@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../csrc/capture.h"
 #include "../../csrc/exec.h"
 #include "../../csrc/pool.h"
 #include "../../csrc/reaper.h"
@@ -75,7 +76,7 @@ static const char *project_dir;
 static struct exec_result *run_n(const char *env, const char *code, size_t len, const char *proj)
 {
 	struct waiter w = { NULL, 0 };
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	struct exec_request rq = { env_find(env), code, len, proj, "/project", NULL };
 	if (!rq.env) {
 		printf("# no env %s\n", env);
@@ -590,10 +591,11 @@ static void t_contained(void)
 	t0 = loop_now_ms();
 	r = run("bash", "yes");
 	left = leftovers();
-	done(r, ok(r->output_killed && r->stdout_truncated && r->out_len == 65536 &&
-	               r->out_total > 65536 + EXEC_RUNAWAY_BYTES && r->exit_code == -1 && left == 0,
-	           "infinite output: %zu kept of %zu, runaway killed after %llums", r->out_len,
-	           r->out_total, (unsigned long long)(loop_now_ms() - t0)));
+	done(r,
+	     ok(r->output_killed && r->stdout_truncated && r->out_len == 65536 &&
+	            r->out_total > 65536 + CAPTURE_RUNAWAY_BYTES && r->exit_code == -1 && left == 0,
+	        "infinite output: %zu kept of %zu, runaway killed after %llums", r->out_len,
+	        r->out_total, (unsigned long long)(loop_now_ms() - t0)));
 	r = run("bash",
 	        "head -c 100000 /dev/zero | tr '\\0' a; head -c 70000 /dev/zero >&2; exit 4");
 	done(r, ok(r->exit_code == 4 && r->stdout_truncated && r->out_len == 65536 &&
@@ -766,7 +768,7 @@ static void t_concurrency(void)
  * it at the timeout) and hand it code. */
 static int spawn_raw(const struct jail_spec *spec, const char *code, struct jail_proc *p)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	if (jail_spawn(spec, p, &e) < 0) {
 		printf("# jail_spawn: %s\n", e.msg);
 		return -1;
@@ -889,7 +891,7 @@ static void t_server_death(void)
 		return;
 	}
 	if (srv == 0) {
-		struct err e = { 0, "" };
+		struct err e = { 0 };
 		struct jail_proc spare, run;
 		struct jail_spec spec = { .env = env_find("bash") };
 		int pids[2];
@@ -994,7 +996,7 @@ static void t_clone3_fallback(void)
 
 int main(int argc, char **argv)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	char doctor[4096];
 	(void)argc;
 	(void)argv;

@@ -16,7 +16,7 @@ trap 'rm -rf "$probe_dir"' EXIT
 chmod 0755 "$probe_dir" # the sandbox user must reach the probe
 CFLAGS="-std=gnu11 -D_GNU_SOURCE -pthread -O2 -g -Wall -Wextra -Werror -DPROBE_DIR=\"$probe_dir\""
 SRC="$root/csrc/jail.c $root/csrc/jail_child.c $root/csrc/mounts.c $root/csrc/sysfilter.c
-     $root/csrc/reslimits.c $root/csrc/fsutil.c $root/csrc/outcap.c $root/csrc/pool.c $root/csrc/exec.c $root/csrc/err.c $root/csrc/loop.c $root/csrc/log.c
+     $root/csrc/reslimits.c $root/csrc/fsutil.c $root/csrc/outcap.c $root/csrc/capture.c $root/csrc/pool.c $root/csrc/exec.c $root/csrc/err.c $root/csrc/loop.c $root/csrc/log.c
      $root/csrc/wsfiles.c $root/csrc/utf8.c $root/csrc/reaper.c $root/csrc/spawner.c $root/csrc/strbuf.c $root/csrc/exec_result.c
      $here/test_env.c"
 

@@ -1,8 +1,10 @@
-/* Unit tests for csrc/agent_ipc.c (framing, marker scan) and csrc/outcap.c. */
+/* Unit tests for csrc/agent_ipc.c (framing), capture.c's marker scan and
+ * csrc/outcap.c. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_ipc.h"
+#include "capture.h"
 #include "outcap.h"
 #include "tap.h"
 
@@ -16,12 +18,12 @@ static int scan_is(const char *text, size_t n, size_t step, const char *marker, 
                    int want_found)
 {
 	struct outcap o;
-	struct agent_scan s = { marker, strlen(marker), 0, false };
+	struct marker_scan s = { marker, strlen(marker), 0, false };
 	outcap_init(&o, 1 << 20);
 	for (size_t off = 0; off < n; off += step)
-		agent_scan_feed(&s, text + off, off + step <= n ? step : n - off, emit, &o);
+		marker_scan_feed(&s, text + off, off + step <= n ? step : n - off, emit, &o);
 	if (!s.found)
-		agent_scan_flush(&s, emit, &o);
+		marker_scan_flush(&s, emit, &o);
 	char *b;
 	size_t len, total;
 	bool trunc;

@@ -47,7 +47,7 @@ int jail_spawn(const struct jail_spec *s, struct jail_proc *p, struct err *e)
 		snprintf(seen_dir, sizeof seen_dir, "%s", s->project_dir);
 	pthread_mutex_unlock(&gate_mu);
 	if (s->deadline_s == 99)
-		return err_set(e, EPERM, "refused by the stub"), -2;
+		return err_set(e, EPERM, "refused by the stub"), err_kernel(e);
 	p->pid = 1000 + (int)s->deadline_s;
 	return 0;
 }
@@ -70,15 +70,18 @@ void reaper_bury(struct jail_proc *p)
 
 /* ---- the test ---- */
 static int calls[32], rcs[32], n_calls;
+static enum err_kind kinds[32];
+static char msgs[32][256];
 static bool in_submit;
 static bool called_in_submit;
 
 static void on_job(void *ctx, int rc, struct jail_proc *p, const struct err *e)
 {
-	(void)e;
 	if (in_submit)
 		called_in_submit = true;
 	if (n_calls < 32) {
+		kinds[n_calls] = e->kind;
+		snprintf(msgs[n_calls], sizeof msgs[n_calls], "%s", e->msg);
 		calls[n_calls] = rc == 0 ? p->pid : (int)(intptr_t)ctx;
 		rcs[n_calls++] = rc;
 	}
@@ -207,8 +210,10 @@ int main(void)
 	submit(99, SPAWN_NOW);
 	open_gate(1);
 	run_until_calls(1);
-	TAP_OK(n_calls == 1 && rcs[0] == -2 && calls[0] == 99, "a refused spawn calls back -2 (%d)",
-	       rcs[0]);
+	TAP_OK(n_calls == 1 && rcs[0] == -1 && calls[0] == 99 && kinds[0] == ERR_KERNEL &&
+	           !strcmp(msgs[0], "refused by the stub"),
+	       "a refused spawn calls back -1 with the kernel's kind and message (%d, %d, %s)",
+	       rcs[0], (int)kinds[0], msgs[0]);
 
 	/* The spec's strings are copied at submit. */
 	char tok[8] = "abc123", dir[16] = "/srv/proj";

@@ -105,7 +105,7 @@ static void test_paths(void)
 
 static void test_write(int ws)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	char buf[64] = "";
 	TAP_OK(write_inputs(ws, "d1/d2/in.txt", "hello", 5, &e) == 0,
 	       "a file in new directories is written (%s)", e.msg);
@@ -149,7 +149,7 @@ static void test_write(int ws)
 
 static void test_collect(int ws)
 {
-	struct err e = { 0, "" };
+	struct err e = { 0 };
 	struct ws_outputs o;
 	TAP_OK(ws_collect(ws, NULL, false, &o, &e) == 0 && o.n == 0, "no out/ directory: no files");
 	ws_outputs_free(&o);
