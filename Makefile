@@ -45,6 +45,7 @@ mutants: setup
 bench: build
 	bash tests/bench/size-rss.sh
 	python3 tests/bench/oneshot.py result/bin/nix-sandbox-mcp 100
+	python3 tests/bench/concurrency.py result/bin/nix-sandbox-mcp 5
 	python3 tests/bench/session-latency.py
 	python3 tests/bench/memory-pressure.py result/bin/nix-sandbox-mcp 16
 

@@ -3,7 +3,10 @@
 environment, beside bwrap running the same interpreter on the same code with
 equivalent mounts (every closure path read-only, fresh /proc, /dev, tmpfs
 /tmp and /workspace, all namespaces unshared) and beside the interpreter run
-directly, unsandboxed (the floor), all measured in the same run.
+directly, unsandboxed (the floor), all measured in the same run; and beside
+@anthropic-ai/sandbox-runtime (`srt`, npm; tests/bench/srt/setup.sh installs
+it) running the same interpreter on the same code, where it runs (SRT_N runs:
+at ~0.4 s a run, fewer than the others).
 
 usage: oneshot.py [SERVER] [N] [GAP_MS]
 
@@ -25,6 +28,7 @@ from benchlib import CODE, Server, env_table, pct
 BIN = sys.argv[1] if len(sys.argv) > 1 else "result/bin/nix-sandbox-mcp"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 100
 GAPS = [float(sys.argv[3]) / 1000] if len(sys.argv) > 3 else [0.05, 0.0]
+SRT_N = min(N, 30)
 
 table = env_table(BIN)
 
@@ -93,6 +97,50 @@ def direct_times(e, code, gap):
     return times
 
 
+def srt_command():
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run(["bash", os.path.join(here, "srt", "setup.sh")], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        print("(sandbox-runtime column left out: %s)" % r.stderr.strip().splitlines()[-1:],
+              file=sys.stderr)
+        return None
+    return r.stdout.split()
+
+
+SRT = srt_command()
+
+
+def srt_times(e, code, gap):
+    """srt with no network and writes to its own /tmp only: the host's file
+    system read-only, bubblewrap inside (its Linux back end)."""
+    if not SRT:
+        return None
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, "main")
+    with open(path, "w") as f:
+        f.write(code)
+    settings = os.path.join(d, "srt.json")
+    with open(settings, "w") as f:
+        f.write('{"network": {"allowedDomains": [], "deniedDomains": []}, '
+                '"filesystem": {"denyRead": [], "allowWrite": ["%s"], "denyWrite": []}}' % d)
+    cmd = " ".join(e["argv"] + [path])
+    args = SRT + ["-s", settings, "-c", cmd]
+    env = {"PATH": e["root"] + "/bin:/usr/bin:/bin", "HOME": d}
+    for _ in range(2):
+        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd=d, env=env)
+    times = []
+    for _ in range(SRT_N):
+        time.sleep(gap)
+        t0 = time.perf_counter()
+        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd=d, env=env)
+        times.append((time.perf_counter() - t0) * 1000)
+    shutil.rmtree(d)
+    return times
+
+
 def cell(xs):
     return "%.1f / %.1f ms" % (statistics.median(xs), pct(xs, 0.99)) if xs else "n/a"
 
@@ -102,17 +150,19 @@ def ratio(a, b):
 
 
 print("| environment | calls | ours p50 / p99 | bwrap p50 / p99 | unsandboxed p50 / p99 "
-      "| ours / bwrap | ours / unsandboxed |")
-print("|---|---|---|---|---|---|---|")
+      "| sandbox-runtime p50 / p99 | ours / bwrap | ours / unsandboxed | ours / sandbox-runtime |")
+print("|---|---|---|---|---|---|---|---|---|")
 for gap in GAPS:
     for e in table["environments"]:
         code = CODE[e["interpreter_type"]]
         st = server_times(e["name"], code, gap)
         bt = bwrap_times(e, code, gap)
         dt = direct_times(e, code, gap)
+        rt = srt_times(e, code, gap)
         calls = "%.0f ms apart" % (gap * 1000) if gap else "back to back"
-        print("| %s (`%s`) | %s | %s | %s | %s | %s | %s |" % (
-            e["name"], code, calls, cell(st), cell(bt), cell(dt), ratio(st, bt), ratio(st, dt)),
-            flush=True)
-print("\n%d runs each after 5 warm-up runs; ours: whole MCP round trips over stdio; bwrap and "
-      "unsandboxed: the interpreter as a child process, waited for." % N)
+        print("| %s (`%s`) | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            e["name"], code, calls, cell(st), cell(bt), cell(dt), cell(rt), ratio(st, bt),
+            ratio(st, dt), ratio(st, rt)), flush=True)
+print("\n%d runs each after 5 warm-up runs (sandbox-runtime: %d after 2); ours: whole MCP round "
+      "trips over stdio; bwrap, unsandboxed and sandbox-runtime: the interpreter as a child "
+      "process, waited for." % (N, SRT_N))
