@@ -4,7 +4,9 @@
  * loop only, never from inside spawner_submit; runs go before spares;
  * an abandoned job never calls back, and a sandbox made for it is buried;
  * the spec's strings are copied; spawns happen on the spawner's thread;
- * shutdown buries what nobody took. */
+ * shutdown buries what nobody took; with no thread (pthread_create
+ * failed), spawns run on the loop's thread and still call back from the
+ * loop only. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -66,7 +68,17 @@ void reaper_bury(struct jail_proc *p)
 	p->pid = -1;
 }
 
+/* pthread_create as spawner.c sees it: fails on demand (the no-thread
+ * fallback). */
+static bool fail_thread;
+static int test_pthread_create(pthread_t *th, const pthread_attr_t *a, void *(*fn)(void *),
+                               void *arg)
+{
+	return fail_thread ? EAGAIN : pthread_create(th, a, fn, arg);
+}
+#define pthread_create test_pthread_create
 #include "../../csrc/spawner.c"
+#undef pthread_create
 
 /* ---- the test ---- */
 static int calls[32], rcs[32], n_calls;
@@ -262,5 +274,26 @@ int main(void)
 	pthread_join(opener, NULL);
 	TAP_OK(!was_buried(1008) && spawner_pending() == 0,
 	       "a job still queued at shutdown is dropped (%d pending)", spawner_pending());
+
+	/* No thread: the fallback spawns on the loop's thread. */
+	fail_thread = true;
+	spawn_on_main = false;
+	TAP_OK(spawner_init(&e) == 0 && !threaded, "without a thread the spawner still starts");
+	open_gate(2);
+	n_calls = 0;
+	called_in_submit = false;
+	struct spawn_job *nj = submit(21, SPAWN_NOW);
+	TAP_OK(nj && spawn_on_main && !called_in_submit && n_calls == 0,
+	       "a spawn runs at once on the loop's thread, its callback not inside submit");
+	run_until_calls(1);
+	TAP_OK(n_calls == 1 && calls[0] == 1021 && rcs[0] == 0,
+	       "its callback comes from the loop (%d)", n_calls ? calls[0] : -1);
+	nj = submit(22, SPAWN_SPARE);
+	spawner_abandon(nj);
+	for (int i = 0; i < 5; i++)
+		loop_run_once(10, &e);
+	TAP_OK(n_calls == 1 && was_buried(1022) && spawner_pending() == 0,
+	       "an abandoned job never calls back and its sandbox is buried");
+	spawner_shutdown();
 	return TAP_DONE();
 }
