@@ -80,6 +80,26 @@ t.ok(len(taken) == len(set(taken)) and len(taken) >= 3,
 t.ok(s.alive() and not s.garbage, "the server is up and wrote only protocol")
 s.close()
 
+# ---- sessions: new sessions back to back grow the session spares too ---------------
+s = Server(BIN, ["--no-project", "--log-level", "debug"])
+s.initialize()
+firsts = []
+for i in range(12):
+    r = s.run("x = %d\nprint(x)" % i, "python", session="grow-%d" % i)
+    firsts.append(sc(r).get("stdout"))
+seconds = [sc(s.run("print(x)", "python", session="grow-%d" % i)).get("stdout") for i in range(12)]
+err = s.err.decode(errors="replace")
+grown = [int(m) for m in re.findall(r"pool: python keeps up to (\d+) session spares now", err)]
+taken = re.findall(r"session spare (\d+) taken", err)
+t.ok(firsts == ["%d\n" % i for i in range(12)] and seconds == firsts,
+     "12 new python sessions back to back: each first call answers, each keeps its own state",
+     (firsts, seconds))
+t.ok(grown and max(grown) <= 3,
+     "and the session spares grow, up to python's warm_pool (3) and never past it (grew %s)" % grown)
+t.ok(len(taken) == len(set(taken)) and len(taken) >= 3,
+     "no session spare was taken twice (%d taken, %d distinct)" % (len(taken), len(set(taken))))
+s.close()
+
 # ---- warm_pool = 1: back to back, still one -----------------------------------------
 s = Server(BIN, ["--no-project", "--log-level", "debug"])
 s.initialize()
