@@ -355,8 +355,22 @@ async function pump() {
     busy = true;
     const r = await run(code);
     const marker = '\x1e' + token + ':' + req.id + '\x1e';
-    writeAll(1, marker);
-    writeAll(2, marker);
+    // The code may have closed fd 1 or 2 (fs.closeSync(1)); Node cannot
+    // take a copy of a descriptor to give it back. The reply goes anyway:
+    // without its marker that stream ends the call at its EOF, or after the
+    // server's short grace when a job the code left still holds it.
+    let lost = '';
+    for (const fd of [1, 2]) {
+      try {
+        if (fd === 2 && lost) writeAll(2, lost);
+        writeAll(fd, marker);
+      } catch (e) {
+        if (fd === 1) {
+          lost = 'note: this session\'s stdout (fd 1) is closed (' + e.code + '): what later ' +
+            'calls print to it is lost; start a new session to get it back\n';
+        }
+      }
+    }
     send({ id: req.id, exit_code: r.code, interrupted: r.interrupted });
     busy = false;
   }

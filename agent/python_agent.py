@@ -17,6 +17,12 @@ import traceback
 
 CTL = 3
 TOKEN = os.environ.pop("NSM_AGENT_TOKEN", "")
+# The agent's own copies of stdout and stderr (close-on-exec: no program the
+# code starts gets them). Each call starts with fd 1 and 2 given back from
+# them, so code that closes or redirects its stdout (os.close(1),
+# os.dup2(null, 1)) changes that call only, and the end markers always get
+# out.
+OUT, ERR = os.dup(1), os.dup(2)
 
 
 def read_exact(n):
@@ -49,13 +55,28 @@ def send(obj):
 
 def write_marker(req_id):
     marker = ("\x1e%s:%d\x1e" % (TOKEN, req_id)).encode()
-    for fd in (1, 2):
+    for fd in (OUT, ERR):
         while marker:
             try:
                 os.write(fd, marker)
                 break
             except InterruptedError:
                 continue
+
+
+def give_back_stdio():
+    """fd 1 and 2 as the agent started with them, and sys.stdout/stderr
+    usable again if the code closed them or set them to None."""
+    for fd, saved in ((1, OUT), (2, ERR)):
+        os.dup2(saved, fd)
+    for name in ("stdout", "stderr"):
+        f = getattr(sys, name)
+        if f is None or getattr(f, "closed", False):
+            first = getattr(sys, "__%s__" % name)  # its settings, even closed
+            setattr(sys, name, open(1 if name == "stdout" else 2, "w", buffering=1,
+                                    closefd=False,
+                                    encoding=getattr(first, "encoding", None) or "utf-8",
+                                    errors=getattr(first, "errors", None) or "strict"))
 
 
 def end_of_cell():
@@ -115,6 +136,7 @@ def main():
                 pass
             signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
         interrupted = False
+        give_back_stdio()
         try:
             rc, interrupted = run(code, scope)
             end_of_cell()

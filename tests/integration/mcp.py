@@ -37,6 +37,7 @@ class Server:
         except (OSError, ValueError):
             pass
         name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+        os.makedirs(os.environ["NSM_SERVER_LOG_DIR"], exist_ok=True)
         path = os.path.join(os.environ["NSM_SERVER_LOG_DIR"], "%s-%d.log" % (name, self.p.pid))
         with open(path, "wb") as f:
             f.write(self.err)
