@@ -271,22 +271,100 @@ static cJSON *tool_error(const char *fmt, ...)
 	return r;
 }
 
+/* ---- logging to the client ------------------------------------------------ */
+
+/* The server's own events as notifications/message params (never code
+ * output). */
+static cJSON *log_params(enum log_level l, const char *msg)
+{
+	static const char *const level_names[] = { "debug", "info", "warning", "error" };
+	cJSON *p = cJSON_CreateObject();
+	if (!p)
+		return NULL;
+	cJSON_AddStringToObject(p, "level", level_names[l]);
+	cJSON_AddStringToObject(p, "logger", "nix-sandbox-mcp");
+	char *clean = utf8_repair(msg, strlen(msg), NULL);
+	cJSON_AddStringToObject(p, "data", clean ? clean : "");
+	free(clean);
+	return p;
+}
+
+/* stdio's one client hears the server's whole log (log_to_client). An HTTP
+ * server's log is every client's, so there each client that asked
+ * (logging/setLevel) hears only its own calls' events (call_log), on the
+ * call's own stream: a JSON answer carries none. */
+/* One per MCP session of an HTTP server (http.h: HTTP_MAX_SESSIONS). */
+#define MCP_LOG_CLIENTS 64
+static struct {
+	unsigned long owner; /* 0: free */
+	enum log_level min;
+} client_levels[MCP_LOG_CLIENTS];
+
+static int client_level(unsigned long owner)
+{
+	for (size_t i = 0; owner && i < MCP_LOG_CLIENTS; i++)
+		if (client_levels[i].owner == owner)
+			return (int)client_levels[i].min;
+	return -1;
+}
+
+static bool set_client_level(unsigned long owner, enum log_level min)
+{
+	size_t free_slot = MCP_LOG_CLIENTS;
+	for (size_t i = 0; i < MCP_LOG_CLIENTS; i++) {
+		if (client_levels[i].owner == owner) {
+			client_levels[i].min = min;
+			return true;
+		}
+		if (!client_levels[i].owner && free_slot == MCP_LOG_CLIENTS)
+			free_slot = i;
+	}
+	if (free_slot == MCP_LOG_CLIENTS)
+		return false;
+	client_levels[free_slot].owner = owner;
+	client_levels[free_slot].min = min;
+	return true;
+}
+
+/* An event of call c: the server's log, and c's HTTP client if it asked. */
+static void call_log(const struct call *c, enum log_level l, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void call_log(const struct call *c, enum log_level l, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	utf8_fix_cut(msg);
+	log_msg(l, "%s", msg);
+	int min = c->peer ? client_level(c->peer->owner) : -1;
+	if (min < 0 || (int)l < min)
+		return;
+	cJSON *p = log_params(l, msg);
+	if (!p)
+		return;
+	struct rpc_peer *was = rpc_set_peer(c->peer);
+	rpc_notify("notifications/message", p);
+	rpc_set_peer(was);
+}
+
 /* A call that could not be started, worded by whose failure it is
  * (err.h): the client's own is shown as it is; the kernel's comes with its
  * fix; the server's goes to the log in full and the client hears the call
  * was not run. */
-static cJSON *start_error(const char *env, const struct err *e)
+static cJSON *start_error(const struct call *c, const struct err *e)
 {
 	switch (e->kind) {
 	case ERR_CLIENT:
 		return tool_error("%s", e->msg);
 	case ERR_KERNEL:
-		log_msg(LOG_WARNING, "run in %s: %s", env, e->msg);
+		call_log(c, LOG_WARNING, "run in %s: %s", c->env->name, e->msg);
 		return tool_error("The sandbox could not start: %s - %s", e->msg,
 		                  jail_hint(e->code));
 	case ERR_SERVER:
 	default:
-		log_msg(LOG_WARNING, "run in %s: %s", env, e->msg);
+		call_log(c, LOG_WARNING, "run in %s: %s", c->env->name, e->msg);
 		return tool_error("The server could not run the call (%s); it was not run. "
 		                  "Try again later.",
 		                  e->msg);
@@ -467,8 +545,8 @@ static void on_run_done(void *ctx, struct exec_result *res)
 		               res->files_error);
 	else
 		r = run_result(c->env, res, NULL);
-	log_msg(LOG_DEBUG, "run in %s: exit %d%s, %llu ms", c->env->name, res->exit_code,
-	        res->timed_out ? " (timed out)" : "", (unsigned long long)res->duration_ms);
+	call_log(c, LOG_DEBUG, "run in %s: exit %d%s, %llu ms", c->env->name, res->exit_code,
+	         res->timed_out ? " (timed out)" : "", (unsigned long long)res->duration_ms);
 	call_reply(c, r, res);
 }
 
@@ -483,6 +561,10 @@ static void on_session_done(void *ctx, struct exec_result *res, const char *erro
 		               res->setup_error);
 	else
 		r = run_result(c->env, res, c->session);
+	if (!error)
+		call_log(c, LOG_DEBUG, "run in %s, session %s: exit %d%s, %llu ms", c->env->name,
+		         c->session, res->exit_code, res->timed_out ? " (timed out)" : "",
+		         (unsigned long long)res->duration_ms);
 	call_reply(c, r, res);
 }
 
@@ -651,9 +733,9 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	c->stateless = stateless_request;
 	c->start_ms = loop_now_ms();
 	c->peer = rpc_current_peer();
-	log_msg(LOG_DEBUG, "run in %s: %zu bytes of code%s%s", env->name, code_len,
-	        cJSON_IsString(sess) ? ", session " : "",
-	        cJSON_IsString(sess) ? sess->valuestring : "");
+	call_log(c, LOG_DEBUG, "run in %s: %zu bytes of code%s%s", env->name, code_len,
+	         cJSON_IsString(sess) ? ", session " : "",
+	         cJSON_IsString(sess) ? sess->valuestring : "");
 	struct err e = { 0 };
 	if (cJSON_IsString(sess) && !env_has_sessions(env)) {
 		reply(
@@ -681,14 +763,14 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 		snprintf(c->session, sizeof c->session, "%s", sess->valuestring);
 		c->scall = session_run(&sr, on_session_done, c, &e);
 		if (!c->scall) {
-			reply(id, start_error(env->name, &e));
+			reply(id, start_error(c, &e));
 			call_free(c);
 			return;
 		}
 	} else {
 		c->run = exec_start(&req, on_run_done, c, &e);
 		if (!c->run) {
-			reply(id, start_error(env->name, &e));
+			reply(id, start_error(c, &e));
 			call_free(c);
 			return;
 		}
@@ -845,20 +927,13 @@ static void m_tools_call(const cJSON *id, const cJSON *params)
 /* The server's own events as notifications/message (never code output). */
 static void log_to_client(enum log_level l, const char *msg)
 {
-	static const char *const level_names[] = { "debug", "info", "warning", "error" };
 	/* The server's log is shared by every client of an HTTP server: it
-	 * goes to stdio's one client only. */
+	 * goes to stdio's one client only (HTTP clients: call_log). */
 	if (rpc_current_peer())
 		return;
-	cJSON *p = cJSON_CreateObject();
-	if (!p)
-		return;
-	cJSON_AddStringToObject(p, "level", level_names[l]);
-	cJSON_AddStringToObject(p, "logger", "nix-sandbox-mcp");
-	char *clean = utf8_repair(msg, strlen(msg), NULL);
-	cJSON_AddStringToObject(p, "data", clean ? clean : "");
-	free(clean);
-	rpc_notify("notifications/message", p);
+	cJSON *p = log_params(l, msg);
+	if (p)
+		rpc_notify("notifications/message", p);
 }
 
 static void m_set_level(const cJSON *id, const cJSON *params)
@@ -872,7 +947,14 @@ static void m_set_level(const cJSON *id, const cJSON *params)
 		if (strcmp(lv->valuestring, mcp_levels[i]) == 0) {
 			/* The client's level decides what it is sent; stderr keeps
 			 * the server's own level. */
-			log_set_sink(log_to_client, map[i]);
+			if (!rpc_current_peer())
+				log_set_sink(log_to_client, map[i]);
+			else if (!set_client_level(current_owner(), map[i])) {
+				rpc_reply_error(
+				    id, RPC_INTERNAL_ERROR,
+				    "logging/setLevel: no room for another client's level", NULL);
+				return;
+			}
 			reply(id, cJSON_CreateObject());
 			return;
 		}
@@ -902,6 +984,9 @@ void mcp_peer_gone(struct rpc_peer *p)
 
 void mcp_owner_gone(unsigned long owner)
 {
+	for (size_t i = 0; i < MCP_LOG_CLIENTS; i++)
+		if (client_levels[i].owner == owner)
+			client_levels[i].owner = 0;
 	session_end_owner(owner);
 }
 

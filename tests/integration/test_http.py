@@ -239,6 +239,43 @@ t.ok(st == 200 and len(prog) >= 2 and all(p["params"]["progressToken"] == "tok-1
      and ev and sc(ev[-1]).get("stdout") == "done\n",
      "a call with a progressToken streams %d progress notifications then its answer over SSE" % len(prog), b[:600])
 
+# ---- logging: each client hears about its own calls, on their streams ----------------------------
+def sse_call_bg(sid_, code, env, id_):
+    """A tools/call answered over SSE, in the background: its curl process."""
+    return subprocess.Popen(["curl", "-sS", "--max-time", "30", "-H", "Accept: text/event-stream",
+                             "-H", "Content-Type: application/json", "-H", "Mcp-Session-Id: " + sid_,
+                             "-H", "MCP-Protocol-Version: 2025-11-25",
+                             "--data-binary", json.dumps({"jsonrpc": "2.0", "id": id_, "method": "tools/call",
+                                                          "params": {"name": "run", "arguments":
+                                                                     {"code": code, "env": env}}}), s.url],
+                            stdout=subprocess.PIPE, text=True)
+
+
+st, sid_log, _ = init(s)
+st_l, _, b_l = call(s, sid_log, "logging/setLevel", {"level": "debug"}, id=40)
+t.ok(st_l == 200 and json.loads(b_l).get("result") == {}, "logging/setLevel over HTTP is accepted", b_l)
+# The other client (sid) runs at the same time without asking for logs.
+pa = sse_call_bg(sid_log, "sleep 0.5; echo mine", "shell", 41)
+pb = sse_call_bg(sid, "import time; time.sleep(0.5); print('theirs')", "python", 42)
+ea, eb = sse_events(pa.communicate(timeout=40)[0]), sse_events(pb.communicate(timeout=40)[0])
+logs_a = [e["params"] for e in ea if e.get("method") == "notifications/message"]
+logs_b = [e for e in eb if e.get("method") == "notifications/message"]
+t.ok(ea and sc(ea[-1]).get("stdout") == "mine\n" and len(logs_a) >= 2
+     and all(l["level"] == "debug" and l["logger"] == "nix-sandbox-mcp" for l in logs_a)
+     and any("run in shell" in l["data"] and "exit 0" in l["data"] for l in logs_a),
+     "a client that set a level gets notifications/message about its call on the call's stream, "
+     "before the answer", [l.get("data") for l in logs_a])
+t.ok(not any("python" in l["data"] for l in logs_a),
+     "and nothing about another client's call running at the same time", [l.get("data") for l in logs_a])
+t.ok(eb and sc(eb[-1]).get("stdout") == "theirs\n" and not logs_b,
+     "a client that did not ask gets no log messages", logs_b)
+st_l, _, b_l = call(s, sid_log, "logging/setLevel", {"level": "warning"}, id=43)
+pa = sse_call_bg(sid_log, "echo quiet", "shell", 44)
+ea = sse_events(pa.communicate(timeout=40)[0])
+t.ok(ea and sc(ea[-1]).get("stdout") == "quiet\n"
+     and not [e for e in ea if e.get("method") == "notifications/message"],
+     "at level warning a call that went well sends none", ea)
+
 # ---- a stalled client does not pin the loop ------------------------------------------------
 stall = socket.create_connection(("127.0.0.1", s.port))
 stall.sendall(b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"js")
