@@ -26,7 +26,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 pkgs=(nix-bin musl-tools musl-dev patchelf gperf dpkg-dev bubblewrap python3 python3-yaml python3-matplotlib
       jq curl openssl tree bc file gawk diffutils findutils grep sed coreutils bash gcc g++ make clang clang-format
       valgrind iproute2 linux-libc-dev libc6-dev git xz-utils patch ca-certificates
-      libcjson-dev libseccomp-dev libmicrohttpd-dev haproxy binutils procps libclang-rt-14-dev)
+      libcjson-dev libseccomp-dev libmicrohttpd-dev haproxy binutils procps libclang-rt-14-dev
+      systemd)
 # Keep an installed `nodejs` (e.g. nodesource's): only install Debian's if none.
 if ! dpkg-query -W -f='${Status}' nodejs 2>/dev/null | grep -q 'ok installed'; then
     pkgs+=(nodejs)

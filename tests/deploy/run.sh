@@ -202,5 +202,53 @@ out=$(nix copy --no-check-sigs --to "local?root=$R3" "$P" 2>&1) && [ -x "$R3$bin
 	&& ok "nix copy --no-check-sigs --to local?root=ROOT3" || notok "nix copy --no-check-sigs" "$out"
 note "nix copy --no-check-sigs: $(secs "$t0" "$(now)") s"
 
+# ---- the example systemd unit, on the profile a rollout sets ----------------
+# (README "Many hosts": nix copy, then nix-env --profile … --set, then the
+# unit.) systemd is not PID 1 here, so the unit is checked as systemd would
+# load it (systemd-analyze verify: keys, values, an executable ExecStart) and
+# its ExecStart line is run by hand.
+unit=$root/examples/systemd/nix-sandbox-mcp.service
+prof=$work/profiles/nix-sandbox-mcp
+mkdir -p "$work/profiles" "$work/creds"
+nix-env --profile "$prof" --set "$P" >/dev/null 2>"$work/err" && [ -x "$prof/bin/nix-sandbox-mcp" ] \
+	&& ok "nix-env --profile … --set points a profile at the closure" || notok "nix-env --profile --set" "$(cat "$work/err")"
+openssl rand -hex 32 > "$work/creds/token"
+sed -e "s|/nix/var/nix/profiles/nix-sandbox-mcp|$prof|g" -e "s|/etc/nix-sandbox-mcp/token|$work/creds/token|" \
+	"$unit" > "$work/nix-sandbox-mcp.service"
+out=$(systemd-analyze verify "$work/nix-sandbox-mcp.service" 2>&1) && [ -z "$out" ] \
+	&& ok "systemd-analyze verify accepts the example unit (ExecStart on the profile)" \
+	|| notok "systemd-analyze verify the example unit" "$out"
+sed -e 's|^ExecStart=.*|ExecStart=/nonexistent/nix-sandbox-mcp \\|' -e 's/^Delegate=yes/Delegate=memory pids nonsense/' \
+	"$work/nix-sandbox-mcp.service" > "$work/broken.service"
+out=$(systemd-analyze verify "$work/broken.service" 2>&1); rc=$?
+[ "$rc" -ne 0 ] && grep -q "not executable" <<<"$out" && grep -q "nonsense" <<<"$out" \
+	&& ok "and refuses a unit whose ExecStart or Delegate is wrong (the check can fail)" \
+	|| notok "systemd-analyze verify refuses a broken unit" "rc=$rc $out"
+# ExecStart as systemd would run it: continuation lines joined,
+# ${CREDENTIALS_DIRECTORY} set; port 0 instead of 8080 (a free one).
+cmd=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$work/nix-sandbox-mcp.service" | sed 's/^ExecStart=//; s/\\$//' | tr -s ' \n' ' ')
+cmd=${cmd//\$\{CREDENTIALS_DIRECTORY\}/$work/creds}
+cmd=${cmd//0.0.0.0:8080/0.0.0.0:0}
+# shellcheck disable=SC2086
+$cmd 2>"$work/unit.err" </dev/null & upid=$!
+url=
+for _ in $(seq 100); do
+	url=$(grep -o 'http://[0-9.]*:[0-9]*/mcp' "$work/unit.err" | head -n 1)
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+port=${url##*:}; port=${port%%/*}
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"deploy","version":"1"}}}'
+post() { curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	-H 'Accept: application/json, text/event-stream' "$@" --data-binary "$init" "http://127.0.0.1:$port/mcp"; }
+s1=$(post); s2=$(post -H "Authorization: Bearer $(cat "$work/creds/token")")
+[ -n "$url" ] && [ "$s1" = 401 ] && [ "$s2" = 200 ] \
+	&& ok "the unit's ExecStart serves HTTP on every address: 401 without the credential's token, 200 with it" \
+	|| notok "the unit's ExecStart serves HTTP" "url=$url without=$s1 with=$s2 $(tail -n 5 "$work/unit.err")"
+kill -TERM "$upid" 2>/dev/null
+wait "$upid"; rc=$?
+[ "$rc" -eq 0 ] && ok "and ends with exit 0 on SIGTERM (KillMode=mixed sends it to the server only)" \
+	|| notok "the unit's server exits 0 on SIGTERM" "rc=$rc $(tail -n 5 "$work/unit.err")"
+
 echo "1..$n"
 [ "$fail" -eq 0 ]
