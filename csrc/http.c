@@ -11,7 +11,10 @@
  * request's rpc_peer. An SSE response is read by libmicrohttpd through
  * sse_reader, which suspends the connection while nothing is queued.
  * libmicrohttpd's rule: suspend only from its callbacks; resume at any time,
- * then run it again (kick).
+ * then run it again (kick). A suspended connection's socket is not looked at
+ * by libmicrohttpd, so the loop watches it meanwhile (POLLRDHUP): a client
+ * that goes away before its answer has its call cancelled at once, as when
+ * libmicrohttpd sees it go (on_completed).
  */
 #include "http.h"
 
@@ -48,6 +51,7 @@ struct exchange {
 	char *body;
 	size_t body_len;
 	bool too_big, started, suspended, sse, done, is_init;
+	int hup_fd;      /* its socket, watched while suspended; -1: not */
 	unsigned status; /* of a JSON answer */
 	char *out;       /* the JSON body, or SSE bytes not yet read */
 	size_t out_len, out_off;
@@ -237,13 +241,54 @@ static void unlink_exchange(struct exchange *x)
 	x->sess = NULL;
 }
 
+static void unwatch_hup(struct exchange *x)
+{
+	if (x->hup_fd >= 0)
+		loop_unwatch(x->hup_fd);
+	x->hup_fd = -1;
+}
+
 static void resume(struct exchange *x)
 {
 	if (x->suspended) {
 		x->suspended = false;
+		unwatch_hup(x);
 		MHD_resume_connection(x->conn);
 		kick();
 	}
+}
+
+static void peer_unanswered(struct rpc_peer *p);
+
+/* The client closed its end while its answer was pending: cancel its call
+ * (no answer will come, so the request ends as a cancelled one does), and
+ * let libmicrohttpd find the socket closed and end the request. */
+static void on_client_hup(void *ctx, int fd, short revents)
+{
+	struct exchange *x = ctx;
+	(void)fd;
+	(void)revents;
+	unwatch_hup(x);
+	log_msg(LOG_DEBUG, "http: a client went away before its answer; its call is cancelled");
+	mcp_peer_gone(&x->peer);
+	peer_unanswered(&x->peer);
+	resume(x);
+}
+
+/* Wait for the answer without polling (from libmicrohttpd's callbacks only),
+ * watching for the client going away meanwhile. */
+static void suspend(struct exchange *x)
+{
+	x->suspended = true;
+	MHD_suspend_connection(x->conn);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(x->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct err e = { 0 };
+	if (x->hup_fd < 0 && ci && loop_watch(ci->connect_fd, POLLRDHUP, on_client_hup, x, &e) == 0)
+		x->hup_fd = ci->connect_fd;
+	else if (x->hup_fd < 0)
+		log_msg(LOG_DEBUG, "http: a waiting client is not watched (%s)",
+		        ci ? e.msg : "no socket");
 }
 
 /* Append to what an SSE stream has still to send. */
@@ -353,8 +398,7 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (x->done)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	/* Nothing yet: wait without polling (peer_send resumes). */
-	x->suspended = true;
-	MHD_suspend_connection(x->conn);
+	suspend(x);
 	return 0;
 }
 
@@ -537,8 +581,7 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	if (x->done)
 		return respond(c, x->status, "application/json", x->out,
 		               x->is_init && x->sess ? x->sess->id : NULL);
-	x->suspended = true;
-	MHD_suspend_connection(c);
+	suspend(x);
 	return MHD_YES;
 }
 
@@ -566,6 +609,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		x->peer.send = peer_send;
 		x->peer.unanswered = peer_unanswered;
 		x->conn = c;
+		x->hup_fd = -1;
 		*con_cls = x;
 		open_exchanges++;
 		return MHD_YES;
@@ -622,6 +666,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct exchange *x = *con_cls;
 	if (!x)
 		return;
+	unwatch_hup(x);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done)
 		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled",
 		        (int)toe);

@@ -305,6 +305,33 @@ left = [p for p in w.alive() if p[0] in mine]
 t.ok(n_before > 0 and not left, "the deleted session's sandbox (%d processes) is gone" % n_before, left)
 stall.close()
 
+# ---- a client that goes away before its answer: its call is cancelled ---------------------------
+def sleepers():
+    from mcp import cmdline
+    return [p for p, _ in __import__("mcp").descendants(s.p.pid) if cmdline(p).startswith("sleep 987")]
+
+
+for mode, accept in (("a JSON answer", "application/json, text/event-stream"),
+                     ("an SSE stream with nothing on it yet", "text/event-stream")):
+    body = json.dumps({"jsonrpc": "2.0", "id": 90, "method": "tools/call",
+                       "params": {"name": "run", "arguments": {"code": "sleep 987", "env": "shell"}}})
+    gone = socket.create_connection(("127.0.0.1", s.port))
+    gone.sendall(("POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: %s\r\n"
+                  "Mcp-Session-Id: %s\r\nContent-Length: %d\r\n\r\n%s" % (accept, sid, len(body), body)).encode())
+    for _ in range(100):
+        if sleepers():
+            break
+        time.sleep(0.05)
+    before = sleepers()
+    gone.close()
+    t0 = time.monotonic()
+    while sleepers() and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    t.ok(before and not sleepers() and time.monotonic() - t0 < 3,
+         "a client waiting for %s closes its connection: its run is cancelled, its sandbox gone in %.1f s"
+         % (mode, time.monotonic() - t0), (before, sleepers()))
+t.ok(s.p.poll() is None, "the server is still up")
+
 # ---- cancellation: only by the client that sent the request ------------------------------------
 def bg_run(sid, id, code):
     return subprocess.Popen(["curl", "-sS", "--max-time", "30", "-H", "Accept: application/json",
