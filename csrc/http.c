@@ -35,6 +35,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
+#include "jsonraw.h"
 #include "log.h"
 #include "loop.h"
 #include "mcp.h"
@@ -52,6 +53,7 @@ struct exchange {
 	size_t body_len;
 	bool too_big, started, suspended, sse, done, is_init;
 	int hup_fd;      /* its socket, watched while suspended; -1: not */
+	char *id_json;   /* a request's id as sent, for an answer the transport gives */
 	unsigned status; /* of a JSON answer */
 	char *out;       /* the JSON body, or SSE bytes not yet read */
 	size_t out_len, out_off;
@@ -201,11 +203,15 @@ static void end_session(struct http_session *s, const char *why)
 		s->xs = x->next;
 		x->sess = NULL;
 		mcp_peer_gone(&x->peer);
-		if (!x->done)
-			finish(x, 404,
-			       "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,"
-			       "\"message\":\"the MCP session ended before this request was "
-			       "answered\"}}");
+		if (!x->done) {
+			char msg[256];
+			snprintf(msg, sizeof msg,
+			         "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32000,"
+			         "\"message\":\"the MCP session ended before this request was "
+			         "answered\"}}",
+			         x->id_json && strlen(x->id_json) < 128 ? x->id_json : "null");
+			finish(x, 404, msg);
+		}
 	}
 	mcp_owner_gone(s->owner);
 	memset(s, 0, sizeof *s);
@@ -439,6 +445,26 @@ static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const c
 	return respond(c, status, "application/json", body, NULL);
 }
 
+/* Framing the server will not guess at: 400, and nothing more is read from
+ * the connection (what follows could be a request smuggled in its body). */
+static enum MHD_Result refuse_framing(struct MHD_Connection *c)
+{
+	static const char body[] =
+	    "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32000,\"message\":"
+	    "\"ambiguous message framing: two Content-Length headers, or Content-Length with "
+	    "Transfer-Encoding\"}}";
+	log_msg(LOG_DEBUG, "http: 400: ambiguous message framing; the connection is closed");
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result ret = MHD_queue_response(c, 400, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* ---- checks before a message ------------------------------------------------ */
 
 static bool token_ok(struct MHD_Connection *c)
@@ -474,9 +500,77 @@ static bool origin_ok(struct MHD_Connection *c)
 	return false;
 }
 
-static bool has_token_in(const char *list, const char *want)
+/* Whether an Accept list (RFC 9110 12.5.1) accepts the media type want:
+ * listed as it is, or (with wildcards) as any type or as any subtype of its
+ * type; a range with q=0 does not accept. */
+static bool accepts(const char *list, const char *want, bool wildcards)
 {
-	return list && strcasestr(list, want) != NULL;
+	size_t tl = strchr(want, '/') - want;
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char item[128];
+		if (n < sizeof item) {
+			memcpy(item, p, n);
+			item[n] = '\0';
+			char *s = item + strspn(item, " \t");
+			char *semi = strchr(s, ';');
+			char *params = semi ? semi + 1 : NULL;
+			if (semi)
+				*semi = '\0';
+			for (char *e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t');)
+				*--e = '\0';
+			bool q0 = false;
+			for (char *q = params; q && (q = strcasestr(q, "q="));) {
+				q += 2;
+				q0 = strspn(q, "0.") > 0 && strspn(q, "0.") == strcspn(q, " \t;,");
+			}
+			bool match =
+			    strcasecmp(s, want) == 0 ||
+			    (wildcards && (strcmp(s, "*/*") == 0 ||
+			                   (strlen(s) == tl + 2 && strncasecmp(s, want, tl) == 0 &&
+			                    strcmp(s + tl, "/*") == 0)));
+			if (match && !q0)
+				return true;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* The media type of a Content-Type value is exactly type (parameters may
+ * follow). */
+static bool media_type_is(const char *value, const char *type)
+{
+	size_t n = strlen(type);
+	return value && strncasecmp(value, type, n) == 0 &&
+	       (value[n] == '\0' || value[n] == ';' || value[n] == ' ' || value[n] == '\t');
+}
+
+/* Request smuggling (RFC 9112 6.1, 6.3): two Content-Length headers, or
+ * Content-Length with Transfer-Encoding, are refused, not guessed at. */
+struct framing {
+	int content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->content_length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->transfer_encoding++;
+	return MHD_YES;
+}
+
+static bool framing_ok(struct MHD_Connection *c)
+{
+	struct framing f = { 0, 0 };
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	return f.content_length <= 1 && !(f.content_length && f.transfer_encoding);
 }
 
 /* ---- requests --------------------------------------------------------------- */
@@ -486,15 +580,14 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 {
 	const char *ct =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+	if (!media_type_is(ct, "application/json"))
 		return refuse(c, 415, "Content-Type must be application/json");
 	if (x->too_big)
 		return refuse(c, 413, "the request body is larger than 8 MiB");
 	const char *accept =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	bool json_ok =
-	    !accept || has_token_in(accept, "application/json") || has_token_in(accept, "*/*");
-	bool sse_ok = has_token_in(accept, "text/event-stream");
+	bool json_ok = !accept || accepts(accept, "application/json", true);
+	bool sse_ok = accepts(accept, "text/event-stream", false);
 	if (!json_ok && !sse_ok)
 		return refuse(c, 406, "Accept must list application/json or text/event-stream");
 	const char *pv = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "MCP-Protocol-Version");
@@ -505,7 +598,17 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	       (x->body[x->body_len - 1] == '\n' || x->body[x->body_len - 1] == '\r' ||
 	        x->body[x->body_len - 1] == ' ' || x->body[x->body_len - 1] == '\t'))
 		x->body_len--;
-	cJSON *msg = x->body ? cJSON_ParseWithLength(x->body, x->body_len) : NULL;
+	/* One JSON value and nothing after it but white space; no raw NUL
+	 * (JSON escapes control characters, and the body is handled as a C
+	 * string further on). */
+	const char *end = NULL;
+	cJSON *msg = x->body && !memchr(x->body, '\0', x->body_len)
+	                 ? cJSON_ParseWithLengthOpts(x->body, x->body_len, &end, false)
+	                 : NULL;
+	if (msg && end && (size_t)(end - x->body) < x->body_len) {
+		cJSON_Delete(msg);
+		msg = NULL;
+	}
 	if (!msg)
 		return respond(c, 400, "application/json",
 		               "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
@@ -517,6 +620,20 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
 	bool is_request = cJSON_IsString(method) && id;
 	x->is_init = is_request && strcmp(method->valuestring, "initialize") == 0;
+	if (is_request) {
+		/* Numbers by their source text, as rpc.c echoes them. */
+		struct jsonraw raw;
+		cJSON *idp = (cJSON *)id;
+		if (jsonraw_scan(x->body, x->body_len, &raw) == 0) {
+			if (cJSON_IsNumber(idp))
+				jsonraw_attach(&raw, x->body, (size_t)(end - x->body), msg, &idp,
+				               1);
+			jsonraw_free(&raw);
+		}
+		cJSON *dup = rpc_id_dup(id);
+		x->id_json = dup ? cJSON_PrintUnformatted(dup) : NULL;
+		cJSON_Delete(dup);
+	}
 	bool progress = is_request && cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
 	cJSON_Delete(msg);
 
@@ -603,6 +720,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return refuse(
 			    c, 403,
 			    "Origin not allowed (start the server with --allow-origin ORIGIN)");
+		if (!framing_ok(c))
+			return refuse_framing(c);
 		x = calloc(1, sizeof *x);
 		if (!x)
 			return MHD_NO;
@@ -667,6 +786,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!x)
 		return;
 	unwatch_hup(x);
+	free(x->id_json);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done)
 		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled",
 		        (int)toe);

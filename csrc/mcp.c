@@ -607,10 +607,13 @@ static void progress_arm(struct call *c, const cJSON *token)
 	c->progress_timer = t > 0 ? t : 0;
 }
 
+/* 1-64 of A-Z a-z 0-9 _ . -, but not "." or "..": an id is a path segment
+ * of its files' URIs (sandbox://sessions/<id>/out/...), which clients may
+ * normalise. */
 static bool session_id_valid(const char *s)
 {
 	size_t n = strlen(s);
-	if (n < 1 || n > 64)
+	if (n < 1 || n > 64 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char ch = s[i];
@@ -693,7 +696,8 @@ static void tool_run(const cJSON *id, const cJSON *args, const cJSON *progress_t
 	if (sess && !cJSON_IsNull(sess)) {
 		if (!cJSON_IsString(sess) || !session_id_valid(sess->valuestring)) {
 			reply(id,
-			      tool_error("`session` must be 1-64 characters of A-Z a-z 0-9 _ . -"));
+			      tool_error("`session` must be 1-64 characters of A-Z a-z 0-9 _ . - "
+			                 "(and not . or ..)"));
 			return;
 		}
 	}

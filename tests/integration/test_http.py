@@ -189,6 +189,67 @@ st, _, b = call(s, sid, "ping")
 t.ok(st == 200, "the server still answers after the refusals (got %d)" % st)
 st, _, b = curl(s.url, "{not json", headers=["Mcp-Session-Id: " + sid])
 t.ok(st == 400 and "-32700" in b, "a body that is not JSON is 400 with a parse error (got %d)" % st, b)
+two = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                  "params": {"name": "run", "arguments": {"code": "echo first", "env": "shell"}}})
+st, _, b = curl(s.url, two + " " + json.dumps({"jsonrpc": "2.0", "id": 8, "method": "ping"}),
+                headers=["Mcp-Session-Id: " + sid])
+t.ok(st == 400 and "-32700" in b and "first" not in b,
+     "a body of two JSON values is 400 with a parse error, neither run (got %d)" % st, b)
+nul = os.path.join(tmp, "nul.json")
+with open(nul, "wb") as f:
+    f.write(b'{"jsonrpc":"2.0","id":9,"method":"ping","params":{"x":"a\x00b"}}')
+st, _, b = curl(s.url, headers=["Mcp-Session-Id: " + sid], raw=nul)
+t.ok(st == 400 and "-32700" in b, "a raw NUL byte in the body is 400, not read as U+FFFD (got %d)" % st, b)
+st, _, _ = curl(s.url, {"jsonrpc": "2.0", "id": 4, "method": "ping"}, ctype="application/jsonfoo",
+                headers=["Mcp-Session-Id: " + sid])
+st2, _, _ = curl(s.url, {"jsonrpc": "2.0", "id": 4, "method": "ping"},
+                 ctype="application/json; charset=utf-8", headers=["Mcp-Session-Id: " + sid])
+t.ok(st == 415 and st2 == 200, "Content-Type is matched as a media type: application/jsonfoo 415, "
+     "application/json with a charset 200 (got %d, %d)" % (st, st2))
+codes = [curl(s.url, {"jsonrpc": "2.0", "id": 4, "method": "ping"}, accept=a,
+              headers=["Mcp-Session-Id: " + sid])[0]
+         for a in ("xapplication/jsonx", "application/json;q=0", "*/*", "application/*;q=0.5")]
+t.ok(codes == [406, 406, 200, 200], "Accept is parsed as media ranges: a substring or q=0 is not "
+     "acceptance, */* and application/* are (got %s)" % codes)
+
+
+def smuggle(framing):
+    """A ping whose framing is ambiguous, with a second ping behind it in the
+    same bytes: (answers seen, the connection closed after the first)."""
+    hidden_body = '{"jsonrpc":"2.0","id":99,"method":"ping"}'
+    hidden = ("POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nMcp-Session-Id: %s\r\n"
+              "Content-Length: %d\r\n\r\n%s" % (sid, len(hidden_body), hidden_body))
+    outer = '{"jsonrpc":"2.0","id":1,"method":"ping"}'
+    if framing == "two Content-Length":
+        head = "Content-Length: %d\r\nContent-Length: %d\r\n\r\n" % (len(outer), len(outer) + len(hidden))
+        data = head + outer + hidden
+    else:
+        head = "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        data = head + "%x\r\n%s\r\n0\r\n\r\n" % (len(outer), outer) + hidden
+    c = socket.create_connection(("127.0.0.1", s.port))
+    c.settimeout(5)
+    c.sendall(("POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nMcp-Session-Id: %s\r\n"
+               % sid + data).encode())
+    out = b""
+    closed = False
+    try:
+        while True:
+            d = c.recv(65536)
+            if not d:
+                closed = True
+                break
+            out += d
+    except socket.timeout:
+        pass
+    c.close()
+    return out, closed
+
+
+for framing in ("two Content-Length", "Content-Length and Transfer-Encoding"):
+    out, closed = smuggle(framing)
+    t.ok(out.startswith(b"HTTP/1.1 400") and out.count(b"HTTP/1.1 ") == 1 and b'"id":99' not in out and closed,
+         "%s: 400, the connection closed, the request behind it never read (request smuggling)" % framing,
+         out[:300])
 
 # ---- runs: JSON, isolation, SSE with progress ------------------------------------------
 st, rep = run(s, sid, "echo hello-http")
@@ -293,8 +354,17 @@ st, rep = run(s, sid2, "import subprocess\nsubprocess.Popen(['sleep', '1001'])\n
 w.record_marked("sleep 1001")  # the session's sandbox, not the spares
 mine = set(w.fds) - base
 n_before = len(mine)
+pending = subprocess.Popen(["curl", "-sS", "--max-time", "30", "-H", "Accept: application/json",
+                            "-H", "Content-Type: application/json", "-H", "Mcp-Session-Id: " + sid2,
+                            "--data-binary", '{"jsonrpc":"2.0","id":12345678901234567890,"method":"tools/call",'
+                            '"params":{"name":"run","arguments":{"code":"sleep 30","env":"shell"}}}',
+                            "-w", "\n%{http_code}", s.url], stdout=subprocess.PIPE, text=True)
+time.sleep(1.0)
 st, _, _ = curl(s.url, method="DELETE", headers=["Mcp-Session-Id: " + sid2], accept=None)
 t.ok(st == 204, "DELETE with the session id: 204 (got %d)" % st)
+out, _ = pending.communicate(timeout=20)
+t.ok(out.endswith("404") and '"id":12345678901234567890,' in out and "session ended" in out,
+     "a request still running is answered 404 with its own id, digit for digit", out[-300:])
 st, _, _ = call(s, sid2, "ping")
 t.ok(st == 404, "the deleted session's id is 404 afterwards (got %d)" % st)
 st, _, _ = curl(s.url, method="DELETE", accept=None)

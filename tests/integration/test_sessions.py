@@ -101,6 +101,11 @@ st = sc(R("print(x)", "python", session="py1"))
 t.ok(st.get("stdout") == "41\n", "the session survives a mismatched call", st)
 r = R("echo", "shell", session="bad id!")
 t.ok(r.get("isError") and "session" in text_of(r), "an invalid session id is refused", r)
+rs = [R("echo in-%s" % i, "shell", session=i) for i in (".", "..", "...", ".a")]
+t.ok([bool(r.get("isError")) for r in rs] == [True, True, False, False]
+     and "not . or .." in text_of(rs[1]),
+     "the ids . and .. (path segments of the files' URIs) are refused; ... and .a are ids",
+     [text_of(r)[:80] for r in rs])
 
 # --- exit codes ---------------------------------------------------------------
 r = R("raise ValueError('boom')", "python", session="py1")
