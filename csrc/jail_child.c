@@ -292,8 +292,6 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
                                                       int go_fd)
 {
 	struct err e = { 0 };
-	const char *what = "";
-	int r;
 
 	reset_signals();
 	if (setsid() < 0) {
@@ -336,11 +334,8 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 		err_sys(&e, errno, "chdir /workspace");
 		fail(&e, NULL);
 	}
-	r = limits_child_apply(&a->jp->env->limits, &what);
-	if (r < 0) {
-		err_sys(&e, -r, "setrlimit %s", what);
+	if (limits_child_apply(&a->jp->env->limits, &e) < 0)
 		fail(&e, NULL);
-	}
 	if (drop_caps(&e) < 0)
 		fail(&e, NULL);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -349,11 +344,8 @@ __attribute__((noreturn)) static void run_interpreter(const struct jail_child_ar
 	}
 	/* Last: after this, mount/prctl-style calls the steps above needed may
 	 * be denied. */
-	r = sysfilter_load(&a->jp->filter);
-	if (r < 0) {
-		err_sys(&e, -r, "load seccomp filter");
+	if (sysfilter_load(&a->jp->filter, &e) < 0)
 		fail(&e, "the kernel needs CONFIG_SECCOMP_FILTER");
-	}
 	char *const *argv = go_fd >= 0 ? a->jp->warm_argv : a->jp->argv;
 	if (a->agent_token) {
 		/* Our memory is a private copy of the server's (clone without

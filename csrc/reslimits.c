@@ -592,54 +592,41 @@ void limits_cg_destroy(struct limits_cg *cg)
 	cg->pids_path[0] = '\0';
 }
 
-static int set1(int res, rlim_t v)
+static int set1(int res, const char *name, rlim_t v, struct err *e)
 {
 	struct rlimit r = { v, v };
-	return setrlimit(res, &r) < 0 ? -errno : 0;
+	return setrlimit(res, &r) < 0 ? err_sys(e, errno, "setrlimit %s", name) : 0;
 }
 
 /* At most v: a lower hard limit the server inherited stays. */
-static int cap1(int res, rlim_t v)
+static int cap1(int res, const char *name, rlim_t v, struct err *e)
 {
 	struct rlimit r;
 	if (getrlimit(res, &r) < 0)
-		return -errno;
+		return err_sys(e, errno, "getrlimit %s", name);
 	if (r.rlim_max != RLIM_INFINITY && r.rlim_max < v)
 		v = r.rlim_max;
-	return set1(res, v);
+	return set1(res, name, v, e);
 }
 
-int limits_child_apply(const struct env_limits *l, const char **what)
+int limits_child_apply(const struct env_limits *l, struct err *e)
 {
-	int r;
 	/* Clamped to the hard limit the server inherited (limits_init warned):
 	 * without CAP_SYS_RESOURCE a higher one is refused. */
-	if ((r = set1(RLIMIT_NOFILE, limits_nofile(l))) < 0) {
-		*what = "RLIMIT_NOFILE";
-		return r;
-	}
-	if ((r = set1(RLIMIT_FSIZE, (rlim_t)l->max_file_size_mb << 20)) < 0) {
-		*what = "RLIMIT_FSIZE";
-		return r;
-	}
+	if (set1(RLIMIT_NOFILE, "RLIMIT_NOFILE", limits_nofile(l), e) < 0 ||
+	    set1(RLIMIT_FSIZE, "RLIMIT_FSIZE", (rlim_t)l->max_file_size_mb << 20, e) < 0)
+		return -1;
 	/* Pending signals and POSIX message queue bytes are counted per user
 	 * up the chain of user namespaces (the server user's budget, host
 	 * root's for a root server: 96k signals, 800 KiB by default): each
 	 * sandbox gets a share the most sandboxes at once stay under. */
-	if ((r = cap1(RLIMIT_SIGPENDING, 1024)) < 0) {
-		*what = "RLIMIT_SIGPENDING";
-		return r;
-	}
-	if ((r = cap1(RLIMIT_MSGQUEUE, 8192)) < 0) {
-		*what = "RLIMIT_MSGQUEUE";
-		return r;
-	}
+	if (cap1(RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 1024, e) < 0 ||
+	    cap1(RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 8192, e) < 0)
+		return -1;
 	/* No core files into /workspace (a pipe core_pattern still runs its
 	 * helper on the host; that is the host's policy). */
-	if ((r = set1(RLIMIT_CORE, 0)) < 0) {
-		*what = "RLIMIT_CORE";
-		return r;
-	}
+	if (set1(RLIMIT_CORE, "RLIMIT_CORE", 0, e) < 0)
+		return -1;
 	/* A finite hard stack: an unlimited one lets a process grow its stack
 	 * past any per-process data limit (RLIMIT_DATA does not count it). */
 	struct rlimit st;
@@ -649,20 +636,13 @@ int limits_child_apply(const struct env_limits *l, const char **what)
 		st.rlim_max = cap;
 		if (st.rlim_cur == RLIM_INFINITY || st.rlim_cur > cap)
 			st.rlim_cur = cap < (8u << 20) ? cap : (8u << 20);
-		if (setrlimit(RLIMIT_STACK, &st) < 0) {
-			*what = "RLIMIT_STACK";
-			return -errno;
-		}
+		if (setrlimit(RLIMIT_STACK, &st) < 0)
+			return err_sys(e, errno, "setrlimit RLIMIT_STACK");
 	}
 	if (mode == LIMITS_CGROUP2 || mode == LIMITS_CGROUP1)
 		return 0;
-	if ((r = set1(RLIMIT_DATA, (rlim_t)l->memory_mb << 20)) < 0) {
-		*what = "RLIMIT_DATA";
-		return r;
-	}
-	if ((r = set1(RLIMIT_NPROC, (rlim_t)l->max_processes + 1)) < 0) {
-		*what = "RLIMIT_NPROC";
-		return r;
-	}
+	if (set1(RLIMIT_DATA, "RLIMIT_DATA", (rlim_t)l->memory_mb << 20, e) < 0 ||
+	    set1(RLIMIT_NPROC, "RLIMIT_NPROC", (rlim_t)l->max_processes + 1, e) < 0)
+		return -1;
 	return 0;
 }

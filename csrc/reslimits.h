@@ -57,8 +57,8 @@ void limits_fini(void);
 unsigned limits_nofile(const struct env_limits *l);
 
 /* Child side, just before execve: set the rlimits of l for the mode
- * detected at start-up. Returns 0, or -errno with *what naming the limit.
- * Async-signal-safe (setrlimit only). */
-int limits_child_apply(const struct env_limits *l, const char **what);
+ * detected at start-up. Returns 0, or -1 with e naming the limit (err_sys:
+ * no lock, no allocation, as the sandbox's child may call). */
+int limits_child_apply(const struct env_limits *l, struct err *e);
 
 #endif

@@ -399,10 +399,10 @@ void sysfilter_free(struct sysfilter *f)
 	f->len = 0;
 }
 
-int sysfilter_load(const struct sysfilter *f)
+int sysfilter_load(const struct sysfilter *f, struct err *e)
 {
 	struct sock_fprog prog = { .len = f->len, .filter = f->insns };
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
-		return -errno;
+		return err_sys(e, errno, "load seccomp filter");
 	return 0;
 }

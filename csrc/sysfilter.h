@@ -24,8 +24,8 @@ int sysfilter_build(const struct env_entry *env, struct sysfilter *f, struct err
 void sysfilter_free(struct sysfilter *f);
 
 /* Child side: install f (PR_SET_NO_NEW_PRIVS must already be set).
- * Returns 0 or -errno. Async-signal-safe: one prctl(2). */
-int sysfilter_load(const struct sysfilter *f);
+ * Returns 0, or -1 with e filled. One prctl(2), then err_sys on failure. */
+int sysfilter_load(const struct sysfilter *f, struct err *e);
 
 /* The table, for the unit tests: name of entry i, or NULL past the end. */
 const char *sysfilter_entry_name(size_t i);

@@ -405,7 +405,8 @@ static int filter_child(const struct sysfilter *f)
 		if (unshare(geteuid() == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS) < 0)
 			_exit(80);
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		if (f && sysfilter_load(f) < 0)
+		struct err e = { 0 };
+		if (f && sysfilter_load(f, &e) < 0)
 			_exit(90);
 		errno = 0;
 		if (mount((void *)1, (void *)1, (void *)1, 0, NULL) == 0)
