@@ -53,7 +53,6 @@ struct exchange {
 	size_t body_len;
 	bool too_big, started, suspended, sse, done, is_init;
 	int hup_fd;      /* its socket, watched while suspended; -1: not */
-	char *id_json;   /* a request's id as sent, for an answer the transport gives */
 	unsigned status; /* of a JSON answer */
 	char *out;       /* the JSON body, or SSE bytes not yet read */
 	size_t out_len, out_off;
@@ -195,6 +194,26 @@ static void finish(struct exchange *x, unsigned status, const char *json);
 
 /* DELETE, expiry, shutdown: requests still open in it are answered with an
  * error and their calls cancelled; then its sandbox sessions end. */
+/* The id of x's request as its client sent it (numbers by their source
+ * text, as rpc.c echoes them), read again from its body: only a request the
+ * transport answers itself needs it. NULL when there is none. */
+static char *request_id(struct exchange *x)
+{
+	const char *end = NULL;
+	cJSON *msg = x->body ? cJSON_ParseWithLengthOpts(x->body, x->body_len, &end, false) : NULL;
+	cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+	struct jsonraw raw;
+	if (cJSON_IsNumber(id) && jsonraw_scan(x->body, x->body_len, &raw) == 0) {
+		jsonraw_attach(&raw, x->body, (size_t)(end - x->body), msg, &id, 1);
+		jsonraw_free(&raw);
+	}
+	cJSON *dup = id ? rpc_id_dup(id) : NULL;
+	char *text = dup ? cJSON_PrintUnformatted(dup) : NULL;
+	cJSON_Delete(dup);
+	cJSON_Delete(msg);
+	return text;
+}
+
 static void end_session(struct http_session *s, const char *why)
 {
 	log_msg(LOG_INFO, "http: MCP session %.8s...: %s", s->id, why);
@@ -204,12 +223,14 @@ static void end_session(struct http_session *s, const char *why)
 		x->sess = NULL;
 		mcp_peer_gone(&x->peer);
 		if (!x->done) {
+			char *id = request_id(x);
 			char msg[256];
 			snprintf(msg, sizeof msg,
 			         "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32000,"
 			         "\"message\":\"the MCP session ended before this request was "
 			         "answered\"}}",
-			         x->id_json && strlen(x->id_json) < 128 ? x->id_json : "null");
+			         id && strlen(id) < 128 ? id : "null");
+			free(id);
 			finish(x, 404, msg);
 		}
 	}
@@ -620,20 +641,6 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
 	bool is_request = cJSON_IsString(method) && id;
 	x->is_init = is_request && strcmp(method->valuestring, "initialize") == 0;
-	if (is_request) {
-		/* Numbers by their source text, as rpc.c echoes them. */
-		struct jsonraw raw;
-		cJSON *idp = (cJSON *)id;
-		if (jsonraw_scan(x->body, x->body_len, &raw) == 0) {
-			if (cJSON_IsNumber(idp))
-				jsonraw_attach(&raw, x->body, (size_t)(end - x->body), msg, &idp,
-				               1);
-			jsonraw_free(&raw);
-		}
-		cJSON *dup = rpc_id_dup(id);
-		x->id_json = dup ? cJSON_PrintUnformatted(dup) : NULL;
-		cJSON_Delete(dup);
-	}
 	bool progress = is_request && cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
 	cJSON_Delete(msg);
 
@@ -786,7 +793,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!x)
 		return;
 	unwatch_hup(x);
-	free(x->id_json);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done)
 		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled",
 		        (int)toe);

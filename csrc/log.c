@@ -82,21 +82,31 @@ static void write_line(const char *line, size_t n)
 	(void)w;
 }
 
+static bool to_sink(enum log_level l)
+{
+	return sink && l >= sink_min && !in_sink && !no_sink_here && getpid() == sink_pid;
+}
+
+bool log_wanted(enum log_level l)
+{
+	return l >= threshold || to_sink(l);
+}
+
 void log_msg(enum log_level l, const char *fmt, ...)
 {
 	char line[1024];
 	int n, saved = errno;
 	va_list ap;
 
-	bool to_sink = sink && l >= sink_min && !in_sink && !no_sink_here && getpid() == sink_pid;
-	if (l < threshold && !to_sink)
+	bool sink_too = to_sink(l);
+	if (l < threshold && !sink_too)
 		return;
 	n = snprintf(line, sizeof line, "nix-sandbox-mcp: %s: ", names[l]);
 	int head = n;
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
-	if (to_sink) {
+	if (sink_too) {
 		in_sink = true;
 		sink(l, line + head);
 		in_sink = false;

@@ -6,12 +6,17 @@
 #ifndef NSM_LOG_H
 #define NSM_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARNING, LOG_ERROR };
 
 /* Parse "debug"|"info"|"warning"|"error"; returns -1 when unknown. */
 int log_level_parse(const char *s);
 void log_set_level(enum log_level l);
 void log_msg(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether log_msg(l, ...) would write anywhere (stderr or the sink): lets
+ * a caller skip building a message nobody reads. */
+bool log_wanted(enum log_level l);
 
 /* A second destination for log lines at or above `min` (MCP
  * notifications/message once the client asked for them with

@@ -331,6 +331,10 @@ static void call_log(const struct call *c, enum log_level l, const char *fmt, ..
     __attribute__((format(printf, 3, 4)));
 static void call_log(const struct call *c, enum log_level l, const char *fmt, ...)
 {
+	int min = c->peer ? client_level(c->peer->owner) : -1;
+	bool client = min >= 0 && (int)l >= min;
+	if (!client && !log_wanted(l))
+		return; /* (the run path: no message built for nobody) */
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
@@ -338,8 +342,7 @@ static void call_log(const struct call *c, enum log_level l, const char *fmt, ..
 	va_end(ap);
 	utf8_fix_cut(msg);
 	log_msg(l, "%s", msg);
-	int min = c->peer ? client_level(c->peer->owner) : -1;
-	if (min < 0 || (int)l < min)
+	if (!client)
 		return;
 	cJSON *p = log_params(l, msg);
 	if (!p)
