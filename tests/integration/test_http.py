@@ -381,8 +381,9 @@ def sleepers():
     return [p for p, _ in __import__("mcp").descendants(s.p.pid) if cmdline(p).startswith("sleep 987")]
 
 
-for mode, accept in (("a JSON answer", "application/json, text/event-stream"),
-                     ("an SSE stream with nothing on it yet", "text/event-stream")):
+for mode, accept, how in (("a JSON answer", "application/json, text/event-stream", "closes"),
+                          ("an SSE stream with nothing on it yet", "text/event-stream", "closes"),
+                          ("a JSON answer", "application/json", "half-closes (shutdown for writing)")):
     body = json.dumps({"jsonrpc": "2.0", "id": 90, "method": "tools/call",
                        "params": {"name": "run", "arguments": {"code": "sleep 987", "env": "shell"}}})
     gone = socket.create_connection(("127.0.0.1", s.port))
@@ -393,13 +394,17 @@ for mode, accept in (("a JSON answer", "application/json, text/event-stream"),
             break
         time.sleep(0.05)
     before = sleepers()
-    gone.close()
+    if how == "closes":
+        gone.close()
+    else:
+        gone.shutdown(socket.SHUT_WR)
     t0 = time.monotonic()
     while sleepers() and time.monotonic() - t0 < 10:
         time.sleep(0.05)
     t.ok(before and not sleepers() and time.monotonic() - t0 < 3,
-         "a client waiting for %s closes its connection: its run is cancelled, its sandbox gone in %.1f s"
-         % (mode, time.monotonic() - t0), (before, sleepers()))
+         "a client waiting for %s %s its connection: its run is cancelled, its sandbox gone in %.1f s"
+         % (mode, how, time.monotonic() - t0), (before, sleepers()))
+    gone.close()
 t.ok(s.p.poll() is None, "the server is still up")
 
 # ---- cancellation: only by the client that sent the request ------------------------------------
