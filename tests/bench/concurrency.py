@@ -14,11 +14,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from benchlib import CODE, Server, env_table
+from benchlib import CODE, Server, bwrap_args, code_dir, env_table
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "result/bin/nix-sandbox-mcp"
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
@@ -65,17 +64,8 @@ def ours(env, code, c):
 def bwrap(e, code, c):
     if not shutil.which("bwrap"):
         return None
-    d = tempfile.mkdtemp()
-    path = os.path.join(d, "main")
-    with open(path, "w") as f:
-        f.write(code)
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    for p in e["closure"]:
-        args += ["--ro-bind", p, p]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/workspace",
-             "--ro-bind", path, "/run/code", "--symlink", e["sh"], "/bin/sh",
-             "--chdir", "/workspace", "--clearenv", "--setenv", "PATH", e["root"] + "/bin",
-             "--setenv", "HOME", "/workspace"] + e["argv"] + ["/run/code"]
+    d, path = code_dir(code)
+    args = bwrap_args(e, path)
     end = time.perf_counter() + SECONDS
 
     def worker(_):

@@ -20,10 +20,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-from benchlib import CODE, Server, env_table, pct
+from benchlib import CODE, Server, bwrap_args, code_dir, env_table, pct
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "result/bin/nix-sandbox-mcp"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 100
@@ -49,50 +48,36 @@ def server_times(env, code, gap):
     return times
 
 
+def child_times(args, n, warm, gap, **kw):
+    """n runs of args as a child process, waited for, after warm unmeasured
+    ones, each after a pause of gap: milliseconds each."""
+    run = lambda: subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, **kw)
+    for _ in range(warm):
+        run()
+    times = []
+    for _ in range(n):
+        time.sleep(gap)
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 def bwrap_times(e, code, gap):
     if not shutil.which("bwrap"):
         return None
-    d = tempfile.mkdtemp()
-    path = os.path.join(d, "main")
-    with open(path, "w") as f:
-        f.write(code)
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    for p in e["closure"]:
-        args += ["--ro-bind", p, p]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/workspace",
-             "--ro-bind", path, "/run/code", "--symlink", e["sh"], "/bin/sh",
-             "--chdir", "/workspace", "--clearenv", "--setenv", "PATH", e["root"] + "/bin",
-             "--setenv", "HOME", "/workspace"]
-    args += e["argv"] + ["/run/code"]
-    for _ in range(5):
-        subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
-    times = []
-    for _ in range(N):
-        time.sleep(gap)
-        t0 = time.perf_counter()
-        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        times.append((time.perf_counter() - t0) * 1000)
+    d, path = code_dir(code)
+    times = child_times(bwrap_args(e, path), N, 5, gap)
     shutil.rmtree(d)
     return times
 
 
 def direct_times(e, code, gap):
     """The interpreter on the host, no sandbox: what the code itself costs."""
-    d = tempfile.mkdtemp()
-    path = os.path.join(d, "main")
-    with open(path, "w") as f:
-        f.write(code)
-    args = e["argv"] + [path]
+    d, path = code_dir(code)
     env = {"PATH": e["root"] + "/bin", "HOME": d, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
-    for _ in range(5):
-        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, cwd=d, env=env)
-    times = []
-    for _ in range(N):
-        time.sleep(gap)
-        t0 = time.perf_counter()
-        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, cwd=d, env=env)
-        times.append((time.perf_counter() - t0) * 1000)
+    times = child_times(e["argv"] + [path], N, 5, gap, cwd=d, env=env)
     shutil.rmtree(d)
     return times
 
@@ -116,27 +101,14 @@ def srt_times(e, code, gap):
     system read-only, bubblewrap inside (its Linux back end)."""
     if not SRT:
         return None
-    d = tempfile.mkdtemp()
-    path = os.path.join(d, "main")
-    with open(path, "w") as f:
-        f.write(code)
+    d, path = code_dir(code)
     settings = os.path.join(d, "srt.json")
     with open(settings, "w") as f:
         f.write('{"network": {"allowedDomains": [], "deniedDomains": []}, '
                 '"filesystem": {"denyRead": [], "allowWrite": ["%s"], "denyWrite": []}}' % d)
-    cmd = " ".join(e["argv"] + [path])
-    args = SRT + ["-s", settings, "-c", cmd]
+    args = SRT + ["-s", settings, "-c", " ".join(e["argv"] + [path])]
     env = {"PATH": e["root"] + "/bin:/usr/bin:/bin", "HOME": d}
-    for _ in range(2):
-        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, cwd=d, env=env)
-    times = []
-    for _ in range(SRT_N):
-        time.sleep(gap)
-        t0 = time.perf_counter()
-        subprocess.run(args, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, cwd=d, env=env)
-        times.append((time.perf_counter() - t0) * 1000)
+    times = child_times(args, SRT_N, 2, gap, cwd=d, env=env)
     shutil.rmtree(d)
     return times
 
