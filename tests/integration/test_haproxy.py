@@ -145,6 +145,30 @@ for k in lost:
 t.ok(all(st == 200 and b == (200, "1\n") for st, _, b in fresh),
      "a new session of each of them works, on the live server, from a fresh state", fresh)
 
+# Slowloris: a client that trickles its headers, a byte every 2 s (never
+# silent for the server's own 30 s), is cut off by the proxy's
+# `timeout http-request 10s`, and never reaches a server's connection slots.
+import socket  # noqa: E402
+slow = socket.create_connection(("127.0.0.1", front))
+slow.settimeout(3)
+slow.sendall(b"POST /mcp HTTP/1.1\r\nHost: x\r\n")
+t0 = time.monotonic()
+cut = None
+while time.monotonic() - t0 < 25 and cut is None:
+    try:
+        slow.sendall(b"X")
+        got = slow.recv(4096)
+        cut = got  # an answer (408) or b"" (closed)
+    except socket.timeout:
+        continue
+    except OSError as e:
+        cut = repr(e)
+took = time.monotonic() - t0
+slow.close()
+t.ok(cut is not None and 8 <= took <= 16,
+     "a client trickling its headers through the proxy is cut off after %.1f s (timeout http-request 10s)"
+     % took, cut)
+
 hp.terminate()
 hp.wait(10)
 p = servers[1 - dead][0]
