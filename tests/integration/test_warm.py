@@ -198,6 +198,12 @@ for env, code, what in (("pyshort", "print('ran')", "init and interpreter"),
     stopped = (init if what != "interpreter" else []) + interp
     for p in stopped:
         os.kill(p, signal.SIGSTOP)
+    # SIGSTOP takes effect a moment later: the run must come after the stop
+    # (a spare stopped while it takes its code is the code being stopped).
+    for _ in range(200):
+        if all(open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()[0] == "T" for p in stopped):
+            break
+        time.sleep(0.01)
     t0 = time.monotonic()
     r = sc(s.run(code, env, timeout=20))
     took = time.monotonic() - t0
