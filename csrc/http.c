@@ -40,22 +40,43 @@
 #include "loop.h"
 #include "mcp.h"
 #include "rpc.h"
+#include "sse.h"
 
 struct http_session;
+struct exchange;
+
+/* An SSE stream of an MCP session: a POST's (a request answered as a
+ * stream) or the session's stream on GET (num 0). It outlives its
+ * connection: a client that lost it comes back with Last-Event-ID (GET)
+ * and is handed what it missed; a call goes on meanwhile. */
+struct stream {
+	struct rpc_peer peer; /* first: what mcp.c sends for it comes here */
+	struct sse_stream log;
+	struct http_session *sess; /* NULL: the session ended */
+	struct stream *next;       /* in sess->streams */
+	struct exchange *x;        /* the connection reading it; NULL: none */
+	uint64_t lost_ms;          /* when it last lost its connection */
+	uint64_t wrote_ms;         /* when it last handed bytes out */
+	bool call;                 /* a POST's: ends with its request's answer */
+	bool is_init;              /* (initialize) */
+	char *id_text;             /* the request's id, kept when its POST went */
+};
 
 /* One HTTP request and, for a POST, the JSON-RPC message it carries. */
 struct exchange {
-	struct rpc_peer peer; /* first: rpc.c hands it back */
+	struct rpc_peer peer; /* first: rpc.c hands it back (JSON answers) */
 	struct MHD_Connection *conn;
 	struct http_session *sess; /* NULL: none, or it ended */
 	struct exchange *next;     /* in sess->xs */
+	struct stream *st;         /* an SSE answer: the stream it reads; NULL:
+	                            * none, or another connection took it over */
 	char *body;
 	size_t body_len;
 	bool too_big, started, suspended, sse, done, is_init;
 	int hup_fd;      /* its socket, watched while suspended; -1: not */
 	unsigned status; /* of a JSON answer */
-	char *out;       /* the JSON body, or SSE bytes not yet read */
-	size_t out_len, out_off;
+	char *out;       /* the JSON body */
+	size_t out_len;
 };
 
 struct http_session {
@@ -63,7 +84,9 @@ struct http_session {
 	char id[65]; /* 64 hex digits of getrandom */
 	unsigned long owner;
 	uint64_t last_ms;
-	struct exchange *xs; /* requests open in it */
+	struct exchange *xs;    /* requests open in it */
+	struct stream *streams; /* newest first */
+	unsigned next_stream;   /* the next POST stream's num (0 is GET's) */
 };
 
 static struct MHD_Daemon *daemon_;
@@ -214,22 +237,31 @@ static char *request_id(struct exchange *x)
 	return text;
 }
 
+/* The answer to a request the session's end leaves unanswered. */
+static void ended_answer(char *out, size_t size, const char *id)
+{
+	snprintf(out, size,
+	         "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32000,"
+	         "\"message\":\"the MCP session ended before this request was "
+	         "answered\"}}",
+	         id && strlen(id) < 128 ? id : "null");
+}
+
+static void streams_end(struct http_session *s);
+
 static void end_session(struct http_session *s, const char *why)
 {
 	log_msg(LOG_INFO, "http: MCP session %.8s...: %s", s->id, why);
+	streams_end(s);
 	while (s->xs) {
 		struct exchange *x = s->xs;
 		s->xs = x->next;
 		x->sess = NULL;
 		mcp_peer_gone(&x->peer);
-		if (!x->done) {
+		if (!x->done && !x->sse) {
 			char *id = request_id(x);
 			char msg[256];
-			snprintf(msg, sizeof msg,
-			         "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32000,"
-			         "\"message\":\"the MCP session ended before this request was "
-			         "answered\"}}",
-			         id && strlen(id) < 128 ? id : "null");
+			ended_answer(msg, sizeof msg, id);
 			free(id);
 			finish(x, 404, msg);
 		}
@@ -238,14 +270,19 @@ static void end_session(struct http_session *s, const char *why)
 	memset(s, 0, sizeof *s);
 }
 
+static void streams_sweep(struct http_session *s, uint64_t now);
+
 static void on_sweep(void *ctx)
 {
 	(void)ctx;
 	sweep_timer = 0;
 	uint64_t now = loop_now_ms();
-	for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++)
+	for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++) {
+		if (sessions[i].used)
+			streams_sweep(&sessions[i], now);
 		if (sessions[i].used && !sessions[i].xs && now - sessions[i].last_ms >= idle_ms)
 			end_session(&sessions[i], "idle; ended (its sandboxes are killed)");
+	}
 	struct err e;
 	uint64_t period = idle_ms / 4 < 1000 ? idle_ms / 4 : 1000;
 	sweep_timer = loop_timer_add(now + (period ? period : 1), on_sweep, NULL, &e);
@@ -286,19 +323,28 @@ static void resume(struct exchange *x)
 }
 
 static void peer_unanswered(struct rpc_peer *p);
+static void stream_detach(struct exchange *x);
 
-/* The client closed its end while its answer was pending: cancel its call
- * (no answer will come, so the request ends as a cancelled one does), and
- * let libmicrohttpd find the socket closed and end the request. */
+/* The client closed its end while its answer was pending. A JSON answer's
+ * call is cancelled (no answer will come, so the request ends as a
+ * cancelled one does). A stream waits for the client to come back with
+ * Last-Event-ID (streams_sweep gives it up after a while). Either way
+ * libmicrohttpd is let to find the socket closed and end the request. */
 static void on_client_hup(void *ctx, int fd, short revents)
 {
 	struct exchange *x = ctx;
 	(void)fd;
 	(void)revents;
 	unwatch_hup(x);
-	log_msg(LOG_DEBUG, "http: a client went away before its answer; its call is cancelled");
-	mcp_peer_gone(&x->peer);
-	peer_unanswered(&x->peer);
+	if (x->sse) {
+		log_msg(LOG_DEBUG, "http: a stream's client went away; the stream waits for it");
+		stream_detach(x);
+	} else {
+		log_msg(LOG_DEBUG,
+		        "http: a client went away before its answer; its call is cancelled");
+		mcp_peer_gone(&x->peer);
+		peer_unanswered(&x->peer);
+	}
 	resume(x);
 }
 
@@ -318,66 +364,27 @@ static void suspend(struct exchange *x)
 		        ci ? e.msg : "no socket");
 }
 
-/* Append to what an SSE stream has still to send. */
-static bool sse_append(struct exchange *x, const char *line, size_t n, bool must)
-{
-	while (n && line[n - 1] == '\n')
-		n--;
-	size_t pending = x->out_len - x->out_off;
-	if (!must && pending + n > HTTP_MAX_SSE_QUEUED)
-		return false;
-	if (x->out_off) {
-		memmove(x->out, x->out + x->out_off, pending);
-		x->out_len = pending;
-		x->out_off = 0;
-	}
-	char *nb = realloc(x->out, x->out_len + n + 32);
-	if (!nb)
-		return false;
-	x->out = nb;
-	x->out_len += (size_t)snprintf(x->out + x->out_len, 32, "event: message\ndata: ");
-	memcpy(x->out + x->out_len, line, n);
-	x->out_len += n;
-	memcpy(x->out + x->out_len, "\n\n", 2);
-	x->out_len += 2;
-	return true;
-}
-
-/* The request's answer is known: a JSON body with status, or the end of its
- * SSE stream. */
+/* A JSON answer is known: its body and status. */
 static void finish(struct exchange *x, unsigned status, const char *json)
 {
-	if (x->done)
+	if (x->done || x->sse)
 		return;
 	x->done = true;
-	if (x->sse && x->started) {
-		sse_append(x, json, strlen(json), true);
-	} else {
-		free(x->out);
-		x->out = strdup(json);
-		x->out_len = x->out ? strlen(json) : 0;
-		x->status = status;
-	}
+	free(x->out);
+	x->out = strdup(json);
+	x->out_len = x->out ? strlen(json) : 0;
+	x->status = status;
 	resume(x);
 }
 
-/* rpc.c's peer callback: a reply or a notification for this request. */
+/* rpc.c's peer callback for a JSON answer: the reply. */
 static void peer_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
 {
 	struct exchange *x = (struct exchange *)p;
-	if (x->done || (!is_reply && !x->sse)) {
+	if (x->done || !is_reply) {
 		/* A notification on a JSON answer has nowhere to go; a second
 		 * reply (rpc.c's "more than one value") neither. */
 		free(line);
-		return;
-	}
-	if (!is_reply) {
-		if (!sse_append(x, line, n, false))
-			log_msg(
-			    LOG_WARNING,
-			    "http: a stream's client is not reading; a notification was dropped");
-		free(line);
-		resume(x);
 		return;
 	}
 	while (n && line[n - 1] == '\n')
@@ -388,43 +395,251 @@ static void peer_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
 		unlink_exchange(x);
 		end_session(s, "initialize failed");
 	}
-	x->status = 200;
 	finish(x, 200, line);
 	free(line);
 }
 
 /* The request was cancelled (notifications/cancelled on another POST): no
- * JSON-RPC answer, so its HTTP answer is empty: 202, or the end of its
- * stream. */
+ * JSON-RPC answer, so its HTTP answer is empty: 202. */
 static void peer_unanswered(struct rpc_peer *p)
 {
 	struct exchange *x = (struct exchange *)p;
 	if (x->done)
 		return;
 	x->done = true;
-	if (!(x->sse && x->started)) {
-		free(x->out);
-		x->out = NULL;
-		x->out_len = 0;
-		x->status = 202;
-	}
+	free(x->out);
+	x->out = NULL;
+	x->out_len = 0;
+	x->status = 202;
 	resume(x);
+}
+
+/* ---- streams ----------------------------------------------------------------- */
+
+static void stream_send(struct rpc_peer *p, char *line, size_t n, bool is_reply);
+static void stream_unanswered(struct rpc_peer *p);
+
+static struct stream *stream_find(struct http_session *s, unsigned num)
+{
+	for (struct stream *st = s->streams; st; st = st->next)
+		if (st->log.num == num)
+			return st;
+	return NULL;
+}
+
+static void stream_unlink(struct stream *st)
+{
+	if (!st->sess)
+		return;
+	for (struct stream **p = &st->sess->streams; *p; p = &(*p)->next)
+		if (*p == st) {
+			*p = st->next;
+			break;
+		}
+	st->sess = NULL;
+}
+
+static void stream_free(struct stream *st)
+{
+	stream_unlink(st);
+	if (st->x)
+		st->x->st = NULL;
+	sse_free(&st->log);
+	free(st->id_text);
+	free(st);
+}
+
+/* Streams that lost their connection and have nothing left to do are
+ * kept for a late client, HTTP_MAX_KEPT_STREAMS at most: the oldest go. */
+static void streams_trim(struct http_session *s)
+{
+	for (;;) {
+		size_t kept = 0;
+		struct stream *oldest = NULL;
+		for (struct stream *st = s->streams; st; st = st->next)
+			if (!st->x && st->call && st->log.ended) {
+				kept++;
+				oldest = st; /* (newest first) */
+			}
+		if (kept <= HTTP_MAX_KEPT_STREAMS)
+			return;
+		stream_free(oldest);
+	}
+}
+
+static struct stream *stream_new(struct http_session *s, unsigned num, bool call)
+{
+	struct stream *st = calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	sse_init(&st->log, num);
+	st->peer.send = stream_send;
+	st->peer.unanswered = stream_unanswered;
+	st->peer.owner = s->owner;
+	st->call = call;
+	st->sess = s;
+	st->next = s->streams;
+	st->lost_ms = st->wrote_ms = loop_now_ms();
+	s->streams = st;
+	streams_trim(s);
+	return st;
+}
+
+static void stream_wake(struct stream *st)
+{
+	if (st->x)
+		resume(st->x);
+}
+
+/* x reads st from now on; a connection that was reading it ends its
+ * response (the newest connection wins). */
+static void stream_attach(struct stream *st, struct exchange *x)
+{
+	if (st->x && st->x != x) {
+		st->x->st = NULL;
+		resume(st->x);
+	}
+	st->x = x;
+	x->st = st;
+	x->sse = true;
+	sse_prime(&st->log);
+	st->wrote_ms = loop_now_ms();
+}
+
+/* x stops reading its stream (its connection ends, or went away). */
+static void stream_detach(struct exchange *x)
+{
+	struct stream *st = x->st;
+	x->st = NULL;
+	if (!st || st->x != x)
+		return;
+	st->x = NULL;
+	st->lost_ms = loop_now_ms();
+	if (st->call && !st->log.ended && !st->id_text && x->body)
+		st->id_text = request_id(x);
+	if (!st->sess)
+		stream_free(st);
+}
+
+/* rpc.c's peer callback for a stream: an event. */
+static void stream_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
+{
+	struct stream *st = (struct stream *)p;
+	if (is_reply && st->call && !st->log.ended) {
+		sse_push(&st->log, line, n, true);
+		sse_end(&st->log);
+		if (st->is_init && st->sess && !strstr(line, "\"result\":")) {
+			/* initialize failed: no session after all. */
+			struct http_session *s = st->sess;
+			stream_unlink(st);
+			if (st->x)
+				unlink_exchange(st->x);
+			end_session(s, "initialize failed");
+		}
+	} else if (!is_reply && !st->log.ended && !sse_waiting_is(&st->log, line, n) &&
+	           sse_push(&st->log, line, n, false) < 0) {
+		log_msg(LOG_WARNING,
+		        "http: a stream's client is not reading; a notification was dropped");
+	}
+	free(line);
+	stream_wake(st);
+}
+
+/* A stream's request was cancelled: the stream ends without an answer. */
+static void stream_unanswered(struct rpc_peer *p)
+{
+	struct stream *st = (struct stream *)p;
+	sse_end(&st->log);
+	stream_wake(st);
+}
+
+/* rpc.c's route for a message to a client outside its requests: the
+ * stream on GET of the MCP session (made if the client has not opened it:
+ * the message waits for it, within the stream's bound). */
+static struct rpc_peer *owner_route(unsigned long owner)
+{
+	for (size_t i = 0; owner && i < HTTP_MAX_SESSIONS; i++)
+		if (sessions[i].used && sessions[i].owner == owner) {
+			struct stream *st = stream_find(&sessions[i], 0);
+			if (!st)
+				st = stream_new(&sessions[i], 0, false);
+			return st ? &st->peer : NULL;
+		}
+	return NULL;
+}
+
+/* The session ends: every stream ends; a call's that had no answer gets
+ * an error; those still read by a connection are freed with it. */
+static void streams_end(struct http_session *s)
+{
+	while (s->streams) {
+		struct stream *st = s->streams;
+		stream_unlink(st);
+		mcp_peer_gone(&st->peer);
+		if (st->call && !st->log.ended) {
+			char *id = st->id_text ? strdup(st->id_text)
+			                       : (st->x && st->x->body ? request_id(st->x) : NULL);
+			char msg[256];
+			ended_answer(msg, sizeof msg, id);
+			free(id);
+			sse_push(&st->log, msg, strlen(msg), true);
+		}
+		sse_end(&st->log);
+		if (st->x)
+			stream_wake(st);
+		else
+			stream_free(st);
+	}
+}
+
+/* Every second: a keep-alive comment on a stream quiet for
+ * HTTP_KEEPALIVE_S (proxies cut idle connections); a stream without a
+ * connection for the resume grace is given up: a call still running on it
+ * is cancelled (nobody came back for its answer). */
+static void streams_sweep(struct http_session *s, uint64_t now)
+{
+	uint64_t grace =
+	    idle_ms < HTTP_RESUME_GRACE_S * 1000u ? idle_ms : HTTP_RESUME_GRACE_S * 1000u;
+	for (struct stream *st = s->streams, *next; st; st = next) {
+		next = st->next;
+		if (st->x) {
+			if (now - st->wrote_ms >= HTTP_KEEPALIVE_S * 1000u &&
+			    !sse_pending(&st->log)) {
+				sse_comment(&st->log, "keep-alive");
+				st->wrote_ms = now;
+				stream_wake(st);
+			}
+			continue;
+		}
+		if (now - st->lost_ms < grace || !st->call)
+			continue;
+		if (!st->log.ended) {
+			log_msg(
+			    LOG_INFO,
+			    "http: MCP session %.8s...: nobody came back for stream %u in %llu s; "
+			    "its call is cancelled",
+			    s->id, st->log.num, (unsigned long long)(grace / 1000));
+			mcp_peer_gone(&st->peer);
+		}
+		stream_free(st);
+	}
 }
 
 static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	struct exchange *x = cls;
-	size_t pending = x->out_len - x->out_off;
-	if (pending) {
-		size_t k = pending < max ? pending : max;
-		memcpy(buf, x->out + x->out_off, k);
-		x->out_off += k;
+	struct stream *st = x->st;
+	if (!st)
+		return MHD_CONTENT_READER_END_OF_STREAM; /* taken over, or freed */
+	size_t k = sse_read(&st->log, buf, max);
+	if (k) {
+		st->wrote_ms = loop_now_ms();
 		return (ssize_t)k;
 	}
-	if (x->done)
+	if (st->log.ended)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	/* Nothing yet: wait without polling (peer_send resumes). */
+	/* Nothing yet: wait without polling (stream_wake resumes). */
 	suspend(x);
 	return 0;
 }
@@ -445,7 +660,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 		    r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer realm=\"nix-sandbox-mcp\", error=\"invalid_token\"");
 	if (status == 405)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, DELETE");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, GET, DELETE");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -596,6 +811,78 @@ static bool framing_ok(struct MHD_Connection *c)
 
 /* ---- requests --------------------------------------------------------------- */
 
+/* An SSE answer: x's stream, read by sse_reader (what was answered while
+ * the request was handled is on it already). */
+static enum MHD_Result respond_stream(struct MHD_Connection *c, struct exchange *x,
+                                      const char *session_id)
+{
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_reader, x, NULL);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	/* Proxies that buffer (nginx) would hold the events back. */
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	if (session_id)
+		MHD_add_response_header(r, "Mcp-Session-Id", session_id);
+	x->started = true;
+	enum MHD_Result ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* GET: the session's own stream, or (Last-Event-ID) the rest of a stream
+ * whose connection was lost, from the event after that id. */
+static enum MHD_Result handle_get(struct MHD_Connection *c, struct exchange *x)
+{
+	const char *accept =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	if (!accepts(accept, "text/event-stream", false))
+		return refuse(c, 406,
+		              "GET opens an SSE stream: Accept must list text/event-stream");
+	const char *pv = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "MCP-Protocol-Version");
+	if (pv && !mcp_version_supported(pv))
+		return refuse(c, 400, "unsupported MCP-Protocol-Version");
+	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Mcp-Session-Id");
+	struct http_session *s;
+	if (!sid)
+		return refuse(c, 400, "Mcp-Session-Id is missing: send initialize first");
+	if (!(s = find_session(sid)))
+		return refuse(c, 404,
+		              "unknown or expired Mcp-Session-Id: initialize a new session");
+	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+	struct stream *st;
+	if (last) {
+		unsigned num;
+		uint64_t seq;
+		int r;
+		if (sse_parse_id(last, &num, &seq) < 0)
+			return refuse(c, 400, "Last-Event-ID is not an event id of this server");
+		if (!(st = stream_find(s, num)))
+			return refuse(
+			    c, 400,
+			    "Last-Event-ID names a stream this MCP session no longer keeps "
+			    "(a stream without a connection is kept 30 s)");
+		if ((r = sse_resume(&st->log, seq)) < 0)
+			return refuse(c, 400, "Last-Event-ID names an event not sent yet");
+		if (r > 0)
+			log_msg(LOG_WARNING,
+			        "http: MCP session %.8s...: stream %u resumed after events it "
+			        "no longer kept (its client was not reading)",
+			        s->id, num);
+	} else if (!(st = stream_find(s, 0)) && !(st = stream_new(s, 0, false))) {
+		return refuse(c, 503, "out of memory for a stream");
+	}
+	s->last_ms = loop_now_ms();
+	x->sess = s;
+	x->next = s->xs;
+	s->xs = x;
+	x->peer.owner = s->owner;
+	stream_attach(st, x);
+	return respond_stream(c, x, NULL);
+}
+
 /* The POST's message, once its body is complete. */
 static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 {
@@ -665,9 +952,23 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	x->next = s->xs;
 	s->xs = x;
 	x->peer.owner = s->owner;
-	x->sse = is_request && sse_ok && (!json_ok || progress);
+	struct rpc_peer *peer = &x->peer;
+	if (is_request && sse_ok && (!json_ok || progress)) {
+		/* An SSE answer: a stream of its own, which outlives this
+		 * connection. */
+		struct stream *st = stream_new(s, ++s->next_stream, true);
+		if (!st) {
+			unlink_exchange(x);
+			if (x->is_init)
+				end_session(s, "out of memory");
+			return refuse(c, 503, "out of memory for a stream");
+		}
+		st->is_init = x->is_init;
+		stream_attach(st, x);
+		peer = &st->peer;
+	}
 
-	struct rpc_peer *was = rpc_set_peer(&x->peer);
+	struct rpc_peer *was = rpc_set_peer(peer);
 	rpc_handle_line(x->body, x->body_len);
 	rpc_set_peer(was);
 
@@ -679,29 +980,8 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 		x->done = true;
 		return respond(c, 202, NULL, NULL, NULL);
 	}
-	if (x->sse) {
-		struct MHD_Response *r =
-		    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_reader, x, NULL);
-		if (!r)
-			return MHD_NO;
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-		if (x->is_init && x->sess)
-			MHD_add_response_header(r, "Mcp-Session-Id", x->sess->id);
-		/* What was answered synchronously goes first on the stream. */
-		if (x->done && x->out && !x->out_off) {
-			char *j = x->out;
-			size_t jn = x->out_len;
-			x->out = NULL;
-			x->out_len = 0;
-			sse_append(x, j, jn, true);
-			free(j);
-		}
-		x->started = true;
-		enum MHD_Result ret = MHD_queue_response(c, 200, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
+	if (x->sse)
+		return respond_stream(c, x, x->is_init && x->sess ? x->sess->id : NULL);
 	if (x->done)
 		return respond(c, x->status, "application/json", x->out,
 		               x->is_init && x->sess ? x->sess->id : NULL);
@@ -779,9 +1059,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		x->done = true;
 		return respond(c, 204, NULL, NULL, NULL);
 	}
-	/* GET would open a server stream: this server sends nothing unasked
-	 * (no sampling, no list changes), so it has none. */
-	return refuse(c, 405, "this server offers no stream on GET; POST requests to /mcp");
+	if (strcmp(method, "GET") == 0)
+		return handle_get(c, x);
+	return refuse(c, 405, "/mcp takes POST, GET and DELETE");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -793,9 +1073,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!x)
 		return;
 	unwatch_hup(x);
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done)
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done && !x->sse)
 		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled",
 		        (int)toe);
+	stream_detach(x);
 	mcp_peer_gone(&x->peer);
 	unlink_exchange(x);
 	free(x->body);
@@ -940,6 +1221,7 @@ int http_start(const struct http_options *o, struct err *e)
 		    o->listen);
 	}
 	rpc_set_handler(mcp_handle);
+	rpc_set_owner_route(owner_route);
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	/* The logger first, so that every later message goes to it; the
 	 * listening socket last, only when there is one (MHD_USE_NO_LISTEN_SOCKET

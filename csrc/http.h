@@ -20,9 +20,14 @@
 #define HTTP_MAX_HEADER \
 	(32u << 10) /* request line and headers (libmicrohttpd's per-connection pool) */
 #define HTTP_MAX_CONNECTIONS 256
-#define HTTP_CONN_TIMEOUT_S 30         /* a connection that sends nothing for this long is closed */
-#define HTTP_MAX_SSE_QUEUED (1u << 20) /* notifications waiting on one stream; more are dropped */
-#define HTTP_DEFAULT_IDLE_S 1800       /* an MCP session unused this long ends */
+#define HTTP_CONN_TIMEOUT_S 30  /* a connection that sends nothing for this long is closed */
+#define HTTP_MAX_KEPT_STREAMS 8 /* per MCP session: answered streams kept for a late client */
+#define HTTP_RESUME_GRACE_S                                                               \
+	30                       /* a stream without a connection waits this long for its \
+	                          * client (or the idle timeout, if shorter); then a call \
+	                          * still running on it is cancelled */
+#define HTTP_KEEPALIVE_S 15      /* a comment on a stream quiet this long */
+#define HTTP_DEFAULT_IDLE_S 1800 /* an MCP session unused this long ends */
 #define HTTP_MAX_ORIGINS 16
 #define HTTP_MAX_TOKEN 4096
 

@@ -34,6 +34,7 @@
 #include "reaper.h"
 #include "reslimits.h"
 #include "rpc.h"
+#include "session.h"
 #include "spawner.h"
 
 static volatile int stop_signal;
@@ -457,6 +458,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mcp_set_project(no_project ? NULL : resolve_project(project_arg));
+	session_set_notice(mcp_session_notice);
 	log_msg(LOG_INFO, "%s; %zu environments; limits enforced with %s", env_config()->version,
 	        env_count(), jail_enforcement());
 

@@ -799,7 +799,7 @@ static void add_server_description(cJSON *r)
 	/* The files a session's calls left in /workspace/out (mcp_files.h). */
 	cJSON *res = cJSON_AddObjectToObject(caps, "resources");
 	cJSON_AddFalseToObject(res, "subscribe");
-	cJSON_AddFalseToObject(res, "listChanged");
+	cJSON_AddTrueToObject(res, "listChanged");
 	cJSON *info = cJSON_AddObjectToObject(r, "serverInfo");
 	cJSON_AddStringToObject(info, "name", "nix-sandbox-mcp");
 	cJSON_AddStringToObject(info, "title", "Nix sandbox");
@@ -987,6 +987,25 @@ void mcp_peer_gone(struct rpc_peer *p)
 			log_msg(LOG_DEBUG, "the client of a call went away; the call is cancelled");
 			call_cancel(&calls[i]);
 		}
+}
+
+void mcp_session_notice(unsigned long owner, const char *id, const char *closed)
+{
+	if (!owner && !initialized)
+		return;
+	/* Its files in /workspace/out are resources (mcp_files.h). */
+	rpc_notify_owner(owner, "notifications/resources/list_changed", NULL);
+	/* stdio's client hears the server's log (session.c logs the close);
+	 * an HTTP client, about its own sessions, at the level it set. */
+	int min = owner ? client_level(owner) : -1;
+	if (!closed || min < 0 || (int)LOG_INFO < min)
+		return;
+	char msg[512];
+	snprintf(msg, sizeof msg, "session %s was closed: %s; its state and /workspace are gone",
+	         id, closed);
+	cJSON *p = log_params(LOG_INFO, msg);
+	if (p)
+		rpc_notify_owner(owner, "notifications/message", p);
 }
 
 void mcp_owner_gone(unsigned long owner)

@@ -29,6 +29,10 @@ bool mcp_version_supported(const char *v);
 struct rpc_peer;
 /* A peer (rpc.h) will take no more messages: its calls are cancelled. */
 void mcp_peer_gone(struct rpc_peer *p);
+/* session.h's notice: a client's resource list changed (files of its
+ * sessions' /workspace/out) or one of its sessions was closed by the
+ * server; told outside its calls (rpc_notify_owner). */
+void mcp_session_notice(unsigned long owner, const char *id, const char *closed);
 /* A client (session namespace `owner`) is gone: its sessions end and their
  * sandboxes are killed. Its peers must be gone first (mcp_peer_gone). */
 void mcp_owner_gone(unsigned long owner);

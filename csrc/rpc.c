@@ -375,6 +375,25 @@ void rpc_notify(const char *method, cJSON *params)
 	cJSON_Delete(m);
 }
 
+static rpc_owner_route_fn *owner_route;
+
+void rpc_set_owner_route(rpc_owner_route_fn *route)
+{
+	owner_route = route;
+}
+
+void rpc_notify_owner(unsigned long owner, const char *method, cJSON *params)
+{
+	struct rpc_peer *p = NULL;
+	if (owner_route && !(p = owner_route(owner))) {
+		cJSON_Delete(params);
+		return;
+	}
+	struct rpc_peer *was = rpc_set_peer(p);
+	rpc_notify(method, params);
+	rpc_set_peer(was);
+}
+
 /* A JSON-RPC id as MCP allows it: a string or a finite number (never null;
  * 1e400 parses to infinity, which cannot be echoed). */
 static bool id_valid(const cJSON *id)

@@ -80,6 +80,14 @@ void rpc_reply_result(const cJSON *id, cJSON *result);
 void rpc_reply_error(const cJSON *id, int code, const char *message, cJSON *data);
 void rpc_notify(const char *method, cJSON *params);
 
+/* A message for a client outside any of its requests (a change it may
+ * want to know of). Where it goes is the transport's: route, when set
+ * (http.c: the MCP session's stream on GET), gives the peer for an owner
+ * or NULL (no such client: the message is dropped); unset, stdout. */
+typedef struct rpc_peer *rpc_owner_route_fn(unsigned long owner);
+void rpc_set_owner_route(rpc_owner_route_fn *route);
+void rpc_notify_owner(unsigned long owner, const char *method, cJSON *params);
+
 /* Process one complete line (exposed for the fuzzer and unit tests). */
 void rpc_handle_line(const char *line, size_t len);
 

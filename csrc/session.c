@@ -147,6 +147,13 @@ static long timer_on(uint64_t delay_ms, loop_timer_cb *cb, struct session *s)
 
 /* ---- the sandbox ---------------------------------------------------------- */
 
+static session_notice_fn *notice;
+
+void session_set_notice(session_notice_fn *fn)
+{
+	notice = fn;
+}
+
 static void release_sandbox(struct session *s)
 {
 	loop_unwatch(s->jp.sync_fd);
@@ -332,9 +339,12 @@ static void finish_call(struct session *s, const char *error)
 		/* What the call changed in /workspace/out (the sandbox lives on:
 		 * a file too large to return stays readable). */
 		struct err e = { 0 };
+		size_t had = s->seen.n;
 		if (!error && s->live && jail_workspace(&s->jp) >= 0 &&
 		    ws_collect(s->jp.workspace_fd, &s->seen, true, &res->files, &e) < 0)
 			log_msg(LOG_WARNING, "session %s: %s", s->id, e.msg);
+		else if (notice && (res->files.n || s->seen.n != had))
+			notice(s->owner, s->id, NULL);
 	} else {
 		capture_free(&s->out);
 		capture_free(&s->err);
@@ -592,8 +602,12 @@ static struct {
 } closed_ids[CLOSED_MEMORY];
 static size_t closed_next;
 
+static const char *loss_text(enum loss why);
+
 static void remember_closed(const struct session *s, enum loss why)
 {
+	if (notice)
+		notice(s->owner, s->id, loss_text(why));
 	snprintf(closed_ids[closed_next % CLOSED_MEMORY].id, sizeof closed_ids[0].id, "%s", s->id);
 	closed_ids[closed_next % CLOSED_MEMORY].owner = s->owner;
 	closed_ids[closed_next % CLOSED_MEMORY].why = why;

@@ -74,6 +74,11 @@ int session_read_out(unsigned long owner, const char *id, const char *path, size
 void session_each_out(unsigned long owner,
                       void (*fn)(void *ctx, const char *id, const char *path, uint64_t size),
                       void *ctx);
+/* What a client may want to hear of outside its calls: owner's session id
+ * was closed by the server (closed: why, for the client), or a call changed
+ * the files in its /workspace/out (closed NULL). */
+typedef void session_notice_fn(unsigned long owner, const char *id, const char *closed);
+void session_set_notice(session_notice_fn *fn);
 /* Bytes the call wrote so far (0 while it waits in the queue). */
 size_t session_call_output_bytes(const struct session_call *c);
 /* stdin closed: answer every queued call with an error now; running calls

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LATEST_PROTOCOL_VERSION, McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, McpError, ErrorCode, ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { test, run } from './tap.mjs';
 
@@ -49,11 +49,11 @@ async function startHttpServer() {
 // A client with every message in both directions recorded (the SDK hides the
 // wire; some checks need it: the negotiated version, the progress token, a
 // late answer to a cancelled request).
-async function connect() {
+async function connect(httpOptions) {
 	let transport;
 	if (HTTP) {
 		if (!httpServer) await startHttpServer();
-		transport = new StreamableHTTPClientTransport(httpUrl);
+		transport = new StreamableHTTPClientTransport(httpUrl, httpOptions);
 	} else {
 		transport = new StdioClientTransport({
 			command: server,
@@ -406,6 +406,53 @@ if (HTTP) {
 		await a.client.close();
 		await b.client.close();
 	});
+
+	test('http: the SDK\'s stream on GET carries resources/list_changed when a call writes /workspace/out', async () => {
+		const a = await connect();
+		let heard = 0;
+		a.client.setNotificationHandler(ResourceListChangedNotificationSchema, () => { heard++; });
+		await a.client.callTool({ name: 'run', arguments: { code: 'echo x > /workspace/out/n.txt', env: 'shell', session: 'lc' } });
+		await waitFor('notifications/resources/list_changed', () => heard > 0, 5000);
+		const list = await a.client.listResources();
+		assert.ok(list.resources.some((r) => r.uri.endsWith('/out/n.txt')), JSON.stringify(list));
+		await a.client.close();
+	});
+
+	test('http: a call\'s stream cut mid-call is resumed by the SDK (GET, Last-Event-ID) and answered', async () => {
+		// The network drops the call's response after its first bytes (the
+		// priming event): the SDK comes back with Last-Event-ID.
+		const seen = [];
+		let cut = 0;
+		const cutting = async (url, init) => {
+			const res = await fetch(url, init);
+			const lastId = new Headers(init?.headers).get('last-event-id');
+			seen.push(`${init?.method} ${lastId ?? ''}`);
+			const isCall = init?.method === 'POST' && String(init.body).includes('"tools/call"');
+			if (!isCall || cut++ > 0 || !res.headers.get('content-type')?.startsWith('text/event-stream')) return res;
+			const reader = res.body.getReader();
+			let chunks = 0;
+			const body = new ReadableStream({
+				async pull(ctrl) {
+					if (chunks++ >= 1) {
+						await reader.cancel();
+						ctrl.error(new Error('connection lost (test)'));
+						return;
+					}
+					const { value, done } = await reader.read();
+					if (done) ctrl.close(); else ctrl.enqueue(value);
+				},
+			});
+			return new Response(body, { status: res.status, headers: res.headers });
+		};
+		const a = await connect({ fetch: cutting });
+		const r = await a.client.callTool({ name: 'run', arguments: { code: 'sleep 2; echo survived', env: 'shell' } },
+			undefined, { onprogress: () => {}, timeout: 20000 });
+		assert.equal(cut, 1, 'the call\'s stream was cut');
+		assert.ok(seen.some((x) => /^GET \d+-\d+$/.test(x)), `a GET with Last-Event-ID was sent: ${seen.join(', ')}`);
+		assert.equal(r.structuredContent.stdout, 'survived\n');
+		assert.equal(r.structuredContent.exit_code, 0);
+		await a.client.close();
+	}, { timeout: 30000 });
 
 	test('http: terminateSession (DELETE) kills the session\'s sandboxes; its id is then 404', async () => {
 		const a = await connect();
