@@ -59,7 +59,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 UBSAN_OPTIONS=ha
 for t in tests/integration/test_*.py; do
 	name=$(basename "$t" .py)
 	NSM_SERVER=$bin emit "$name" python3 "$t"
-	case "$name" in test_protocol|test_run|test_sessions|test_files|test_http)
+	case "$name" in test_protocol|test_run|test_sessions|test_files|test_http|test_http_streams)
 		[ -n "$asan" ] && NSM_SERVER=$asan emit "$name[asan]" python3 "$t" ;;
 	esac
 done

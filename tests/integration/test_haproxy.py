@@ -125,6 +125,32 @@ good = [k for k in range(N) if [r[1] for r in results.get(k, [])] == ["1\n", "2\
 t.ok(len(good) == N, "every client's state survives across its 3 calls (%d of %d)" % (len(good), N),
      {k: results.get(k) for k in range(N) if k not in good})
 
+# A call's stream cut through the proxy is resumed through it: the GET with
+# Last-Event-ID carries the session id, so it reaches the server that holds
+# the stream (one client per server).
+def resume_through_proxy(k):
+    sid = sids[k]
+    body = json.dumps({"jsonrpc": "2.0", "id": 50, "method": "tools/call",
+                       "params": {"name": "run", "arguments": {"code": "sleep 1.5; echo resumed-%d" % k,
+                                                               "env": "shell"}}})
+    hs = ["-H", "Content-Type: application/json", "-H", "Mcp-Session-Id: " + sid]
+    cut = subprocess.run(["curl", "-sS", "-N", "--max-time", "0.8", "-H", "Accept: text/event-stream", *hs,
+                          "--data-binary", body, "http://127.0.0.1:%d/mcp" % front],
+                         capture_output=True, text=True)
+    m = re.search(r"^id: (\d+-\d+)$", cut.stdout, re.M)
+    if not m or "resumed" in cut.stdout:
+        return ("not cut after the priming event", cut.stdout)
+    back = subprocess.run(["curl", "-sS", "-N", "--max-time", "10", "-H", "Accept: text/event-stream",
+                           "-H", "Mcp-Session-Id: " + sid, "-H", "Last-Event-ID: " + m.group(1),
+                           "http://127.0.0.1:%d/mcp" % front], capture_output=True, text=True)
+    return "resumed-%d\\n" % k in back.stdout, back.stdout[-300:]
+
+
+picks = [own.index(0), own.index(1)] if 0 in own and 1 in own else []
+got = [resume_through_proxy(k) for k in picks]
+t.ok(picks and all(g[0] is True for g in got),
+     "a call's stream cut mid-call is resumed through the proxy (GET with Last-Event-ID), on each server", got)
+
 # One server dies.
 dead = 0
 servers[dead][0].send_signal(signal.SIGKILL)

@@ -74,6 +74,15 @@ MUTANTS = {
         [("jail_child.c", "\t\t    si.si_pid != 0)\n\t\t\t_exit(JAIL_INIT_EXIT_STALE);",
           "\t\t    si.si_pid != 0 * 1)\n\t\t\t(void)0;", 1)],
         ["test_warm.py"]),
+    "lost-stream-cancels": (
+        "an SSE answer's call is cancelled when its connection is lost (no resuming it)",
+        [("http.c", "\tst->x = NULL;\n\tst->lost_ms = loop_now_ms();",
+          "\tst->x = NULL;\n\tmcp_peer_gone(&st->peer);\n\tst->lost_ms = loop_now_ms();", 1)],
+        ["test_http_streams.py"]),
+    "resume-replays-nothing": (
+        "Last-Event-ID resumes after the newest event, not after the one named",
+        [("sse.c", "\ts->cursor = e;\n\ts->cursor_off = 0;\n\t/* Lost", "\ts->cursor = NULL;\n\ts->cursor_off = 0;\n\t/* Lost", 1)],
+        ["unit:test_sse", "test_http_streams.py"]),
     "client-can-stall": (
         "replies written with a blocking loop again (a client that stops reading stalls the server)",
         [("rpc.c", "\tif (ofl < 0 || fcntl(out_fd, F_SETFL, ofl | O_NONBLOCK) < 0)",

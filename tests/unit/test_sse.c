@@ -58,6 +58,7 @@ int main(void)
 	           count(o, "data: {\"b\":2}") == 1 && count(o, "data: {\"a\":1}") == 0,
 	       "then it is handed 7-2 again, not 7-1 (%s)", o);
 	free(o);
+	o = NULL;
 	TAP_OK(sse_resume(&s, 0) == 0 && (o = drain(&s, 4096)) && count(o, "id: 7-") == 2,
 	       "resuming from the priming id replays both");
 	free(o);
@@ -103,6 +104,7 @@ int main(void)
 	TAP_OK(sse_finished(&s) && o && count(o, "id: 7-6") == 1, "after it is handed: finished");
 	free(o);
 	TAP_OK(sse_push(&s, "{}", 2, true) == -1, "nothing is pushed after the end");
+	o = NULL;
 	TAP_OK(sse_resume(&s, 5) == 0 && !sse_finished(&s) && (o = drain(&s, 4096)) &&
 	           count(o, "{\"result\":{}}") == 1 && sse_finished(&s),
 	       "an ended stream still replays its answer to a client that missed it");
