@@ -528,7 +528,7 @@ static void stream_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
 	if (is_reply && st->call && !st->log.ended) {
 		sse_push(&st->log, line, n, true);
 		sse_end(&st->log);
-		if (st->is_init && st->sess && !strstr(line, "\"result\":")) {
+		if (st->is_init && st->sess && !memmem(line, n, "\"result\":", 9)) {
 			/* initialize failed: no session after all. */
 			struct http_session *s = st->sess;
 			stream_unlink(st);

@@ -45,7 +45,7 @@ build() {
 	make -s -C codegen BUILDDIR="$out/codegen" >/dev/null || return 1
 	"$out/codegen/nsm-codegen" -o "$out/gen/env_table.gen.h" tests/codegen/cases/presets.json || return 1
 	local srcs=(csrc/rpc.c csrc/mcp.c csrc/env.c csrc/err.c csrc/strbuf.c csrc/exec_result.c csrc/log.c csrc/loop.c csrc/utf8.c csrc/jsonraw.c
-		csrc/mcp_files.c csrc/wsfiles.c csrc/base64.c csrc/fsutil.c tests/fuzz/fuzz_rpc.c tests/fuzz/stub_exec.c) libs=() objs=() s o
+		csrc/mcp_files.c csrc/wsfiles.c csrc/base64.c csrc/fsutil.c csrc/sse.c tests/fuzz/fuzz_rpc.c tests/fuzz/stub_exec.c) libs=() objs=() s o
 	local cjson=build/offline-nixpkgs/sources/cjson
 	if [ -f "$cjson/cJSON.c" ]; then
 		cp "$cjson/cJSON.h" "$out/inc/cjson/cJSON.h"
