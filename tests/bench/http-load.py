@@ -3,7 +3,9 @@
 CALLS one-shot `run` calls each (shell, `echo N`), every answer checked.
 
 HTTP: one server, each client a thread with its own keep-alive connection
-and MCP session (initialize, calls, DELETE). stdio: the same clients, each
+and MCP session (initialize, calls, DELETE), holding the session's stream on
+GET open meanwhile as the official SDK client does; half the clients take
+their answers as SSE streams, half as JSON. stdio: the same clients, each
 with a server process of its own (stdio has one client per process).
 Prints per transport: calls, failures, wall time, p50/p99 latency; for HTTP
 also the server's descriptors before and after (every session deleted) and
@@ -16,6 +18,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -48,15 +51,58 @@ def fds(pid):
     return sorted(out)
 
 
+def get_stream(port, sid):
+    """The session's stream on GET, held open as the official SDK client
+    does: a socket whose response has begun."""
+    g = socket.create_connection(("127.0.0.1", port), timeout=10)
+    g.sendall(("GET /mcp HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nMcp-Session-Id: %s\r\n\r\n"
+               % sid).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        b = g.recv(4096)
+        if not b:
+            break
+        head += b
+    return g, head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head
+
+
+def stream_ends(g):
+    """The GET stream's response ends (DELETE ended the session)."""
+    buf = b""
+    try:
+        while not buf.endswith(b"0\r\n\r\n"):
+            b = g.recv(65536)
+            if not b:
+                return True
+            buf += b
+        return True
+    except OSError:
+        return False
+
+
+def last_data(text):
+    """The last SSE event's data (a call's answer on its stream)."""
+    data = [l[5:].strip() for l in text.split("\n") if l.startswith("data:") and l[5:].strip()]
+    return data[-1] if data else ""
+
+
 def http_client(port, lat, fails, k):
+    """Every client holds a stream on GET open; odd ones take their answers
+    as SSE streams (Accept: text/event-stream), even ones as JSON."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    g = None
     try:
         c.request("POST", "/mcp", json.dumps(INIT), h)
         r = c.getresponse()
         r.read()
         sid = r.getheader("Mcp-Session-Id")
         h = dict(h, **{"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"})
+        if k % 2:
+            h["Accept"] = "text/event-stream"
+        g, ok = get_stream(port, sid)
+        if not ok:
+            fails.append((k, "GET stream"))
         for i in range(CALLS):
             body = {"jsonrpc": "2.0", "id": i + 1, "method": "tools/call",
                     "params": {"name": "run", "arguments": {"code": "echo %d-%d" % (k, i), "env": "shell"}}}
@@ -65,6 +111,8 @@ def http_client(port, lat, fails, k):
             r = c.getresponse()
             data = r.read()
             lat.append(time.monotonic() - t0)
+            if k % 2:
+                data = last_data(data.decode(errors="replace"))
             try:
                 sc = json.loads(data)["result"]["structuredContent"]
                 ok = r.status == 200 and sc["stdout"] == "%d-%d\n" % (k, i) and sc["exit_code"] == 0
@@ -74,10 +122,14 @@ def http_client(port, lat, fails, k):
                 fails.append((k, i, r.status, data[:200]))
         c.request("DELETE", "/mcp", headers={"Mcp-Session-Id": sid})
         c.getresponse().read()
+        if g and not stream_ends(g):
+            fails.append((k, "the GET stream did not end with the session"))
     except Exception as e:  # noqa: BLE001 - any failure is a failed client
         fails.append((k, "client", repr(e)))
     finally:
         c.close()
+        if g:
+            g.close()
 
 
 def stdio_client(lat, fails, k):
