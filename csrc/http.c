@@ -73,6 +73,7 @@ struct exchange {
 	char *body;
 	size_t body_len;
 	bool too_big, started, suspended, sse, done, is_init;
+	bool is_post;    /* its body is the request of its stream (a GET's is not) */
 	int hup_fd;      /* its socket, watched while suspended; -1: not */
 	unsigned status; /* of a JSON answer */
 	char *out;       /* the JSON body */
@@ -92,6 +93,7 @@ struct http_session {
 static struct MHD_Daemon *daemon_;
 static int listen_fd = -1, epoll_fd = -1;
 static long run_timer, sweep_timer;
+static bool kicked; /* a connection was resumed since MHD_run last began */
 static char token[HTTP_MAX_TOKEN + 1];
 static bool have_token;
 static struct http_options opts;
@@ -116,6 +118,7 @@ static void rearm(void);
 
 static void run_now(void)
 {
+	kicked = false;
 	if (daemon_ && MHD_run(daemon_) != MHD_YES)
 		log_msg(LOG_WARNING, "http: MHD_run failed");
 	rearm();
@@ -141,11 +144,16 @@ static void set_run_timer(uint64_t delay_ms)
 }
 
 /* The next time libmicrohttpd wants to run without I/O (connection
- * timeouts). */
+ * timeouts), or at once when a connection was resumed meanwhile: one
+ * resumed from inside MHD_run (a DELETE or a cancellation on another
+ * request ends a stream) is served by the next run, which its
+ * MHD_get_timeout does not ask for. */
 static void rearm(void)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
-	if (daemon_ && MHD_get_timeout(daemon_, &ms) == MHD_YES)
+	if (kicked)
+		set_run_timer(0);
+	else if (daemon_ && MHD_get_timeout(daemon_, &ms) == MHD_YES)
 		set_run_timer(ms > 60000 ? 60000 : (uint64_t)ms);
 }
 
@@ -153,6 +161,7 @@ static void rearm(void)
  * one of its callbacks. */
 static void kick(void)
 {
+	kicked = true;
 	set_run_timer(0);
 }
 
@@ -491,11 +500,20 @@ static void stream_wake(struct stream *st)
 		resume(st->x);
 }
 
+/* A call's stream loses the POST that carried its request: keep the
+ * request's id, for the error answer should the session end first. */
+static void stream_keep_id(struct stream *st, struct exchange *x)
+{
+	if (st->call && !st->log.ended && !st->id_text && x->is_post && x->body)
+		st->id_text = request_id(x);
+}
+
 /* x reads st from now on; a connection that was reading it ends its
  * response (the newest connection wins). */
 static void stream_attach(struct stream *st, struct exchange *x)
 {
 	if (st->x && st->x != x) {
+		stream_keep_id(st, st->x);
 		st->x->st = NULL;
 		resume(st->x);
 	}
@@ -515,8 +533,7 @@ static void stream_detach(struct exchange *x)
 		return;
 	st->x = NULL;
 	st->lost_ms = loop_now_ms();
-	if (st->call && !st->log.ended && !st->id_text && x->body)
-		st->id_text = request_id(x);
+	stream_keep_id(st, x);
 	if (!st->sess)
 		stream_free(st);
 }
@@ -577,11 +594,10 @@ static void streams_end(struct http_session *s)
 		stream_unlink(st);
 		mcp_peer_gone(&st->peer);
 		if (st->call && !st->log.ended) {
-			char *id = st->id_text ? strdup(st->id_text)
-			                       : (st->x && st->x->body ? request_id(st->x) : NULL);
+			if (st->x)
+				stream_keep_id(st, st->x);
 			char msg[256];
-			ended_answer(msg, sizeof msg, id);
-			free(id);
+			ended_answer(msg, sizeof msg, st->id_text);
 			sse_push(&st->log, msg, strlen(msg), true);
 		}
 		sse_end(&st->log);
@@ -886,6 +902,7 @@ static enum MHD_Result handle_get(struct MHD_Connection *c, struct exchange *x)
 /* The POST's message, once its body is complete. */
 static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 {
+	x->is_post = true;
 	const char *ct =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!media_type_is(ct, "application/json"))

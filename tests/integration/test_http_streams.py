@@ -56,7 +56,7 @@ class Http:
     """One HTTP/1.1 request on its own connection; the body is read as it
     comes (chunked or not) and parsed into SSE events."""
 
-    def __init__(self, port, method, headers=(), body=None):
+    def __init__(self, port, method, headers=(), body=None, wait_head=True):
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.settimeout(0.2)
         data = json.dumps(body).encode() if body is not None else b""
@@ -67,9 +67,16 @@ class Http:
         self.sock.sendall(req.encode() + b"\r\n" + data)
         self.inbuf, self.body, self.ended, self.closed = b"", b"", False, False
         self.status, self.headers, self.chunked, self.length = 0, {}, False, None
-        end = time.monotonic() + 20
+        if wait_head:
+            self.head(20)
+
+    def head(self, timeout):
+        """Read the status line and headers (within timeout)."""
+        end = time.monotonic() + timeout
         while b"\r\n\r\n" not in self.inbuf and time.monotonic() < end and not self.closed:
             self._recv()
+        if b"\r\n\r\n" not in self.inbuf:
+            return False
         head, _, self.inbuf = self.inbuf.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         if lines and lines[0].startswith("HTTP/"):
@@ -81,6 +88,7 @@ class Http:
         if "content-length" in self.headers:
             self.length = int(self.headers["content-length"])
         self._decode()
+        return True
 
     def _recv(self):
         try:
@@ -229,6 +237,15 @@ caps = (init_reply.get("result") or {}).get("capabilities", {})
 t.ok(sid and caps.get("resources", {}).get("listChanged") is True,
      "initialize declares resources.listChanged (the GET stream carries it)", caps)
 
+# An initialize answered as a stream that fails: an error on the stream, no session.
+r = Http(s.port, "POST", hdrs(), {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": 5}})
+r.wait_end()
+r.close()
+bad = answer(r.events(), 1)
+t.ok(r.status == 200 and bad and "error" in bad and "mcp-session-id" not in r.headers and s.p.poll() is None,
+     "a failed initialize answered as a stream: its error on the stream, no session id, the server up",
+     (r.status, r.headers, r.body[:300]))
+
 # ---- GET: refusals, then the stream ---------------------------------------------------------
 r = Http(s.port, "GET", hdrs(sid, accept="application/json")); r.wait_end(); r.close()
 t.ok(r.status == 406, "GET without text/event-stream in Accept is 406 (got %d)" % r.status)
@@ -243,6 +260,10 @@ t.ok(g.status == 200 and g.headers.get("content-type", "").startswith("text/even
 t.ok(g.wait(lambda ev: len(ev) >= 1) and g.events()[0].get("id") == "0-0" and g.events()[0]["data"] == ""
      and g.events()[0].get("retry") == "1000",
      "its first event primes the client: id 0-0, empty data, retry 1000", g.body[:200])
+
+# Notes about its sessions come at info (logging/setLevel), on this stream.
+st, _ = rpc(s, sid, "logging/setLevel", {"level": "info"}, id=9)
+t.ok(st == 200, "logging/setLevel info (got %d)" % st)
 
 # A second client, with its own stream, to see nothing of the first's.
 sid_b, _ = init(s)
@@ -343,8 +364,67 @@ r.close()
 t.ok(r.status == 400 and "half" not in r.body.decode(errors="replace"),
      "another MCP session naming this one's stream id gets 400 and none of its events (got %d)" % r.status)
 
+# ---- promptly, on a quiet server: a stream ended from another request ----------------------
+# (libmicrohttpd must be run again for a connection resumed inside its own
+# callbacks; nothing else happens on the server to do it: the connection
+# that carried the cancellation or the DELETE stays open, idle.)
+held = []
+
+
+def cancel_note(id_):
+    r = Http(s.port, "POST", hdrs(sid, "application/json, text/event-stream"),
+             {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": id_}})
+    r.wait_end()
+    held.append(r)
+    return r.status
+
+
+p = sse_call(s, sid, 23, "sleep 60")
+p.wait(lambda ev: len(ev) >= 1)
+wait_for(lambda: procs(s, "sleep 60"), 10)
+st = cancel_note(23)
+t0 = time.monotonic()
+t.ok(st == 202 and p.wait_end(5) and time.monotonic() - t0 < 3 and answer(p.events(), 23) is None,
+     "notifications/cancelled for a call answered as a stream ends that stream at once (%.1f s)"
+     % (time.monotonic() - t0))
+p.close()
+j = Http(s.port, "POST", hdrs(sid, "application/json"), {"jsonrpc": "2.0", "id": 24, "method": "tools/call",
+                                                        "params": {"name": "run", "arguments": run_args("sleep 61")}},
+         wait_head=False)
+wait_for(lambda: procs(s, "sleep 61"), 10)
+st = cancel_note(24)
+t0 = time.monotonic()
+t.ok(st == 202 and j.head(5) and j.status == 202 and time.monotonic() - t0 < 3,
+     "and one answered as JSON gets its 202 at once (%.1f s, got %d)" % (time.monotonic() - t0, j.status))
+j.close()
+
+# The request's id survives a takeover; a GET's body is no request.
+sid_d, _ = init(s)
+p = sse_call(s, sid_d, 77, "sleep 62")
+p.wait(lambda ev: len(ev) >= 1)
+prime = p.events()[0].get("id")
+forged = json.dumps({"jsonrpc": "2.0", "id": "FORGED", "method": "ping"})
+r1 = Http(s.port, "GET", hdrs(sid_d, extra=["Last-Event-ID: " + prime, "Content-Type: application/json",
+                                            "Content-Length: %d" % len(forged)]))
+r1.sock.sendall(forged.encode())
+r1.close()
+time.sleep(0.3)
+r2 = Http(s.port, "GET", hdrs(sid_d, extra=["Last-Event-ID: " + prime]))
+wait_for(lambda: procs(s, "sleep 62"), 10)
+d = Http(s.port, "DELETE", hdrs(sid_d))
+d.wait_end()
+held.append(d)
+t0 = time.monotonic()
+ended = r2.wait(lambda ev: answer(ev, 77) is not None, 5)
+t.ok(ended and time.monotonic() - t0 < 3 and "session ended" in json.dumps(answer(r2.events(), 77)),
+     "DELETE answers a call's stream taken over by a resumption at once, with the request's own id "
+     "(%.1f s), not a GET body's" % (time.monotonic() - t0), r2.body[-300:])
+t.ok(p.wait_end(3) and not any("FORGED" in json.dumps(e["data"]) for e in r2.events()),
+     "and the connection it was taken from has ended", r2.body[-300:])
+for c in (p, r2, *held):
+    c.close()
+
 # ---- keep-alives and the server's notes, on a quiet GET stream -------------------------------
-st, _ = rpc(s, sid, "logging/setLevel", {"level": "info"}, id=31)
 n0 = len(g.events())
 t.ok(g.wait(lambda ev: any(e.get("comment") == "keep-alive" for e in ev[n0:]), 20),
      "a GET stream quiet for 15 s gets a keep-alive comment (proxies cut idle connections)", g.events()[n0:])
@@ -353,7 +433,9 @@ note = lambda ev: any(isinstance(e["data"], dict) and e["data"].get("method") ==
                       and "session files was closed" in e["data"]["params"]["data"] for e in ev)
 t.ok(g.wait(note, 15), "when the server closes an idle sandbox session, a client that set a level is told "
      "on its GET stream", [e["data"] for e in g.events() if e["data"]][-3:])
-t.ok(changed(g.events()[-3:]), "with resources/list_changed (its files are gone)")
+at = next(i for i, e in enumerate(g.events()) if note([e])) if note(g.events()) else len(g.events())
+t.ok(changed(g.events()[max(at - 1, 0):at + 2]), "with resources/list_changed beside it (its files are gone)",
+     g.events()[max(at - 1, 0):at + 2])
 t.ok(not gb.wait(note, 0.3) and not any(e["data"] for e in gb.events()[1:]),
      "the other client heard nothing", gb.events())
 

@@ -83,6 +83,10 @@ MUTANTS = {
         "Last-Event-ID resumes after the newest event, not after the one named",
         [("sse.c", "\ts->cursor = e;\n\ts->cursor_off = 0;\n\t/* Lost", "\ts->cursor = NULL;\n\ts->cursor_off = 0;\n\t/* Lost", 1)],
         ["unit:test_sse", "test_http_streams.py"]),
+    "resumed-connection-waits": (
+        "a connection resumed inside libmicrohttpd's callbacks waits for other traffic (up to 30 s)",
+        [("http.c", "\tif (kicked)\n\t\tset_run_timer(0);", "\tif (0)\n\t\tset_run_timer(0);", 1)],
+        ["test_http_streams.py"]),
     "client-can-stall": (
         "replies written with a blocking loop again (a client that stops reading stalls the server)",
         [("rpc.c", "\tif (ofl < 0 || fcntl(out_fd, F_SETFL, ofl | O_NONBLOCK) < 0)",
