@@ -8,13 +8,15 @@
  *
  * A POST whose answer comes later (a run) is suspended
  * (MHD_suspend_connection) and resumed when mcp.c answers through the
- * request's rpc_peer. An SSE response is read by libmicrohttpd through
- * sse_reader, which suspends the connection while nothing is queued.
+ * request's rpc_peer. An SSE answer is a stream (struct stream, the
+ * rpc_peer of its call) read by libmicrohttpd through sse_reader, which
+ * suspends the connection while nothing is pending; the stream outlives
+ * the connection, so a client can come back for it (GET, Last-Event-ID).
  * libmicrohttpd's rule: suspend only from its callbacks; resume at any time,
  * then run it again (kick). A suspended connection's socket is not looked at
  * by libmicrohttpd, so the loop watches it meanwhile (POLLRDHUP): a client
- * that goes away before its answer has its call cancelled at once, as when
- * libmicrohttpd sees it go (on_completed).
+ * that goes away before a JSON answer has its call cancelled at once, as
+ * when libmicrohttpd sees it go (on_completed); a stream waits for it.
  */
 #include "http.h"
 

@@ -2,12 +2,16 @@
  *
  * Owns: the HTTP daemon (libmicrohttpd, driven by loop.h: its epoll fd is
  * one watch, its timeouts one timer; no thread), the table of MCP sessions
- * (Mcp-Session-Id, idle deadline), and every check made before a message
- * reaches rpc.c: bearer token, Origin, method, media types, session id,
- * MCP-Protocol-Version, the limits on sessions, body and header sizes.
+ * (Mcp-Session-Id, idle deadline), each session's SSE streams (a POST's
+ * answer, and its own stream on GET: which connection reads them, how long
+ * one without a connection is kept; their events are sse.h's), and every
+ * check made before a message reaches rpc.c: bearer token, Origin, method,
+ * media types, session id, MCP-Protocol-Version, Last-Event-ID, the limits
+ * on sessions, body and header sizes.
  * Must not: know MCP methods (mcp.c does) or write to stdout (rpc.c does,
- * for --stdio). Each HTTP request is one rpc_peer: what mcp.c answers goes
- * back on that request, as one JSON body or as an SSE stream.
+ * for --stdio). A JSON answer's request is its own rpc_peer; an SSE
+ * stream is one (it outlives its connection); a session's stream on GET is
+ * where rpc_notify_owner's messages for its client go.
  */
 #ifndef NSM_HTTP_H
 #define NSM_HTTP_H
