@@ -291,6 +291,26 @@ t.ok(r.get("isError") and "no space left in /workspace" in texts(r) and "data/x.
 r = s.run("rm fill; echo again", "probe", session="files-full")
 t.ok(sc(r).get("stdout", "").strip() == "again", "the session goes on after the refused call", r)
 
+# ---- resources/list_changed on stdio ------------------------------------------------------------
+def list_changes():
+    got = [m for m in s.pending if m.get("method") == "notifications/resources/list_changed"]
+    s.pending = [m for m in s.pending if m not in got]
+    return got
+
+
+s.drain()
+list_changes()
+r = s.run("echo x > /workspace/out/lc.txt", "shell", session="lc")
+got = list_changes()
+t.ok(len(got) == 1 and "params" not in got[0] and "id" not in got[0],
+     "a session call that writes /workspace/out sends notifications/resources/list_changed once", got)
+r = s.run("echo nothing", "shell", session="lc")
+t.ok(not list_changes(), "one that changes nothing there sends none")
+r = s.run("rm /workspace/out/lc.txt", "shell", session="lc")
+t.ok(len(list_changes()) == 1, "removing a file there sends one")
+r = s.run("echo x > /workspace/out/one-shot.txt", "shell")
+t.ok(not list_changes(), "a one-shot run (no resources kept) sends none")
+
 t.ok(s.alive() and not s.garbage, "the server is up and wrote only protocol")
 s.close()
 
