@@ -8,6 +8,7 @@ newest connection taking a stream over, bad ids refused without ending the
 session, another MCP session unable to read a stream, a stream nobody
 comes back for given up (its call cancelled), DELETE and SIGTERM ending
 open streams."""
+import atexit
 import json
 import os
 import re
@@ -28,6 +29,7 @@ V = "2025-11-25"
 class Server:
     def __init__(self, *args):
         self.errf = open(os.path.join(tmp, "server-%d.err" % time.monotonic_ns()), "w+b")
+        atexit.register(self.stop)  # (also when a check raises)
         self.p = subprocess.Popen([BIN, "--http", "127.0.0.1:0", "--no-project", "--log-level", "debug", *args],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.errf)
         end = time.monotonic() + 20
@@ -397,6 +399,23 @@ t0 = time.monotonic()
 t.ok(st == 202 and j.head(5) and j.status == 202 and time.monotonic() - t0 < 3,
      "and one answered as JSON gets its 202 at once (%.1f s, got %d)" % (time.monotonic() - t0, j.status))
 j.close()
+
+# A request pipelined behind a stream on the same connection is answered
+# once that stream is ended from elsewhere.
+ping = json.dumps({"jsonrpc": "2.0", "id": "piped", "method": "ping"})
+p = sse_call(s, sid, 25, "sleep 63")
+p.sock.sendall(("POST /mcp HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: application/json\r\n"
+                "Mcp-Session-Id: %s\r\nMCP-Protocol-Version: %s\r\nContent-Length: %d\r\n\r\n%s"
+                % (sid, V, len(ping), ping)).encode())
+wait_for(lambda: procs(s, "sleep 63"), 10)
+cancel_note(25)
+p.wait_end(5)
+end = time.monotonic() + 5
+while b'"id":"piped"' not in p.inbuf and time.monotonic() < end and not p.closed:
+    p._recv()
+t.ok(p.ended and b'"id":"piped","result":{}' in p.inbuf,
+     "a ping pipelined behind a stream is answered once the stream is ended by a cancellation", p.inbuf[-200:])
+p.close()
 
 # The request's id survives a takeover; a GET's body is no request.
 sid_d, _ = init(s)
