@@ -66,6 +66,17 @@ run_tests() {
 	return $rc
 }
 
+# kill_left DIR: a mutant may leave what the server no longer ends (no-pdeathsig
+# leaves its sandboxes to init on purpose): kill every process still running
+# DIR's binary, so none outlives the run.
+kill_left() {
+	local exe=$1/bin/nix-sandbox-mcp p k=0
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && kill -9 "${p#/proc/}" 2>/dev/null && k=$((k + 1))
+	done
+	[ "$k" -eq 0 ] || echo "# $k process(es) of $1 left by its tests, killed" >> "$1/tests.log"
+}
+
 if ! build control; then notok "the control server builds" "$(cat "$out/control/make.log")"; echo "1..$n"; exit 1; fi
 all_tests=$(for m in $(M list); do M tests "$m"; done | sort -u)
 # shellcheck disable=SC2086
@@ -81,7 +92,10 @@ for m in $(M list); do
 	if [ $rc -eq 3 ]; then notok "mutant $m: $(cat "$out/m-$m/apply.log")"; survived=$((survived + 1)); continue; fi
 	if [ $rc -ne 0 ]; then notok "mutant $m builds" "$(cat "$out/m-$m/make.log")"; survived=$((survived + 1)); continue; fi
 	# shellcheck disable=SC2046
-	if run_tests "$out/m-$m" $(M tests "$m"); then
+	run_tests "$out/m-$m" $(M tests "$m")
+	rc=$?
+	kill_left "$out/m-$m"
+	if [ $rc -eq 0 ]; then
 		notok "mutant $m ($(M why "$m")) survived: $(M tests "$m" | tr '\n' ' ')pass against it"
 		survived=$((survived + 1))
 	else
