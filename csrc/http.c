@@ -948,6 +948,7 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	bool is_request = cJSON_IsString(method) && id;
 	x->is_init = is_request && strcmp(method->valuestring, "initialize") == 0;
 	bool progress = is_request && cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
+	bool tool_call = is_request && strcmp(method->valuestring, "tools/call") == 0;
 	cJSON_Delete(msg);
 
 	const char *sid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Mcp-Session-Id");
@@ -972,9 +973,12 @@ static enum MHD_Result handle_post(struct MHD_Connection *c, struct exchange *x)
 	s->xs = x;
 	x->peer.owner = s->owner;
 	struct rpc_peer *peer = &x->peer;
-	if (is_request && sse_ok && (!json_ok || progress)) {
+	if (is_request && sse_ok && (!json_ok || progress || tool_call)) {
 		/* An SSE answer: a stream of its own, which outlives this
-		 * connection. */
+		 * connection. A tool call gets one whenever the client takes
+		 * it: a run may take minutes, and on a stream its client hears
+		 * its log and progress, keep-alives keep proxies from cutting
+		 * it, and a lost connection does not lose its answer. */
 		struct stream *st = stream_new(s, ++s->next_stream, true);
 		if (!st) {
 			unlink_exchange(x);

@@ -87,8 +87,9 @@ def last_data(text):
 
 
 def http_client(port, lat, fails, k):
-    """Every client holds a stream on GET open; odd ones take their answers
-    as SSE streams (Accept: text/event-stream), even ones as JSON."""
+    """Every client holds a stream on GET open; odd ones take JSON or SSE
+    (as the SDK does: a tool call is answered on an SSE stream), even ones
+    only JSON (Accept: application/json)."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
     g = None
@@ -98,8 +99,8 @@ def http_client(port, lat, fails, k):
         r.read()
         sid = r.getheader("Mcp-Session-Id")
         h = dict(h, **{"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"})
-        if k % 2:
-            h["Accept"] = "text/event-stream"
+        if not k % 2:
+            h["Accept"] = "application/json"
         g, ok = get_stream(port, sid)
         if not ok:
             fails.append((k, "GET stream"))

@@ -228,6 +228,23 @@ test('logging/setLevel through the SDK', async () => {
 	assert.deepEqual(await c.client.setLoggingLevel('warning'), {});
 });
 
+test('a client that set level debug hears about its run (start, end with exit code) before the answer', async () => {
+	// Over HTTP the SDK takes JSON or SSE: the server must answer a tool
+	// call on a stream, or these notifications have nowhere to go.
+	await c.client.setLoggingLevel('debug');
+	const from = c.wire.received.length;
+	const marker = `log-${process.pid}-${Date.now()}`;
+	const r = await runCode(c.client, 'shell', `echo ${marker}; exit 3`);
+	await c.client.setLoggingLevel('warning');
+	const after = c.wire.received.slice(from).map((e) => e.msg);
+	const answer = after.findIndex((m) => m.result?.structuredContent?.stdout === `${marker}\n`);
+	assert.ok(answer >= 0, 'the answer arrived');
+	assert.equal(r.structuredContent.exit_code, 3);
+	const logs = after.slice(0, answer).filter((m) => m.method === 'notifications/message').map((m) => m.params.data);
+	assert.ok(logs.some((d) => /run in shell/.test(d) && /exit 3/.test(d)),
+		`a notifications/message names the run's end and exit code before the answer; got ${JSON.stringify(logs)}`);
+});
+
 test('ping is answered while a run is in flight', async () => {
 	// The run ends only when the test ends its sleep, after the ping's
 	// answer: it is in flight when ping is answered by the order of events.

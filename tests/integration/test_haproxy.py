@@ -58,6 +58,10 @@ def post(port, body, sid=None):
         c.request("POST", "/mcp", json.dumps(body), h)
         r = c.getresponse()
         data = r.read()
+        if (r.getheader("Content-Type") or "").startswith("text/event-stream"):
+            # A tool call's answer comes on an SSE stream: its last event.
+            events = [l[5:].strip() for l in data.decode().splitlines() if l.startswith("data:")]
+            data = next((e for e in reversed(events) if e), "").encode()
         return r.status, r.getheader("Mcp-Session-Id"), data
     finally:
         c.close()

@@ -108,8 +108,10 @@ def run(s, sid, code, env="shell", session=None, **kw):
         args["session"] = session
     st, h, b = call(s, sid, "tools/call", {"name": "run", "arguments": args}, **kw)
     try:
+        if h.get("content-type", "").startswith("text/event-stream"):
+            return st, [e for e in sse_events(b) if "id" in e][-1]
         return st, json.loads(b)
-    except ValueError:
+    except (ValueError, IndexError):
         return st, {"raw": b}
 
 
@@ -253,9 +255,18 @@ for framing in ("two Content-Length", "Content-Length and Transfer-Encoding"):
          out[:300])
 
 # ---- runs: JSON, isolation, SSE with progress ------------------------------------------
-st, rep = run(s, sid, "echo hello-http")
-t.ok(st == 200 and sc(rep).get("stdout") == "hello-http\n" and sc(rep).get("exit_code") == 0,
-     "tools/call run answers as JSON (stdout hello-http)", rep)
+msg = {"name": "run", "arguments": {"code": "echo hello-http", "env": "shell"}}
+st, h, b = call(s, sid, "tools/call", msg, id=27)
+ev = b.split("\n\n")
+t.ok(st == 200 and h.get("content-type", "").startswith("text/event-stream")
+     and ev[0].startswith("id: ") and "retry: " in ev[0] and "data: \n" in ev[0] + "\n"
+     and sc(sse_events(b)[-1]).get("stdout") == "hello-http\n" and sse_events(b)[-1].get("id") == 27,
+     "tools/call run, to a client that takes JSON or SSE, answers on an SSE stream: a priming event, "
+     "then the answer (stdout hello-http)", b[:400])
+st, h, b = call(s, sid, "tools/call", msg, id=28, accept="application/json")
+t.ok(st == 200 and h.get("content-type", "").startswith("application/json")
+     and sc(json.loads(b)).get("stdout") == "hello-http\n",
+     "to a client that takes only JSON, it answers as JSON", b[:400])
 st, rep = run(s, sid, "echo one > /workspace/state; echo set", session="a")
 st2, rep2 = run(s, sid2, "cat /workspace/state 2>&1 || echo absent", session="a")
 st3, rep3 = run(s, sid, "cat /workspace/state", session="a")
@@ -383,7 +394,7 @@ def sleepers():
 
 
 # (An SSE stream's client may come back for it: test_http_streams.py.)
-for mode, accept, how in (("a JSON answer", "application/json, text/event-stream", "closes"),
+for mode, accept, how in (("a JSON answer", "application/json", "closes"),
                           ("a JSON answer", "application/json", "half-closes (shutdown for writing)")):
     body = json.dumps({"jsonrpc": "2.0", "id": 90, "method": "tools/call",
                        "params": {"name": "run", "arguments": {"code": "sleep 987", "env": "shell"}}})
