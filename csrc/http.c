@@ -61,6 +61,7 @@ struct stream {
 	uint64_t wrote_ms;         /* when it last handed bytes out */
 	bool call;                 /* a POST's: ends with its request's answer */
 	bool is_init;              /* (initialize) */
+	bool let_go;               /* end the connection once it has read all */
 	char *id_text;             /* the request's id, kept when its POST went */
 };
 
@@ -429,6 +430,7 @@ static void peer_unanswered(struct rpc_peer *p)
 
 static void stream_send(struct rpc_peer *p, char *line, size_t n, bool is_reply);
 static void stream_unanswered(struct rpc_peer *p);
+static void stream_let_go(struct rpc_peer *p);
 
 static struct stream *stream_find(struct http_session *s, unsigned num)
 {
@@ -486,6 +488,7 @@ static struct stream *stream_new(struct http_session *s, unsigned num, bool call
 	sse_init(&st->log, num);
 	st->peer.send = stream_send;
 	st->peer.unanswered = stream_unanswered;
+	st->peer.let_go = stream_let_go;
 	st->peer.owner = s->owner;
 	st->call = call;
 	st->sess = s;
@@ -520,6 +523,7 @@ static void stream_attach(struct stream *st, struct exchange *x)
 		resume(st->x);
 	}
 	st->x = x;
+	st->let_go = false;
 	x->st = st;
 	x->sse = true;
 	sse_prime(&st->log);
@@ -569,6 +573,17 @@ static void stream_unanswered(struct rpc_peer *p)
 {
 	struct stream *st = (struct stream *)p;
 	sse_end(&st->log);
+	stream_wake(st);
+}
+
+/* The stream's connection ends once it has read what is there; the
+ * stream waits for the client to resume it (the resume grace applies). */
+static void stream_let_go(struct rpc_peer *p)
+{
+	struct stream *st = (struct stream *)p;
+	if (!st->x || st->log.ended)
+		return;
+	st->let_go = true;
 	stream_wake(st);
 }
 
@@ -657,6 +672,11 @@ static ssize_t sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (st->log.ended)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (st->let_go) {
+		st->let_go = false;
+		stream_detach(x);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
 	/* Nothing yet: wait without polling (stream_wake resumes). */
 	suspend(x);
 	return 0;

@@ -68,6 +68,13 @@ struct call {
 	struct rpc_peer *peer; /* where its answer goes (NULL: stdout) */
 };
 static struct call calls[MCP_MAX_INFLIGHT];
+static const struct mcp_extension *ext; /* test-only (mcp.h) */
+
+void mcp_set_extension(const struct mcp_extension *x)
+{
+	ext = x;
+	rpc_set_response_handler(x ? x->response : NULL);
+}
 
 /* The namespace of sandbox sessions of the client being handled. */
 static unsigned long current_owner(void)
@@ -237,6 +244,8 @@ cJSON *mcp_tools_list(void)
 	cJSON *result = cJSON_CreateObject();
 	cJSON *tools = cJSON_AddArrayToObject(result, "tools");
 	cJSON_AddItemToArray(tools, tool);
+	if (ext && ext->tools)
+		ext->tools(tools);
 	return result;
 }
 
@@ -800,6 +809,8 @@ static void add_server_description(cJSON *r)
 	cJSON *res = cJSON_AddObjectToObject(caps, "resources");
 	cJSON_AddFalseToObject(res, "subscribe");
 	cJSON_AddTrueToObject(res, "listChanged");
+	if (ext && ext->capabilities)
+		ext->capabilities(caps);
 	cJSON *info = cJSON_AddObjectToObject(r, "serverInfo");
 	cJSON_AddStringToObject(info, "name", "nix-sandbox-mcp");
 	cJSON_AddStringToObject(info, "title", "Nix sandbox");
@@ -982,6 +993,8 @@ static void call_cancel(struct call *c)
 
 void mcp_peer_gone(struct rpc_peer *p)
 {
+	if (ext && ext->peer_gone)
+		ext->peer_gone(p);
 	for (int i = 0; i < MCP_MAX_INFLIGHT; i++)
 		if (calls[i].used && calls[i].peer == p) {
 			log_msg(LOG_DEBUG, "the client of a call went away; the call is cancelled");
@@ -1090,6 +1103,9 @@ void mcp_handle(const cJSON *msg)
 		}
 	}
 
+	if (ext && ext->request && id && (initialized || stateless) &&
+	    ext->request(name, id, params))
+		return;
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
 		const struct method *m = &methods[i];
 		if (strcmp(m->name, name) != 0)
@@ -1133,6 +1149,8 @@ void mcp_input_closed(void)
 
 void mcp_shutdown(void)
 {
+	if (ext && ext->shutdown)
+		ext->shutdown();
 	for (int i = 0; i < MCP_MAX_INFLIGHT; i++)
 		if (calls[i].used) {
 			if (!calls[i].scall)

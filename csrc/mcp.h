@@ -40,4 +40,25 @@ void mcp_owner_gone(unsigned long owner);
 char *mcp_instructions(void);
 cJSON *mcp_tools_list(void);
 
+/* A test-only extension: tests/conformance/fixtures.c, linked into the
+ * conformance build only, registers the suite's fixture tools, prompts and
+ * resources with it (from a constructor). The server itself has none: with
+ * no extension every hook below is skipped. */
+struct mcp_extension {
+	/* Adds to initialize's capabilities. */
+	void (*capabilities)(cJSON *caps);
+	/* Appends its tools to tools/list's array. */
+	void (*tools)(cJSON *tools);
+	/* Offered each request of an initialized client first; true: it
+	 * answered (now or later, through rpc.c with the current peer). */
+	bool (*request)(const char *method, const cJSON *id, const cJSON *params);
+	/* The peer will take no more messages (mcp_peer_gone). */
+	void (*peer_gone)(struct rpc_peer *p);
+	/* The server stops: drop what is pending. */
+	void (*shutdown)(void);
+	/* A response from the client to a request it sent (rpc_request). */
+	void (*response)(const cJSON *msg);
+};
+void mcp_set_extension(const struct mcp_extension *x);
+
 #endif

@@ -360,7 +360,8 @@ void rpc_reply_error(const cJSON *id, int code, const char *message, cJSON *data
 	cJSON_Delete(m);
 }
 
-void rpc_notify(const char *method, cJSON *params)
+/* A notification (id NULL) or a request of the server's. */
+static void send_method(const char *id, const char *method, cJSON *params)
 {
 	cJSON *m = cJSON_CreateObject();
 	if (!m) {
@@ -368,11 +369,30 @@ void rpc_notify(const char *method, cJSON *params)
 		return;
 	}
 	cJSON_AddStringToObject(m, "jsonrpc", "2.0");
+	if (id)
+		cJSON_AddStringToObject(m, "id", id);
 	cJSON_AddStringToObject(m, "method", method);
 	if (params)
 		cJSON_AddItemToObject(m, "params", params);
 	send_msg(m, false, NULL);
 	cJSON_Delete(m);
+}
+
+void rpc_notify(const char *method, cJSON *params)
+{
+	send_method(NULL, method, params);
+}
+
+void rpc_request(const char *id, const char *method, cJSON *params)
+{
+	send_method(id, method, params);
+}
+
+static rpc_message_cb *response_cb;
+
+void rpc_set_response_handler(rpc_message_cb *cb)
+{
+	response_cb = cb;
 }
 
 static rpc_owner_route_fn *owner_route;
@@ -512,11 +532,14 @@ static void handle_message(cJSON *msg)
 		return;
 	}
 	if (!method) {
-		/* A response to a request of ours (e.g. a ping we sent): nothing to do. */
+		/* A response to a request of ours (rpc_request). */
 		if (id && (cJSON_GetObjectItemCaseSensitive(msg, "result") ||
-		           cJSON_GetObjectItemCaseSensitive(msg, "error")))
-			log_msg(LOG_DEBUG, "ignoring a response from the client");
-		else
+		           cJSON_GetObjectItemCaseSensitive(msg, "error"))) {
+			if (response_cb)
+				response_cb(msg);
+			else
+				log_msg(LOG_DEBUG, "ignoring a response from the client");
+		} else
 			rpc_reply_error(reply_id, RPC_INVALID_REQUEST,
 			                "Invalid Request: \"method\" is missing", NULL);
 		return;

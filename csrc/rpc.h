@@ -67,6 +67,11 @@ struct rpc_peer {
 	/* Optional: the request on p was cancelled by the client and gets no
 	 * answer (MCP's cancellation): the transport ends it its own way. */
 	void (*unanswered)(struct rpc_peer *p);
+	/* Optional: end the connection carrying p's messages, once what it
+	 * has been given is written, while the request still runs; what comes
+	 * after waits for the client to come back for it (Streamable HTTP's
+	 * polling, SEP-1699: GET with Last-Event-ID). */
+	void (*let_go)(struct rpc_peer *p);
 	/* The namespace of sandbox sessions (0: stdio's). */
 	unsigned long owner;
 };
@@ -79,6 +84,14 @@ struct rpc_peer *rpc_current_peer(void);
 void rpc_reply_result(const cJSON *id, cJSON *result);
 void rpc_reply_error(const cJSON *id, int code, const char *message, cJSON *data);
 void rpc_notify(const char *method, cJSON *params);
+
+/* A request of the server's to the client, on the current peer (sent as
+ * notifications are). The server itself asks its clients nothing: this is
+ * for mcp.h's test-only extension (sampling, elicitation). The client's
+ * response goes to the response handler, with the peer it came on current
+ * (its owner says which client); without one it is logged and dropped. */
+void rpc_request(const char *id, const char *method, cJSON *params);
+void rpc_set_response_handler(rpc_message_cb *cb);
 
 /* A message for a client outside any of its requests (a change it may
  * want to know of). Where it goes is the transport's: route, when set
