@@ -87,6 +87,10 @@ MUTANTS = {
         "a connection resumed inside libmicrohttpd's callbacks waits for other traffic (up to 30 s)",
         [("http.c", "\tif (kicked)\n\t\tset_run_timer(0);", "\tif (0)\n\t\tset_run_timer(0);", 1)],
         ["test_http_streams.py"]),
+    "tool-call-as-json": (
+        "a tool call is answered as JSON to a client that also takes SSE (its log has nowhere to go)",
+        [("http.c", "(!json_ok || progress || tool_call)", "(!json_ok || progress)", 1)],
+        ["test_http.py"]),
     "client-can-stall": (
         "replies written with a blocking loop again (a client that stops reading stalls the server)",
         [("rpc.c", "\tif (ofl < 0 || fcntl(out_fd, F_SETFL, ofl | O_NONBLOCK) < 0)",
