@@ -463,18 +463,20 @@ static void stream_free(struct stream *st)
 }
 
 /* Streams that lost their connection and have nothing left to do are
- * kept for a late client, HTTP_MAX_KEPT_STREAMS at most: the oldest go. */
+ * kept for a late client, HTTP_MAX_KEPT_STREAMS and HTTP_MAX_KEPT_BYTES at
+ * most (the newest whatever its size): the oldest go. */
 static void streams_trim(struct http_session *s)
 {
 	for (;;) {
-		size_t kept = 0;
+		size_t kept = 0, bytes = 0;
 		struct stream *oldest = NULL;
 		for (struct stream *st = s->streams; st; st = st->next)
 			if (!st->x && st->call && st->log.ended) {
 				kept++;
+				bytes += st->log.kept;
 				oldest = st; /* (newest first) */
 			}
-		if (kept <= HTTP_MAX_KEPT_STREAMS)
+		if (kept <= 1 || (kept <= HTTP_MAX_KEPT_STREAMS && bytes <= HTTP_MAX_KEPT_BYTES))
 			return;
 		stream_free(oldest);
 	}
@@ -542,6 +544,8 @@ static void stream_detach(struct exchange *x)
 	stream_keep_id(st, x);
 	if (!st->sess)
 		stream_free(st);
+	else
+		streams_trim(st->sess); /* (may free st) */
 }
 
 /* rpc.c's peer callback for a stream: an event. */
@@ -566,6 +570,8 @@ static void stream_send(struct rpc_peer *p, char *line, size_t n, bool is_reply)
 	}
 	free(line);
 	stream_wake(st);
+	if (is_reply && !st->x && st->sess)
+		streams_trim(st->sess); /* answered while nobody reads: kept (may free st) */
 }
 
 /* A stream's request was cancelled: the stream ends without an answer. */
@@ -1119,7 +1125,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done && !x->sse)
 		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled",
 		        (int)toe);
-	stream_detach(x);
+	/* A call's stream this connection carried to its end, answer and
+	 * all: nobody will come back for it, so it is not kept (a kept
+	 * answer holds memory for the resume grace). */
+	struct stream *st = x->st;
+	bool delivered = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && st && st->x == x &&
+	                 st->sess && st->call && st->log.ended && !sse_pending(&st->log);
+	if (delivered)
+		stream_free(st);
+	else
+		stream_detach(x);
 	mcp_peer_gone(&x->peer);
 	unlink_exchange(x);
 	free(x->body);

@@ -26,6 +26,8 @@
 #define HTTP_MAX_CONNECTIONS 256
 #define HTTP_CONN_TIMEOUT_S 30  /* a connection that sends nothing for this long is closed */
 #define HTTP_MAX_KEPT_STREAMS 8 /* per MCP session: answered streams kept for a late client */
+#define HTTP_MAX_KEPT_BYTES \
+	(8u << 20) /* and their events' bytes (the newest one is kept whatever its size) */
 #define HTTP_RESUME_GRACE_S                                                               \
 	30                       /* a stream without a connection waits this long for its \
 	                          * client (or the idle timeout, if shorter); then a call \

@@ -22,7 +22,7 @@ from mcp import Tap, cmdline, descendants
 
 BIN = os.environ["NSM_SERVER"]
 t = Tap()
-tmp = tempfile.mkdtemp(prefix="nsm-streams-")
+tmp = os.environ.get("NSM_KEEP_TMP") or tempfile.mkdtemp(prefix="nsm-streams-")
 V = "2025-11-25"
 
 
@@ -335,6 +335,54 @@ t.ok(rs.status == 200 and stdout_of(answer(rs.events(), 21)) == "late\n" and rs.
      "a client back after the call ended is handed its answer (Last-Event-ID %s), then the end" % prime,
      rs.body[-300:])
 rs.close()
+
+# An answer its connection carried to the end is not kept (nobody comes back
+# for it; kept, it would hold its bytes for the grace).
+p = sse_call(s, sid, 23, "echo whole")
+p.wait_end(10)
+last = p.events()[-1].get("id") if p.events() else "x"
+# A ping on the same connection: answered only once the server is done
+# with the call's response (HTTP/1.1 answers in order).
+ping = json.dumps({"jsonrpc": "2.0", "id": 24, "method": "ping"}).encode()
+p.sock.sendall(("POST /mcp HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nMcp-Session-Id: %s\r\n"
+                "MCP-Protocol-Version: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % (sid, V, len(ping))).encode() + ping)
+got, end = p.inbuf, time.monotonic() + 10
+while b'"id":24' not in got and time.monotonic() < end:
+    try:
+        got += p.sock.recv(65536)
+    except socket.timeout:
+        pass
+p.close()
+rs = Http(s.port, "GET", hdrs(sid, extra=["Last-Event-ID: " + last]))
+rs.wait_end(3)
+rs.close()
+t.ok(stdout_of(answer(p.events(), 23)) == "whole\n" and b'"id":24' in got and rs.status == 400,
+     "a stream read to its end, answer and all, is not kept: resuming it from its last event "
+     "(%s) is 400 (got %d)" % (last, rs.status), rs.body[:200])
+
+# Kept answers are bounded in bytes too (8 MiB per MCP session, the newest
+# kept whatever its size): six answers of about 2 MiB each, all missed.
+sid_k, _ = init(s)
+primes = []
+for k in range(6):
+    p = sse_call(s, sid_k, 60 + k, "head -c 1000000 /dev/zero | tr '\\0' %s; sleep 0.3" % "abcdef"[k])
+    p.wait(lambda ev: len(ev) >= 1)
+    primes.append(p.events()[0].get("id") if p.events() else "x")
+    p.close()
+    wait_for(lambda: not procs(s, "sleep 0.3"), 10)
+time.sleep(0.3)  # (the server sees the last connection gone when it writes the answer)
+back = []
+for k in (5, 0):
+    rs = Http(s.port, "GET", hdrs(sid_k, extra=["Last-Event-ID: " + primes[k]]))
+    rs.wait_end(10)
+    rs.close()
+    back.append((rs.status, stdout_of(answer(rs.events(), 60 + k)) or "", len(rs.body)))
+t.ok(back[0][0] == 200 and back[0][1] == "f" * 1000000,
+     "of six missed answers of 2 MiB each, the newest is handed back whole", back[0][0])
+t.ok(back[1][0] == 400,
+     "the oldest was let go: past 8 MiB kept (not the 8-stream count), resuming it is 400 (got %d)"
+     % back[1][0])
 
 # The newest connection takes a stream over.
 p = sse_call(s, sid, 22, "sleep 1.5; echo taken")
