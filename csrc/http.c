@@ -482,6 +482,46 @@ static void streams_trim(struct http_session *s)
 	}
 }
 
+/* Bytes of answers and events held for clients: every stream's kept
+ * events and every JSON answer not yet written. */
+static size_t held_bytes(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++) {
+		if (!sessions[i].used)
+			continue;
+		for (struct stream *st = sessions[i].streams; st; st = st->next)
+			n += st->log.kept;
+		for (struct exchange *x = sessions[i].xs; x; x = x->next)
+			n += x->out_len;
+	}
+	return n;
+}
+
+/* rpc.c asks before a reply of n bytes: is there room under
+ * HTTP_MAX_HELD_BYTES? Answers kept for clients that never came back go
+ * first, the longest gone first; then no (the reply is replaced by a
+ * short error: the clients holding the memory are not reading). */
+static bool peer_room(struct rpc_peer *p, size_t n)
+{
+	(void)p;
+	for (;;) {
+		size_t held = held_bytes();
+		if (held + n <= HTTP_MAX_HELD_BYTES)
+			return true;
+		struct stream *victim = NULL;
+		for (size_t i = 0; i < HTTP_MAX_SESSIONS; i++)
+			for (struct stream *st = sessions[i].used ? sessions[i].streams : NULL; st;
+			     st = st->next)
+				if (!st->x && st->call && st->log.ended &&
+				    (!victim || st->lost_ms < victim->lost_ms))
+					victim = st;
+		if (!victim)
+			return false;
+		stream_free(victim);
+	}
+}
+
 static struct stream *stream_new(struct http_session *s, unsigned num, bool call)
 {
 	struct stream *st = calloc(1, sizeof *st);
@@ -491,6 +531,7 @@ static struct stream *stream_new(struct http_session *s, unsigned num, bool call
 	st->peer.send = stream_send;
 	st->peer.unanswered = stream_unanswered;
 	st->peer.let_go = stream_let_go;
+	st->peer.room = peer_room;
 	st->peer.owner = s->owner;
 	st->call = call;
 	st->sess = s;
@@ -1063,6 +1104,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		x->peer.send = peer_send;
 		x->peer.unanswered = peer_unanswered;
+		x->peer.room = peer_room;
 		x->conn = c;
 		x->hup_fd = -1;
 		*con_cls = x;
@@ -1125,16 +1167,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !x->done && !x->sse)
 		log_msg(LOG_DEBUG, "http: a client went away (code %d); its call is cancelled",
 		        (int)toe);
-	/* A call's stream this connection carried to its end, answer and
-	 * all: nobody will come back for it, so it is not kept (a kept
-	 * answer holds memory for the resume grace). */
-	struct stream *st = x->st;
-	bool delivered = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && st && st->x == x &&
-	                 st->sess && st->call && st->log.ended && !sse_pending(&st->log);
-	if (delivered)
-		stream_free(st);
-	else
-		stream_detach(x);
+	/* (A stream carried to its end is kept too: its last bytes may be in
+	 * a kernel's buffer on a connection that then broke.) */
+	stream_detach(x);
 	mcp_peer_gone(&x->peer);
 	unlink_exchange(x);
 	free(x->body);

@@ -27,7 +27,11 @@
 #define HTTP_CONN_TIMEOUT_S 30  /* a connection that sends nothing for this long is closed */
 #define HTTP_MAX_KEPT_STREAMS 8 /* per MCP session: answered streams kept for a late client */
 #define HTTP_MAX_KEPT_BYTES \
-	(8u << 20) /* and their events' bytes (the newest one is kept whatever its size) */
+	(8u << 20)          /* and their events' bytes (the newest one is kept whatever its size) */
+#ifndef HTTP_MAX_HELD_BYTES /* (a test build sets a lower one) */
+#define HTTP_MAX_HELD_BYTES \
+	(256u << 20) /* answers and events held for all clients (kept ones go first) */
+#endif
 #define HTTP_RESUME_GRACE_S                                                               \
 	30                       /* a stream without a connection waits this long for its \
 	                          * client (or the idle timeout, if shorter); then a call \

@@ -163,6 +163,42 @@ static void enqueue(char *line, size_t n)
 	}
 }
 
+/* The short error that replaces a reply the client's transport has no
+ * room for: one line (malloc'd, *n bytes with its newline), or NULL. */
+static char *dropped_reply(const cJSON *id, size_t *n)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON *e = cJSON_CreateObject();
+	char *t = NULL;
+	if (m && e) {
+		cJSON_AddStringToObject(m, "jsonrpc", "2.0");
+		if (id)
+			cJSON_AddItemToObject(m, "id", rpc_id_dup(id));
+		else
+			cJSON_AddNullToObject(m, "id");
+		cJSON_AddNumberToObject(e, "code", RPC_INTERNAL_ERROR);
+		cJSON_AddStringToObject(
+		    e, "message",
+		    "reply dropped: the client was not reading its replies and the server's "
+		    "outgoing queue was full");
+		cJSON_AddItemToObject(m, "error", e);
+		e = NULL;
+		t = cJSON_PrintUnformatted(m);
+	}
+	cJSON_Delete(m);
+	cJSON_Delete(e);
+	size_t tn = t ? strlen(t) : 0;
+	char *tl = t ? realloc(t, tn + 2) : NULL;
+	if (!tl) {
+		free(t);
+		return NULL;
+	}
+	tl[tn++] = '\n';
+	tl[tn] = '\0';
+	*n = tn;
+	return tl;
+}
+
 /* One message as one line. `id`: the id a reply answers (NULL for a
  * notification), for the short error that replaces a reply the queue has no
  * room for. */
@@ -201,7 +237,19 @@ static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 	}
 	line[n++] = '\n';
 	if (cur_peer) { /* the peer bounds its own queue */
-		cur_peer->send(cur_peer, line, n, is_reply);
+		if (!is_reply || !cur_peer->room || cur_peer->room(cur_peer, n)) {
+			cur_peer->send(cur_peer, line, n, is_reply);
+			return;
+		}
+		free(line);
+		size_t tn;
+		char *tl = dropped_reply(id, &tn);
+		log_msg(LOG_WARNING,
+		        "answers wait for clients that do not read them: a reply of %zu bytes "
+		        "replaced by an error",
+		        n);
+		if (tl)
+			cur_peer->send(cur_peer, tl, tn, true);
 		return;
 	}
 	if (q_bytes + n <= RPC_MAX_QUEUED) {
@@ -218,42 +266,21 @@ static void send_msg(cJSON *msg, bool is_reply, const cJSON *id)
 		return;
 	}
 	/* A reply the client is waiting for: a short error in its place. */
-	cJSON *m = cJSON_CreateObject();
-	cJSON *e = cJSON_CreateObject();
-	char *t = NULL;
-	if (m && e) {
-		cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-		if (id)
-			cJSON_AddItemToObject(m, "id", rpc_id_dup(id));
-		else
-			cJSON_AddNullToObject(m, "id");
-		cJSON_AddNumberToObject(e, "code", RPC_INTERNAL_ERROR);
-		cJSON_AddStringToObject(
-		    e, "message",
-		    "reply dropped: the client was not reading its replies and the server's "
-		    "outgoing queue was full");
-		cJSON_AddItemToObject(m, "error", e);
-		e = NULL;
-		t = cJSON_PrintUnformatted(m);
-	}
-	cJSON_Delete(m);
-	cJSON_Delete(e);
-	size_t tn = t ? strlen(t) : 0;
-	char *tl = t ? realloc(t, tn + 1) : NULL;
-	if (!tl || q_bytes + tn + 1 > RPC_MAX_QUEUED + RPC_QUEUE_SLACK) {
-		free(tl ? tl : t);
+	size_t tn;
+	char *tl = dropped_reply(id, &tn);
+	if (!tl || q_bytes + tn > RPC_MAX_QUEUED + RPC_QUEUE_SLACK) {
+		free(tl);
 		char why[160];
 		snprintf(why, sizeof why,
 		         "the client stopped reading (%zu bytes of replies queued)", q_bytes);
 		drop_client(why);
 		return;
 	}
-	tl[tn] = '\n';
 	log_msg(
 	    LOG_WARNING,
 	    "stdout: the client is not reading (%zu bytes queued): reply %lu replaced by an error",
 	    q_bytes, ++q_replaced_replies);
-	enqueue(tl, tn + 1);
+	enqueue(tl, tn);
 }
 
 void rpc_flush(int timeout_ms)

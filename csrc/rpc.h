@@ -72,6 +72,10 @@ struct rpc_peer {
 	 * after waits for the client to come back for it (Streamable HTTP's
 	 * polling, SEP-1699: GET with Last-Event-ID). */
 	void (*let_go)(struct rpc_peer *p);
+	/* Optional: whether a reply of n bytes may wait for the client now;
+	 * false: a short error goes in its place (answers waiting for clients
+	 * that do not read are at the transport's bound). */
+	bool (*room)(struct rpc_peer *p, size_t n);
 	/* The namespace of sandbox sessions (0: stdio's). */
 	unsigned long owner;
 };

@@ -39,11 +39,13 @@ else
 fi
 
 # The same server with session spares discarded after 3 s unused instead of
-# 5 minutes (test_session_spare.py sees one go), and extra one-shot spares
-# after 2 s instead of 60 (test_warm_pool.py sees the pool shrink).
+# 5 minutes (test_session_spare.py sees one go), extra one-shot spares
+# after 2 s instead of 60 (test_warm_pool.py sees the pool shrink), and
+# 16 MiB instead of 256 for the answers held for HTTP clients
+# (test_http_streams.py reaches it).
 rm -rf "$out/short-spare" && mkdir -p "$out/short-spare" && cp csrc/*.c csrc/*.h csrc/Makefile "$out/short-spare/"
 if [ -f "$out/asan/env_table.gen.h" ] && cp "$out/asan/env_table.gen.h" "$out/short-spare/" &&
-	make -s -C "$out/short-spare" nix-sandbox-mcp CFLAGS="-O1 -DPOOL_SESSION_SPARE_AGE_S=3u -DPOOL_SPARE_IDLE_S=2u" >"$out/short-spare.log" 2>&1; then
+	make -s -C "$out/short-spare" nix-sandbox-mcp CFLAGS="-O1 -DPOOL_SESSION_SPARE_AGE_S=3u -DPOOL_SPARE_IDLE_S=2u -DHTTP_MAX_HELD_BYTES=16777216u" >"$out/short-spare.log" 2>&1; then
 	export NSM_SERVER_SHORT_SPARE=$out/short-spare/nix-sandbox-mcp
 fi
 
