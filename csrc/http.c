@@ -869,9 +869,16 @@ static bool media_type_is(const char *value, const char *type)
 }
 
 /* Request smuggling (RFC 9112 6.1, 6.3): two Content-Length headers, or
- * Content-Length with Transfer-Encoding, are refused, not guessed at. */
+ * Content-Length with Transfer-Encoding, are refused, not guessed at. So
+ * is a second Mcp-Session-Id, MCP-Protocol-Version or Last-Event-ID: which
+ * one counts would be a guess (libmicrohttpd hands out the first). */
+static const char *const once_only[] = { "Mcp-Session-Id", "MCP-Protocol-Version",
+	                                 "Last-Event-ID" };
+#define N_ONCE_ONLY (sizeof once_only / sizeof once_only[0])
+
 struct framing {
 	int content_length, transfer_encoding;
+	int once[N_ONCE_ONLY];
 };
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -884,14 +891,26 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 		f->content_length++;
 	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
 		f->transfer_encoding++;
+	for (size_t i = 0; i < N_ONCE_ONLY; i++)
+		if (strcasecmp(key, once_only[i]) == 0)
+			f->once[i]++;
 	return MHD_YES;
 }
 
-static bool framing_ok(struct MHD_Connection *c)
+/* 0: fine; 1: smuggling (the connection is closed); -1: an MCP header
+ * sent twice (*which names it). */
+static int framing_check(struct MHD_Connection *c, const char **which)
 {
-	struct framing f = { 0, 0 };
+	struct framing f = { 0 };
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
-	return f.content_length <= 1 && !(f.content_length && f.transfer_encoding);
+	if (f.content_length > 1 || (f.content_length && f.transfer_encoding))
+		return 1;
+	for (size_t i = 0; i < N_ONCE_ONLY; i++)
+		if (f.once[i] > 1) {
+			*which = once_only[i];
+			return -1;
+		}
+	return 0;
 }
 
 /* ---- requests --------------------------------------------------------------- */
@@ -1097,8 +1116,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return refuse(
 			    c, 403,
 			    "Origin not allowed (start the server with --allow-origin ORIGIN)");
-		if (!framing_ok(c))
+		const char *twice = NULL;
+		int fr = framing_check(c, &twice);
+		if (fr > 0)
 			return refuse_framing(c);
+		if (fr < 0) {
+			char msg[96];
+			snprintf(msg, sizeof msg, "%s was sent more than once", twice);
+			return refuse(c, 400, msg);
+		}
 		x = calloc(1, sizeof *x);
 		if (!x)
 			return MHD_NO;

@@ -534,7 +534,7 @@ static void handle_message(cJSON *msg)
 	if (cJSON_IsArray(msg)) {
 		rpc_reply_error(NULL, RPC_INVALID_REQUEST,
 		                "Invalid Request: JSON-RPC batches are not supported; send one "
-		                "message per line",
+		                "message at a time (a line on stdio, a POST over HTTP)",
 		                NULL);
 		return;
 	}

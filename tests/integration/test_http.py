@@ -254,6 +254,20 @@ for framing in ("two Content-Length", "Content-Length and Transfer-Encoding"):
          "%s: 400, the connection closed, the request behind it never read (request smuggling)" % framing,
          out[:300])
 
+# An MCP header twice: which one counts would be a guess.
+st_o, sid_o, _ = init(s)
+for name, vals, method in (("Mcp-Session-Id", (sid, sid_o), "POST"),
+                           ("MCP-Protocol-Version", ("2025-11-25", "1999-01-01"), "POST"),
+                           ("Last-Event-ID", ("1-0", "2-0"), "GET")):
+    hs = ["%s: %s" % (name, v) for v in vals]
+    if name != "Mcp-Session-Id":
+        hs.append("Mcp-Session-Id: " + sid)
+    if method == "POST":
+        st, _, b = curl(s.url, {"jsonrpc": "2.0", "id": 98, "method": "ping"}, headers=hs)
+    else:
+        st, _, b = curl(s.url, method="GET", headers=hs, accept="text/event-stream", timeout=5)
+    t.ok(st == 400 and name in b, "%s sent twice: 400 naming it (got %d)" % (name, st), b[:200])
+
 # ---- runs: JSON, isolation, SSE with progress ------------------------------------------
 msg = {"name": "run", "arguments": {"code": "echo hello-http", "env": "shell"}}
 st, h, b = call(s, sid, "tools/call", msg, id=27)
